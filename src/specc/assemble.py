@@ -1,0 +1,30 @@
+"""Service-wide finishing: template header, tags on every taggable resource, opt-outs in Metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import Tags
+
+from specc.context import BuildContext
+
+
+def service_tags(spec: Any) -> dict[str, str]:
+    return {**spec.tags, "specc:service": spec.service, "specc:environment": spec.environment}
+
+
+def assemble(ctx: BuildContext) -> None:
+    spec = ctx.spec
+    template = ctx.template
+    template.set_version("2010-09-09")
+    template.set_description(f"{spec.service} ({spec.environment}): compiled by specc from "
+                             f"{ctx.source.path.name}. Do not edit; change the spec and recompile.")
+    tags = dict(sorted(service_tags(spec).items()))
+    for resource in template.resources.values():
+        prop = type(resource).props.get("Tags")
+        if prop is None:
+            continue
+        resource.Tags = dict(tags) if prop[0] is dict else Tags(**tags)
+    for title, entries in sorted(ctx.opt_outs.items()):
+        resource = template.resources[title]
+        resource.Metadata = {"specc": {"opt_outs": sorted(entries, key=lambda e: (e["control"], e["spec"]))}}

@@ -1,0 +1,34 @@
+"""Semantic checks that run after validation: one check per file, each with an id and a description.
+
+A check returns diagnostics located at the spec line that causes them; all checks run, and all
+their findings are reported together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from specc.checks import api_shape, defaults, handlers, names, references
+from specc.diagnostics import Diagnostic
+from specc.source import SourceFile
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    description: str
+    run: Callable[[Any, SourceFile], list[Diagnostic]]
+
+
+CHECKS: tuple[Check, ...] = tuple(
+    Check(module.ID, module.DESCRIPTION, module.run)
+    for module in (references, defaults, api_shape, handlers, names)
+)
+
+
+def run_all(spec: Any, source: SourceFile) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for check in CHECKS:
+        found += check.run(spec, source)
+    return found

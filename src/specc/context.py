@@ -1,0 +1,100 @@
+"""What builders share while building one template: the spec, the template, and collected facts.
+
+Builders add their own resources and record what other passes need (IAM grants, key users,
+outputs). They never edit another kind's resources.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from troposphere import AWSObject, Output, Template
+
+from specc.diagnostics import Diagnostic
+from specc.iam import Grant
+from specc.naming import physical_name
+from specc.packaging import CodeArtifact
+from specc.source import SourceFile
+
+
+@dataclass
+class ServiceUse:
+    actions: set[str] = field(default_factory=set)
+    conditions: list[Any] = field(default_factory=list)  # awacs condition elements
+
+
+@dataclass
+class KeyUsers:
+    """Who a key's policy must let in, with exactly the actions each needs."""
+
+    roles: dict[str, set[str]] = field(default_factory=dict)  # role logical ID -> actions
+    services: dict[str, ServiceUse] = field(default_factory=dict)  # service principal -> use
+
+
+@dataclass
+class BuildContext:
+    spec: Any
+    source: SourceFile
+    artifacts: dict[str, CodeArtifact]
+    template: Template = field(default_factory=Template)
+    grants: dict[tuple[str, str], list[Grant]] = field(default_factory=lambda: defaultdict(list))  # (role, policy)
+    key_users: dict[str, KeyUsers] = field(default_factory=lambda: defaultdict(KeyUsers))
+    origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> spec path
+    problems: list[Diagnostic] = field(default_factory=list)
+    opt_outs: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, resource: AWSObject, origin: tuple[Any, ...]) -> Any:
+        """Add a resource; two entries that map to one logical ID are a located error, not a crash."""
+        title = resource.title
+        if title in self.template.resources or title in self.template.outputs:
+            first = ".".join(str(p) for p in self.origins.get(title, ()))
+            self.problems.append(self.source.diagnostic(
+                "E302", origin, f"the logical ID '{title}' is already used by {first}",
+                "rename one of the two entries", at_key=True))
+            return resource
+        self.origins[title] = origin
+        return self.template.add_resource(resource)
+
+    def opt_out(self, resource: AWSObject, control: str, path: tuple[Any, ...], reason: str = "") -> None:
+        """Record that the spec turned a default control off, so the template shows it."""
+        entry = {"control": control, "spec": ".".join(str(p) for p in path)}
+        if reason:
+            entry["reason"] = reason
+        self.opt_outs[resource.title].append(entry)
+
+    def output(self, title: str, value: Any, description: str) -> None:
+        self.template.add_output(Output(title, Value=value, Description=description))
+
+    def physical(self, name: str) -> str:
+        return physical_name(self.spec.service, name, self.spec.environment)
+
+    def key_for(self, explicit: str | None) -> str:
+        """The key an entry encrypts with: its own `encryption`, else the service default."""
+        return explicit or self.spec.default_key()
+
+    def logs_key(self) -> str:
+        return self.spec.defaults.logs_key or self.spec.default_key()
+
+    def grant(self, role_id: str, policy_id: str, grants: list[Grant]) -> None:
+        self.grants[(role_id, policy_id)].extend(grants)
+
+    def add_shared(self, resource: AWSObject, origin: tuple[Any, ...]) -> Any:
+        """Add a resource several entries need (an API path segment); the first one creates it."""
+        existing = self.template.resources.get(resource.title)
+        if existing is not None and existing.to_dict() == resource.to_dict():
+            return existing
+        return self.add(resource, origin)
+
+    def use_key(self, key: str, actions: tuple[str, ...], *, role: str | None = None, service: str | None = None,
+                conditions: list[Any] | None = None) -> None:
+        users = self.key_users[key]
+        if role:
+            users.roles.setdefault(role, set()).update(actions)
+        if service:
+            use = users.services.setdefault(service, ServiceUse())
+            use.actions.update(actions)
+            if not use.conditions:  # each service is always registered with the same conditions
+                use.conditions = list(conditions or [])
+

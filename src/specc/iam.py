@@ -1,0 +1,107 @@
+"""Grants collected from the graph become one least-privilege policy per role.
+
+Kinds say what a function may do to them (`Grant`s); this pass merges them per role into a single
+`AWS::IAM::Policy` (separate from the role, so a key policy can name the role without a cycle).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from awacs.aws import Action, Allow, ArnLike, PolicyDocument, Statement
+from troposphere import GetAtt, Ref, Sub, iam
+
+from specc.naming import logical_id
+
+if TYPE_CHECKING:
+    from specc.context import BuildContext
+
+# Actions whose API takes no resource ARN: AWS requires "*" as the resource for them.
+WILDCARD_RESOURCE_REASONS = {
+    "xray:PutTraceSegments": "X-Ray trace APIs do not support resource-level permissions",
+    "xray:PutTelemetryRecords": "X-Ray trace APIs do not support resource-level permissions",
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[Any, ...]
+    key: str | None = None  # the spec key this grant uses, so its key policy can name the role
+
+
+def key_grant(key: str, actions: tuple[str, ...], sid_prefix: str = "") -> Grant:
+    return Grant(
+        sid=f"{sid_prefix}Key{logical_id(key, '')}",
+        actions=actions,
+        resources=(GetAtt(logical_id(key, "Key"), "Arn"),),
+        key=key,
+    )
+
+
+LOGS_SERVICE = "logs.${AWS::Region}.amazonaws.com"
+LOGS_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+
+
+def use_logs_key(ctx: "BuildContext", key: str) -> None:
+    """CloudWatch Logs may use the key only for this account's log groups in this region (AWS's documented policy)."""
+    ctx.use_key(key, LOGS_KEY_ACTIONS, service=LOGS_SERVICE, conditions=[ArnLike(
+        "kms:EncryptionContext:aws:logs:arn",
+        Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"))])
+
+
+def _statement(grant: Grant) -> Statement:
+    return Statement(
+        Sid=grant.sid,
+        Effect=Allow,
+        Action=[Action(*name.split(":", 1)) for name in grant.actions],
+        Resource=list(grant.resources),
+    )
+
+
+def merge(grants: list[Grant]) -> list[Grant]:
+    """One statement per Sid: actions and resources unioned, both in a stable order."""
+    by_sid: dict[str, Grant] = {}
+    for grant in grants:
+        seen = by_sid.get(grant.sid)
+        if seen is None:
+            by_sid[grant.sid] = grant
+            continue
+        resources = {json.dumps(_plain(r), sort_keys=True): r for r in seen.resources + grant.resources}
+        by_sid[grant.sid] = Grant(
+            sid=grant.sid,
+            actions=tuple(sorted(set(seen.actions) | set(grant.actions))),
+            resources=tuple(resources[k] for k in sorted(resources)),
+            key=seen.key or grant.key,
+        )
+    return [Grant(g.sid, tuple(sorted(set(g.actions))), g.resources, g.key) for _, g in sorted(by_sid.items())]
+
+
+def policy_document(grants: list[Grant]) -> PolicyDocument:
+    return PolicyDocument(Version="2012-10-17", Statement=[_statement(g) for g in merge(grants)])
+
+
+def attach(ctx: "BuildContext") -> None:
+    """Create each role's policy and tell each key which roles use it."""
+    for (role_id, policy_id), grants in sorted(ctx.grants.items()):
+        merged = merge(grants)
+        for grant in merged:
+            if grant.key:
+                ctx.use_key(grant.key, grant.actions, role=role_id)
+        ctx.add(
+            iam.PolicyType(
+                policy_id,
+                PolicyName=policy_id,
+                PolicyDocument=policy_document(merged),
+                Roles=[Ref(role_id)],
+            ),
+            ctx.origins.get(role_id, ()),
+        )
+
+
+def _plain(value: Any) -> Any:
+    return value.to_dict() if hasattr(value, "to_dict") else value

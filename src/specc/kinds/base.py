@@ -1,0 +1,66 @@
+"""The contract every kind implements: one registry entry, one file.
+
+A kind contributes its pydantic model (a spec section), a builder that turns one entry into
+troposphere resources, and optional hooks the shared passes call: references it makes (checked
+and turned into graph edges), grants it gives to functions that `use` it, the metrics its alarms
+can watch, the physical names it creates (checked against AWS limits), and standard alarms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from specc.context import BuildContext
+    from specc.iam import Grant
+
+
+@dataclass(frozen=True)
+class Reference:
+    """`path` in the spec names entry `target` of section `section` (with an access level for `uses`)."""
+
+    path: tuple[Any, ...]
+    section: str
+    target: str
+    access: str | None = None
+    relation: str = "refers"
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """A physical name this entry creates, and the AWS limits it must satisfy."""
+
+    what: str
+    value: str
+    max_length: int
+    pattern: str = r"^[A-Za-z0-9_-]+$"
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Where a kind's CloudWatch metrics live and how one entry is selected."""
+
+    namespace: str
+    names: tuple[str, ...]
+    dimensions: Callable[["BuildContext", str], list[tuple[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    section: str
+    singular: str
+    model: type[BaseModel]
+    description: str
+    build: Callable[["BuildContext", str, Any], None]
+    keyed: bool = True  # a mapping of named entries; False for a single object (like `api`)
+    key_pattern: str | None = None  # override for entry names (routes are "METHOD /path")
+    references: Callable[[str, Any], Iterable[Reference]] | None = None
+    access: Mapping[str, str] = field(default_factory=dict)  # access level -> description
+    grant: Callable[["BuildContext", str, str], list["Grant"]] | None = None
+    env_value: Callable[["BuildContext", str], Any] | None = None
+    metrics: Metrics | None = None
+    names: Callable[[Any, str, Any], list[NameRule]] | None = None
+    late: bool = False  # built after the IAM pass (a key policy names the roles that use the key)

@@ -1,0 +1,287 @@
+"""Lambda functions: their own role, policy, encrypted log group and DLQ; tracing on; code by content hash.
+
+The role's permissions are derived from `uses` by the IAM pass; this builder only adds what the
+function needs for itself (its logs, traces, dead-letter queue and environment key).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
+from awacs.sts import AssumeRole
+from pydantic import Field, field_validator, model_validator
+from troposphere import GetAtt, Ref, Sub, awslambda, iam, logs, sqs
+
+from specc.context import BuildContext
+from specc.iam import Grant, key_grant, use_logs_key
+from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.naming import camel, env_var_name, logical_id, short_hash
+from specc.spec_types import RetentionDays, SpecModel
+
+RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+HANDLER_PATTERN = r"^[A-Za-z0-9_./-]+\.py:[A-Za-z_][A-Za-z0-9_]*$"
+RESERVED_ENV = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN")
+
+
+class AsyncInvocation(SpecModel):
+    """What happens to asynchronous invocations (events, not API calls) that keep failing."""
+
+    retries: int = Field(2, ge=0, le=2, description="Retries after the first failed attempt.")
+    max_event_age_seconds: int = Field(21600, ge=60, le=21600, description="Drop events older than this.")
+    on_failure: Literal["dead_letter_queue", "destination", "none"] = Field(
+        "dead_letter_queue",
+        description="Where failed events go: an encrypted SQS dead-letter queue (DeadLetterConfig), the same queue "
+                    "as an on-failure destination (with request and response context), or `none` (recorded as an "
+                    "opt-out in the template).")
+
+
+class FunctionSpec(SpecModel):
+    """A Lambda function."""
+
+    handler: str = Field(pattern=HANDLER_PATTERN, description="`path/to/file.py:function`, relative to `code_root`.",
+                         examples=["handlers/payments/create.py:handler"])
+    code: str | None = Field(None, min_length=1, description="Directory zipped as the function's code, relative to "
+                             "`code_root`; default: the handler file's directory.", examples=["handlers/payments"])
+    description: str = Field("", max_length=256, description="Shown in the Lambda console.")
+    runtime: Literal[RUNTIMES] | None = Field(None, description="Default: `defaults.runtime`.",  # type: ignore[valid-type]
+                                              examples=["python3.12"])
+    architecture: Literal["x86_64", "arm64"] = Field("x86_64", description="Instruction set.")
+    memory: int = Field(256, ge=128, le=10240, description="Memory in MB.", examples=[512])
+    timeout: int = Field(30, ge=1, le=900, description="Seconds before an invocation is stopped.", examples=[10])
+    environment: dict[str, str] = Field(default_factory=dict, description="Environment variables.",
+                                        examples=[{"CURRENCY": "EUR"}])
+    reserved_concurrency: int | None = Field(None, ge=0, le=10000, description="Reserved concurrent executions.")
+    provisioned_concurrency: int | None = Field(
+        None, ge=1, le=10000, description="Pre-initialised environments on a `live` alias (API routes then call the alias).")
+    tracing: bool = Field(True, description="X-Ray active tracing. Turning it off is recorded in the template.")
+    log_retention_days: RetentionDays | None = Field(None, description="Default: `defaults.log_retention_days`.")
+    async_invocation: AsyncInvocation = Field(default_factory=AsyncInvocation,
+                                              description="Retries and failure handling of asynchronous invocations.")
+    uses: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="What the function may touch, by section, name and access level; this becomes its "
+                    "least-privilege IAM policy and its environment variables (`TABLE_<NAME>`, `TOPIC_<NAME>`...).",
+        examples=[{"tables": {"transactions": "write"}, "topics": {"payment_events": "publish"}}])
+
+    @field_validator("environment")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+                raise ValueError(f"environment variable name '{name}' must be letters, digits and underscores")
+            if name.startswith(RESERVED_ENV):
+                raise ValueError(f"environment variable '{name}' is reserved by Lambda")
+        return value
+
+    @model_validator(mode="after")
+    def _concurrency(self) -> "FunctionSpec":
+        if (self.provisioned_concurrency and self.reserved_concurrency is not None
+                and self.provisioned_concurrency > self.reserved_concurrency):
+            raise ValueError("provisioned_concurrency cannot exceed reserved_concurrency")
+        return self
+
+
+def injected_environment(ctx: BuildContext, spec: FunctionSpec) -> dict[str, Any]:
+    """Variables specc sets: the service, the environment, and one per entry the function uses."""
+    from specc.kinds import BY_SECTION
+
+    values: dict[str, Any] = {"SERVICE": ctx.spec.service, "ENVIRONMENT": ctx.spec.environment}
+    for section, entries in sorted(spec.uses.items()):
+        kind = BY_SECTION[section]
+        for target in sorted(entries):
+            if kind.env_value:
+                values[env_var_name(kind.singular, target)] = kind.env_value(ctx, target)
+    return values
+
+
+def invoke_arn(ctx: BuildContext, name: str) -> Any:
+    """What callers invoke: the `live` alias when the function has one, else the function."""
+    if ctx.spec.functions[name].provisioned_concurrency:
+        return Ref(logical_id(name, "Alias"))
+    return GetAtt(logical_id(name, "Function"), "Arn")
+
+
+def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
+    origin = ("functions", name)
+    fn_id, role_id, policy_id = (logical_id(name, s) for s in ("Function", "Role", "Policy"))
+    log_id, dlq_id = logical_id(name, "LogGroup"), logical_id(name, "DeadLetterQueue")
+    physical = ctx.physical(name)
+    data_key = ctx.key_for(None)
+    logs_key = ctx.logs_key()
+    artifact = ctx.artifacts[name]
+
+    ctx.add(iam.Role(
+        role_id,
+        Description=f"Execution role of {physical}",
+        AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
+            Effect=Allow, Principal=Principal("Service", "lambda.amazonaws.com"), Action=[AssumeRole])]),
+    ), origin)
+
+    log_group = logs.LogGroup(
+        log_id,
+        LogGroupName=f"/aws/lambda/{physical}",
+        RetentionInDays=spec.log_retention_days or ctx.spec.defaults.log_retention_days,
+        KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
+    )
+    ctx.add(log_group, origin)
+    use_logs_key(ctx, logs_key)
+
+    grants = [
+        Grant(sid="WriteOwnLogs", actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+              resources=(GetAtt(log_id, "Arn"),)),
+        key_grant(data_key, ("kms:Decrypt",), sid_prefix="Environment"),
+    ]
+    if spec.tracing:
+        grants.append(Grant(sid="WriteTraces", actions=("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
+                            resources=("*",)))
+
+    environment = {**injected_environment(ctx, spec), **spec.environment}
+    function = awslambda.Function(
+        fn_id,
+        FunctionName=physical,
+        Description=spec.description or f"{ctx.spec.service} {name}",
+        Code=awslambda.Code(
+            S3Bucket=Sub(f"{ctx.spec.artifacts.bucket_prefix}-${{AWS::AccountId}}-${{AWS::Region}}"),
+            S3Key=f"{ctx.spec.service}/{artifact.s3_key}",
+        ),
+        Handler=artifact.handler,
+        Runtime=spec.runtime or ctx.spec.defaults.runtime,
+        Architectures=[spec.architecture],
+        MemorySize=spec.memory,
+        Timeout=spec.timeout,
+        Role=GetAtt(role_id, "Arn"),
+        Environment=awslambda.Environment(Variables=dict(sorted(environment.items()))),
+        KmsKeyArn=GetAtt(logical_id(data_key, "Key"), "Arn"),
+        TracingConfig=awslambda.TracingConfig(Mode="Active" if spec.tracing else "PassThrough"),
+        DependsOn=[log_id, policy_id],
+    )
+    if not spec.tracing:
+        ctx.opt_out(function, "tracing", origin + ("tracing",))
+    if spec.reserved_concurrency is not None:
+        function.ReservedConcurrentExecutions = spec.reserved_concurrency
+
+    on_failure = spec.async_invocation.on_failure
+    if on_failure != "none":
+        ctx.add(sqs.Queue(
+            dlq_id,
+            QueueName=f"{physical}-dlq",
+            KmsMasterKeyId=GetAtt(logical_id(data_key, "Key"), "Arn"),
+            MessageRetentionPeriod=1209600,
+        ), origin)
+        ctx.add(sqs.QueuePolicy(
+            logical_id(name, "DeadLetterQueuePolicy"),
+            Queues=[Ref(dlq_id)],
+            PolicyDocument=_tls_only_queue_policy(dlq_id),
+        ), origin)
+        grants.append(Grant(sid="SendToDeadLetterQueue", actions=("sqs:SendMessage",),
+                            resources=(GetAtt(dlq_id, "Arn"),)))
+        grants.append(key_grant(data_key, ("kms:Decrypt", "kms:GenerateDataKey")))
+        if on_failure == "dead_letter_queue":
+            function.DeadLetterConfig = awslambda.DeadLetterConfig(TargetArn=GetAtt(dlq_id, "Arn"))
+    else:
+        ctx.opt_out(function, "dead_letter_queue", origin + ("async_invocation", "on_failure"))
+    ctx.add(function, origin)
+
+    invoke_config = awslambda.EventInvokeConfig(
+        logical_id(name, "EventInvokeConfig"),
+        FunctionName=Ref(fn_id),
+        Qualifier="$LATEST",
+        MaximumRetryAttempts=spec.async_invocation.retries,
+        MaximumEventAgeInSeconds=spec.async_invocation.max_event_age_seconds,
+    )
+    if on_failure == "destination":
+        invoke_config.DestinationConfig = awslambda.DestinationConfig(
+            OnFailure=awslambda.OnFailure(Destination=GetAtt(dlq_id, "Arn")))
+    ctx.add(invoke_config, origin)
+
+    if spec.provisioned_concurrency:
+        # A new version is published exactly when the code or the configuration changes (as SAM's AutoPublishAlias).
+        fingerprint = short_hash(artifact.content_hash, json.dumps(function.to_dict(), sort_keys=True, default=str))
+        version_id = f"{fn_id}Version{fingerprint}"
+        ctx.add(awslambda.Version(version_id, FunctionName=Ref(fn_id),
+                                  Description=f"code {artifact.content_hash[:12]}"), origin)
+        ctx.add(awslambda.Alias(
+            logical_id(name, "Alias"),
+            FunctionName=Ref(fn_id),
+            FunctionVersion=GetAtt(version_id, "Version"),
+            Name="live",
+            ProvisionedConcurrencyConfig=awslambda.ProvisionedConcurrencyConfiguration(
+                ProvisionedConcurrentExecutions=spec.provisioned_concurrency),
+        ), origin)
+
+    grants += _uses_grants(ctx, spec)
+    ctx.grant(role_id, policy_id, grants)
+    ctx.output(logical_id(name, "FunctionName"), Ref(fn_id), f"Name of the {name} function")
+
+
+def _uses_grants(ctx: BuildContext, spec: FunctionSpec) -> list[Grant]:
+    from specc.kinds import BY_SECTION
+
+    grants: list[Grant] = []
+    for section, entries in sorted(spec.uses.items()):
+        kind = BY_SECTION[section]
+        assert kind.grant is not None  # the reference check refuses sections without grants
+        for target, access in sorted(entries.items()):
+            grants += kind.grant(ctx, target, access)
+    return grants
+
+
+def _tls_only_queue_policy(queue_id: str) -> PolicyDocument:
+    from awacs.aws import Bool, Condition, Deny
+
+    return PolicyDocument(Version="2012-10-17", Statement=[Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[Action("sqs", "SendMessage"), Action("sqs", "ReceiveMessage")],
+        Resource=[GetAtt(queue_id, "Arn")],
+        Condition=Condition(Bool("aws:SecureTransport", "false")),
+    )])
+
+
+def references(name: str, spec: FunctionSpec) -> list[Reference]:
+    refs = []
+    for section, entries in spec.uses.items():
+        for target, access in entries.items():
+            refs.append(Reference(("functions", name, "uses", section, target), section, target, access, "uses"))
+    return refs
+
+
+def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
+    resources = [GetAtt(logical_id(name, "Function"), "Arn")]
+    if ctx.spec.functions[name].provisioned_concurrency:
+        resources.append(Ref(logical_id(name, "Alias")))
+    return [Grant(sid=f"Invoke{camel(name)}", actions=("lambda:InvokeFunction",), resources=tuple(resources))]
+
+
+def names(spec: Any, name: str, entry: FunctionSpec) -> list[NameRule]:
+    physical = spec.physical(name)
+    return [
+        NameRule("function name", physical, 64),
+        NameRule("dead-letter queue name", f"{physical}-dlq", 80),
+        NameRule("log group name", f"/aws/lambda/{physical}", 512, r"^[A-Za-z0-9_./#-]+$"),
+    ]
+
+
+KIND = Kind(
+    section="functions",
+    singular="function",
+    model=FunctionSpec,
+    description="Lambda functions with their own least-privilege role, encrypted log group, DLQ and tracing.",
+    build=build,
+    references=references,
+    access={"invoke": "lambda:InvokeFunction"},
+    grant=grant,
+    env_value=lambda ctx, name: Ref(logical_id(name, "Function")),
+    metrics=Metrics(
+        namespace="AWS/Lambda",
+        names=("ConcurrentExecutions", "DeadLetterErrors", "DestinationDeliveryFailures", "Duration", "Errors",
+               "Invocations", "IteratorAge", "ProvisionedConcurrencySpilloverInvocations", "Throttles"),
+        dimensions=lambda ctx, name: [("FunctionName", ctx.physical(name))],
+    ),
+    names=names,
+)

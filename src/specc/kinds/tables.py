@@ -1,0 +1,212 @@
+"""DynamoDB tables: on-demand, point-in-time recovery and a customer-managed key unless the spec says otherwise."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from troposphere import GetAtt, Ref, Sub, dynamodb
+
+from specc.context import BuildContext
+from specc.iam import Grant, key_grant
+from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.naming import logical_id
+from specc.spec_types import Name, SpecModel
+
+
+class KeyAttribute(SpecModel):
+    name: str = Field(min_length=1, max_length=255, description="Attribute name.", examples=["payment_id"])
+    type: Literal["S", "N", "B"] = Field(description="S (string), N (number) or B (binary).", examples=["S"])
+
+
+class Capacity(SpecModel):
+    read: int = Field(ge=1, le=40_000, description="Read capacity units.", examples=[5])
+    write: int = Field(ge=1, le=40_000, description="Write capacity units.", examples=[5])
+
+
+class IndexSpec(SpecModel):
+    """A global secondary index, or a local one (`local: true`, same partition key as the table)."""
+
+    partition_key: KeyAttribute | None = Field(None, description="Required for global indexes; omitted for local ones.")
+    sort_key: KeyAttribute | None = Field(None, description="Optional for global indexes; required for local ones.")
+    local: bool = Field(False, description="A local secondary index (shares the table's partition key).")
+    projection: Literal["all", "keys_only", "include"] = Field("all", description="Attributes copied into the index.")
+    include: list[str] = Field(default_factory=list, description="With projection `include`: the extra attributes.")
+    capacity: Capacity | None = Field(None, description="Provisioned capacity (only for provisioned tables).")
+
+    @model_validator(mode="after")
+    def _shape(self) -> "IndexSpec":
+        if self.local and self.partition_key is not None:
+            raise ValueError("a local index uses the table's partition key: remove `partition_key` or set `local: false`")
+        if self.local and self.sort_key is None:
+            raise ValueError("a local index needs a `sort_key`")
+        if not self.local and self.partition_key is None:
+            raise ValueError("a global index needs a `partition_key`")
+        if (self.projection == "include") != bool(self.include):
+            raise ValueError("`include` lists attributes exactly when `projection: include`")
+        return self
+
+
+class TableSpec(SpecModel):
+    """A DynamoDB table."""
+
+    partition_key: KeyAttribute = Field(description="The partition (hash) key.")
+    sort_key: KeyAttribute | None = Field(None, description="The sort (range) key.")
+    indexes: dict[Name, IndexSpec] = Field(default_factory=dict, description="Secondary indexes by name.")
+    billing: Literal["on_demand", "provisioned"] = Field("on_demand", description="Capacity mode.")
+    capacity: Capacity | None = Field(None, description="Required with `billing: provisioned`.")
+    stream: Literal["keys_only", "new_image", "old_image", "new_and_old_images"] | None = Field(
+        None, description="Turn on the table's stream with this view type.", examples=["new_and_old_images"])
+    ttl: str | None = Field(None, min_length=1, max_length=255, description="Attribute holding the expiry time.",
+                            examples=["expires_at"])
+    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the table; default: `defaults.key`.")
+    point_in_time_recovery: bool = Field(True, description="Continuous backups. Turning it off is recorded in the template.")
+    deletion_protection: bool = Field(False, description="Refuse deletion of the table until turned off.")
+
+    @model_validator(mode="after")
+    def _capacity(self) -> "TableSpec":
+        provisioned = self.billing == "provisioned"
+        if provisioned != (self.capacity is not None):
+            raise ValueError("`capacity` is required with `billing: provisioned` and not allowed otherwise")
+        for name, index in self.indexes.items():
+            if index.capacity is not None and (not provisioned or index.local):
+                raise ValueError(f"index {name}: `capacity` only applies to global indexes of provisioned tables")
+            if provisioned and not index.local and index.capacity is None:
+                raise ValueError(f"index {name}: a provisioned table's global index needs `capacity`")
+        return self
+
+
+_STREAM = {"keys_only": "KEYS_ONLY", "new_image": "NEW_IMAGE", "old_image": "OLD_IMAGE",
+           "new_and_old_images": "NEW_AND_OLD_IMAGES"}
+_PROJECTION = {"all": "ALL", "keys_only": "KEYS_ONLY", "include": "INCLUDE"}
+
+
+def _key_schema(partition: KeyAttribute, sort: KeyAttribute | None) -> list[dynamodb.KeySchema]:
+    schema = [dynamodb.KeySchema(AttributeName=partition.name, KeyType="HASH")]
+    if sort:
+        schema.append(dynamodb.KeySchema(AttributeName=sort.name, KeyType="RANGE"))
+    return schema
+
+
+def _projection(index: IndexSpec) -> dynamodb.Projection:
+    projection = dynamodb.Projection(ProjectionType=_PROJECTION[index.projection])
+    if index.include:
+        projection.NonKeyAttributes = sorted(index.include)
+    return projection
+
+
+def _throughput(capacity: Capacity) -> dynamodb.ProvisionedThroughput:
+    return dynamodb.ProvisionedThroughput(ReadCapacityUnits=capacity.read, WriteCapacityUnits=capacity.write)
+
+
+def build(ctx: BuildContext, name: str, spec: TableSpec) -> None:
+    table_id = logical_id(name, "Table")
+    key = ctx.key_for(spec.encryption)
+    attributes: dict[str, str] = {}
+    for attribute in [spec.partition_key, spec.sort_key] + [
+            a for i in spec.indexes.values() for a in (i.partition_key, i.sort_key)]:
+        if attribute is not None:
+            attributes[attribute.name] = attribute.type
+    table = dynamodb.Table(
+        table_id,
+        TableName=ctx.physical(name),
+        AttributeDefinitions=[dynamodb.AttributeDefinition(AttributeName=n, AttributeType=t)
+                              for n, t in sorted(attributes.items())],
+        KeySchema=_key_schema(spec.partition_key, spec.sort_key),
+        BillingMode="PAY_PER_REQUEST" if spec.billing == "on_demand" else "PROVISIONED",
+        PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
+            PointInTimeRecoveryEnabled=spec.point_in_time_recovery),
+        SSESpecification=dynamodb.SSESpecification(
+            SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=GetAtt(logical_id(key, "Key"), "Arn")),
+        DeletionProtectionEnabled=spec.deletion_protection,
+    )
+    if spec.capacity:
+        table.ProvisionedThroughput = _throughput(spec.capacity)
+    global_indexes = []
+    local_indexes = []
+    for index_name, index in sorted(spec.indexes.items()):
+        if index.local:
+            local_indexes.append(dynamodb.LocalSecondaryIndex(
+                IndexName=index_name, KeySchema=_key_schema(spec.partition_key, index.sort_key),
+                Projection=_projection(index)))
+        else:
+            assert index.partition_key is not None  # the model guarantees it
+            gsi = dynamodb.GlobalSecondaryIndex(
+                IndexName=index_name, KeySchema=_key_schema(index.partition_key, index.sort_key),
+                Projection=_projection(index))
+            if index.capacity:
+                gsi.ProvisionedThroughput = _throughput(index.capacity)
+            global_indexes.append(gsi)
+    if global_indexes:
+        table.GlobalSecondaryIndexes = global_indexes
+    if local_indexes:
+        table.LocalSecondaryIndexes = local_indexes
+    if spec.stream:
+        table.StreamSpecification = dynamodb.StreamSpecification(StreamViewType=_STREAM[spec.stream])
+    if spec.ttl:
+        table.TimeToLiveSpecification = dynamodb.TimeToLiveSpecification(AttributeName=spec.ttl, Enabled=True)
+    if not spec.point_in_time_recovery:
+        ctx.opt_out(table, "point_in_time_recovery", ("tables", name, "point_in_time_recovery"))
+    ctx.add(table, ("tables", name))
+    ctx.output(logical_id(name, "TableName"), Ref(table_id), f"Name of the {name} table")
+    if spec.stream:
+        ctx.output(logical_id(name, "TableStreamArn"), GetAtt(table_id, "StreamArn"),
+                   f"Stream ARN of the {name} table")
+
+
+_READ = ("dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+         "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan")
+_WRITE = ("dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+          "dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem")
+_KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
+_KEY_WRITE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
+    spec: TableSpec = ctx.spec.tables[name]
+    table_id = logical_id(name, "Table")
+    reads = access in ("read", "read_write")
+    writes = access in ("write", "read_write")
+    actions = tuple(sorted(set((_READ if reads else ()) + (_WRITE if writes else ()))))
+    resources: list = [GetAtt(table_id, "Arn")]
+    if reads:  # queries on indexes need the index ARNs; writes go through the table only
+        resources += [Sub(f"${{{table_id}.Arn}}/index/{index}") for index in sorted(spec.indexes)]
+    key = ctx.key_for(spec.encryption)
+    return [
+        Grant(sid=logical_id(name, "Table") + ("ReadWrite" if reads and writes else "Read" if reads else "Write"),
+              actions=actions, resources=tuple(resources)),
+        key_grant(key, _KEY_WRITE if writes else _KEY_READ),
+    ]
+
+
+def references(name: str, spec: TableSpec) -> list[Reference]:
+    if spec.encryption:
+        return [Reference(("tables", name, "encryption"), "keys", spec.encryption)]
+    return []
+
+
+def names(spec, name: str, entry: TableSpec) -> list[NameRule]:
+    return [NameRule("table name", spec.physical(name), 255, r"^[A-Za-z0-9_.-]+$")]
+
+
+KIND = Kind(
+    section="tables",
+    singular="table",
+    model=TableSpec,
+    description="DynamoDB tables (on-demand, point-in-time recovery and a customer-managed key by default).",
+    build=build,
+    references=references,
+    access={"read": "get, query and scan items (and the table's indexes)",
+            "write": "put, update and delete items",
+            "read_write": "both"},
+    grant=grant,
+    env_value=lambda ctx, name: Ref(logical_id(name, "Table")),
+    metrics=Metrics(
+        namespace="AWS/DynamoDB",
+        names=("ConditionalCheckFailedRequests", "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits",
+               "ReadThrottleEvents", "ReturnedItemCount", "SuccessfulRequestLatency", "SystemErrors",
+               "ThrottledRequests", "UserErrors", "WriteThrottleEvents"),
+        dimensions=lambda ctx, name: [("TableName", Ref(logical_id(name, "Table")))],
+    ),
+    names=names,
+)

@@ -1,0 +1,68 @@
+"""The IR: one node per spec entry, one edge per reference, and the code artifact of each function.
+
+Nodes come in registry order and then by name, so everything downstream is deterministic. The
+graph is what IAM derivation, splitting and `specc graph` read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from specc.checks.handlers import locate
+from specc.checks.references import all_references
+from specc.kinds import KINDS
+from specc.packaging import CodeArtifact, collect
+from specc.source import SourceFile
+
+
+@dataclass(frozen=True, order=True)
+class Node:
+    section: str
+    name: str
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    source: Node
+    target: Node
+    relation: str
+    access: str = ""
+
+
+@dataclass
+class Plan:
+    spec: Any
+    source: SourceFile
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    artifacts: dict[str, CodeArtifact] = field(default_factory=dict)
+
+    def entries(self):
+        """(kind, name, entry) in build order: registry order, then name; late kinds last."""
+        ordered = [k for k in KINDS if not k.late] + [k for k in KINDS if k.late]
+        for kind in ordered:
+            section = getattr(self.spec, kind.section)
+            if kind.keyed:
+                for name in sorted(section):
+                    yield kind, name, section[name]
+            else:
+                yield kind, kind.section, section
+
+
+def make_plan(spec: Any, source: SourceFile) -> Plan:
+    plan = Plan(spec=spec, source=source)
+    for kind in KINDS:
+        section = getattr(spec, kind.section)
+        if kind.keyed:
+            plan.nodes += [Node(kind.section, name) for name in sorted(section)]
+        elif section is not None:
+            plan.nodes.append(Node(kind.section, kind.section))
+    for ref in all_references(spec):
+        source_node = Node(ref.path[0], ref.path[1] if len(ref.path) > 1 and ref.path[0] != "monitoring" else ref.path[0])
+        plan.edges.append(Edge(source_node, Node(ref.section, ref.target), ref.relation, ref.access or ""))
+    plan.edges.sort()
+    for name, function in sorted(spec.functions.items()):
+        code_dir, handler_file, function_name = locate(spec, source, function)
+        plan.artifacts[name] = collect(code_dir, handler_file, function_name)
+    return plan

@@ -1,0 +1,84 @@
+"""The top-level spec model: service-wide fields plus one section per registered kind."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import Field, StringConstraints, create_model, model_validator
+
+from specc.kinds import KINDS
+from specc.kinds.functions import RUNTIMES
+from specc.naming import physical_name
+from specc.spec_types import Name, RetentionDays, SpecModel
+
+REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
+IMPLICIT_KEY = "main"
+
+Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN), Field(examples=["us-east-1"])]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/=+@ -]+$")]
+TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w.:/=+@ -]*$")]
+
+
+class Defaults(SpecModel):
+    """Service-wide defaults that entries may override."""
+
+    key: Name | None = Field(None, description="The key (from `keys`) for anything that stores data and names none. "
+                             "Required when there are several keys.", examples=["data"])
+    logs_key: Name | None = Field(None, description="The key for log groups; default: `key`.", examples=["logs"])
+    log_retention_days: RetentionDays = Field(365, description="Retention of every log group.")
+    runtime: Literal[RUNTIMES] = Field("python3.12", description="Lambda runtime of functions that name none.")  # type: ignore[valid-type]
+
+
+class Artifacts(SpecModel):
+    """Where function code is uploaded: one bucket per account and region, `<prefix>-<account>-<region>`."""
+
+    bucket_prefix: str = Field("specc-artifacts", pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$",
+                               description="Prefix of the per-account, per-region artifact bucket.")
+
+
+class ServiceFields(SpecModel):
+    specc: Literal[1] = Field(description="Version of the spec language.", examples=[1])
+    service: str = Field(pattern=r"^[a-z][a-z0-9-]{0,23}[a-z0-9]$", description="Service name, the prefix of "
+                         "every physical name.", examples=["payments"])
+    environment: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$", description="Environment, the suffix of every "
+                             "physical name.", examples=["prod"])
+    regions: list[Region] = Field(min_length=1, description="Regions the service runs in (templates are linted "
+                                  "for each).", examples=[["us-east-1", "eu-west-1"]])
+    code_root: str = Field(".", min_length=1, description="Directory handler paths are relative to, itself "
+                           "relative to the spec file.", examples=[".."])
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="Tags on every resource that takes tags.",
+                                         examples=[{"Owner": "payments-team"}])
+    defaults: Defaults = Field(default_factory=Defaults, description="Service-wide defaults.")
+    artifacts: Artifacts = Field(default_factory=Artifacts, description="Where code artifacts live.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implicit_key(cls, data: Any) -> Any:
+        """Secure by default even in a minimal spec: no `keys` means one key named `main`."""
+        if isinstance(data, dict) and not data.get("keys"):
+            data = {**data, "keys": {IMPLICIT_KEY: {"description": "default key (created because the spec declares none)"}}}
+        return data
+
+    def physical(self, name: str) -> str:
+        return physical_name(self.service, name, self.environment)
+
+    def default_key(self) -> str:
+        keys = getattr(self, "keys")
+        return self.defaults.key or (next(iter(keys)) if len(keys) == 1 else IMPLICIT_KEY)
+
+
+def _section_field(kind: Any) -> tuple[Any, Any]:
+    if not kind.keyed:
+        if kind.section == "monitoring":
+            return kind.model, Field(default_factory=kind.model, description=kind.description)
+        return Optional[kind.model], Field(None, description=kind.description)
+    key = Annotated[str, StringConstraints(pattern=kind.key_pattern)] if kind.key_pattern else Name
+    return dict[key, kind.model], Field(default_factory=dict, description=kind.description)  # type: ignore[valid-type]
+
+
+Spec = create_model(  # type: ignore[call-overload]
+    "Spec",
+    __base__=ServiceFields,
+    __doc__="A specc service spec.",
+    **{kind.section: _section_field(kind) for kind in KINDS},
+)
