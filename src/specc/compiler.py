@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from specc import iam
-from specc.assemble import assemble
+from specc._startup import prepare
+
+prepare()
+
+from specc import iam  # noqa: E402  (prepare() must run before the spec models are built)
+from specc.assemble import assemble  # noqa: E402
 from specc.checks import run_all
 from specc.context import BuildContext
 from specc.diagnostics import SpecError
@@ -52,8 +56,9 @@ def compile_checked(spec: Any, source: SourceFile) -> Compiled:
     iam.attach(ctx)
     for kind, name, entry in late:
         kind.build(ctx, name, entry)
-    if ctx.problems:
-        raise SpecError(ctx.problems)
+    problems = ctx.problems + ctx.limit_problems()
+    if problems:
+        raise SpecError(problems)
     assemble(ctx)
     return Compiled(spec=spec, source=source, plan=plan, templates={"service.json": ctx.template.to_dict()},
                     artifacts=plan.artifacts)

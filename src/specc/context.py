@@ -18,6 +18,9 @@ from specc.naming import physical_name
 from specc.packaging import CodeArtifact
 from specc.source import SourceFile
 
+MAX_RESOURCES = 500
+MAX_OUTPUTS = 200
+
 
 @dataclass
 class ServiceUse:
@@ -43,6 +46,8 @@ class BuildContext:
     key_users: dict[str, KeyUsers] = field(default_factory=lambda: defaultdict(KeyUsers))
     origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> spec path
     problems: list[Diagnostic] = field(default_factory=list)
+    overflow: list[tuple[Any, ...]] = field(default_factory=list)  # entries past the resource limit
+    dropped_outputs: list[str] = field(default_factory=list)
     opt_outs: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, resource: AWSObject, origin: tuple[Any, ...]) -> Any:
@@ -53,6 +58,9 @@ class BuildContext:
             self.problems.append(self.source.diagnostic(
                 "E302", origin, f"the logical ID '{title}' is already used by {first}",
                 "rename one of the two entries", at_key=True))
+            return resource
+        if len(self.template.resources) >= MAX_RESOURCES:
+            self.overflow.append(origin)
             return resource
         self.origins[title] = origin
         return self.template.add_resource(resource)
@@ -65,7 +73,27 @@ class BuildContext:
         self.opt_outs[resource.title].append(entry)
 
     def output(self, title: str, value: Any, description: str) -> None:
+        if len(self.template.outputs) >= MAX_OUTPUTS:
+            self.dropped_outputs.append(title)  # reported by `limit_problems`
+            return
         self.template.add_output(Output(title, Value=value, Description=description))
+
+    def limit_problems(self) -> list[Diagnostic]:
+        """CloudFormation's per-template limits, reported at the first entry that did not fit."""
+        problems = []
+        if self.dropped_outputs:
+            total = len(self.template.outputs) + len(self.dropped_outputs)
+            problems.append(self.source.diagnostic(
+                "E402", (), f"the service needs {total} outputs, more than the {MAX_OUTPUTS} CloudFormation allows "
+                "in one template", "split the service into several specs"))
+        if not self.overflow:
+            return problems
+        total = len(self.template.resources) + len(self.overflow)
+        return problems + [self.source.diagnostic(
+            "E401", self.overflow[0], f"the service needs {total} resources, more than the {MAX_RESOURCES} "
+            "CloudFormation allows in one template",
+            "split the service into several specs (automatic nested-stack splitting is not available yet)",
+            at_key=True)]
 
     def physical(self, name: str) -> str:
         return physical_name(self.spec.service, name, self.spec.environment)

@@ -14,7 +14,8 @@ from specc.spec_types import Name, RetentionDays, SpecModel
 REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
 IMPLICIT_KEY = "main"
 
-Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN), Field(examples=["us-east-1"])]
+Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN),
+                   Field(description="An AWS region code like us-east-1.", examples=["us-east-1"])]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/=+@ -]+$")]
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w.:/=+@ -]*$")]
 
@@ -38,12 +39,12 @@ class Artifacts(SpecModel):
 
 class ServiceFields(SpecModel):
     specc: Literal[1] = Field(description="Version of the spec language.", examples=[1])
-    service: str = Field(pattern=r"^[a-z][a-z0-9-]{0,23}[a-z0-9]$", description="Service name, the prefix of "
-                         "every physical name.", examples=["payments"])
-    environment: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$", description="Environment, the suffix of every "
-                             "physical name.", examples=["prod"])
-    regions: list[Region] = Field(min_length=1, description="Regions the service runs in (templates are linted "
-                                  "for each).", examples=[["us-east-1", "eu-west-1"]])
+    service: str = Field(pattern=r"^[a-z][a-z0-9-]{0,23}[a-z0-9]$", description="Service name: 2 to 25 lower case "
+                         "letters, digits and hyphens, starting with a letter; the prefix of every physical name.", examples=["payments"])
+    environment: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$", description="Environment: 1 to 10 lower case "
+                             "letters and digits, starting with a letter; the suffix of every physical name.", examples=["prod"])
+    regions: list[Region] = Field(min_length=1, description="AWS region codes like us-east-1: where the "
+                                  "service runs (templates are linted for each).", examples=[["us-east-1", "eu-west-1"]])
     code_root: str = Field(".", min_length=1, description="Directory handler paths are relative to, itself "
                            "relative to the spec file.", examples=[".."])
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="Tags on every resource that takes tags.",

@@ -84,10 +84,11 @@ def _expected(kind: str, ctx: dict[str, Any], value: Any, fallback: str) -> str:
                  "less_than_equal": "at most", "less_than": "less than"}[kind]
         limit = next(iter(ctx.values()))
         return f"must be {bound} {limit}" + got
-    if kind in ("string_too_long", "too_long"):
-        return f"must have at most {ctx.get('max_length')} characters or items" + got
-    if kind in ("string_too_short", "too_short"):
-        return f"must have at least {ctx.get('min_length')} characters or items" + got
+    if kind in ("string_too_long", "string_too_short", "too_long", "too_short"):
+        bound = "at most" if kind.endswith("long") else "at least"
+        limit = ctx.get("max_length") if kind.endswith("long") else ctx.get("min_length")
+        unit = "character" if kind.startswith("string") else "item"
+        return f"must have {bound} {limit} {unit}{'' if limit == 1 else 's'}" + got
     return fallback[:1].lower() + fallback[1:] + got
 
 

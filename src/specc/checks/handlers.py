@@ -31,16 +31,17 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
     for name, function in spec.functions.items():
         code_dir, handler_file, _ = locate(spec, source, function)
+        file_part = function.handler.rsplit(":", 1)[0]
+        root_hint = f"paths are relative to code_root '{spec.code_root}', which is relative to the spec file"
         if not handler_file.is_file():
             found.append(source.diagnostic(ID, ("functions", name, "handler"),
-                                           f"handler file {handler_file} does not exist",
-                                           f"paths are relative to code_root ({code_root(spec, source)})"))
+                                           f"handler file '{file_part}' does not exist", root_hint))
         elif not code_dir.is_dir():
-            found.append(source.diagnostic(ID, ("functions", name, "code"), f"code directory {code_dir} does not exist",
-                                           "name a directory that contains the handler file"))
+            found.append(source.diagnostic(ID, ("functions", name, "code"),
+                                           f"code directory '{function.code}' does not exist", root_hint))
         elif code_dir not in handler_file.parents:
             found.append(source.diagnostic(ID, ("functions", name, "handler"),
-                                           f"the handler file is outside the code directory {code_dir}",
+                                           f"handler file '{file_part}' is outside the code directory '{function.code}'",
                                            "the zip holds only the code directory"))
         injected = {"SERVICE", "ENVIRONMENT"} | {
             env_var_name(BY_SECTION[section].singular, target)

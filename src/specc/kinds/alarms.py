@@ -27,11 +27,13 @@ Period = Literal[10, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 21600, 86400]
 class AlarmSpec(SpecModel):
     """An alarm on one metric of a declared resource."""
 
-    metric: str = Field(pattern=METRIC_PATTERN, description="`section.entry.Metric` (or `api.Metric`).",
+    metric: str = Field(pattern=METRIC_PATTERN, description="`section.entry.Metric` (like "
+                        "`functions.create_payment.Errors`) or `api.Metric`.",
                         examples=["functions.create_payment.Errors"])
-    statistic: str = Field("Sum", pattern=STATISTIC_PATTERN, description="Sum, Average, Minimum, Maximum, "
-                           "SampleCount or a percentile like p99.", examples=["Sum"])
-    threshold: str = Field(pattern=THRESHOLD_PATTERN, description="Comparison and value.", examples=["> 0"])
+    statistic: str = Field("Sum", pattern=STATISTIC_PATTERN, description="Sum, Average, Minimum, "
+                           "Maximum, SampleCount or a percentile like p99.", examples=["Sum"])
+    threshold: str = Field(pattern=THRESHOLD_PATTERN, description="A comparison (>, >=, <, <=) and a number, "
+                           "like `> 0` or `<= 2.5`.", examples=["> 0"])
     period: Period = Field(60, description="Seconds per datapoint.")
     evaluation_periods: int = Field(1, ge=1, le=100, description="Datapoints the alarm looks at.")
     missing_data: Literal["notBreaching", "breaching", "ignore", "missing"] = Field(

@@ -40,7 +40,8 @@ class AsyncInvocation(SpecModel):
 class FunctionSpec(SpecModel):
     """A Lambda function."""
 
-    handler: str = Field(pattern=HANDLER_PATTERN, description="`path/to/file.py:function`, relative to `code_root`.",
+    handler: str = Field(pattern=HANDLER_PATTERN, description="`path/to/file.py:function`, relative to "
+                         "`code_root`.",
                          examples=["handlers/payments/create.py:handler"])
     code: str | None = Field(None, min_length=1, description="Directory zipped as the function's code, relative to "
                              "`code_root`; default: the handler file's directory.", examples=["handlers/payments"])
@@ -186,18 +187,6 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         ctx.opt_out(function, "dead_letter_queue", origin + ("async_invocation", "on_failure"))
     ctx.add(function, origin)
 
-    invoke_config = awslambda.EventInvokeConfig(
-        logical_id(name, "EventInvokeConfig"),
-        FunctionName=Ref(fn_id),
-        Qualifier="$LATEST",
-        MaximumRetryAttempts=spec.async_invocation.retries,
-        MaximumEventAgeInSeconds=spec.async_invocation.max_event_age_seconds,
-    )
-    if on_failure == "destination":
-        invoke_config.DestinationConfig = awslambda.DestinationConfig(
-            OnFailure=awslambda.OnFailure(Destination=GetAtt(dlq_id, "Arn")))
-    ctx.add(invoke_config, origin)
-
     if spec.provisioned_concurrency:
         # A new version is published exactly when the code or the configuration changes (as SAM's AutoPublishAlias).
         fingerprint = short_hash(artifact.content_hash, json.dumps(function.to_dict(), sort_keys=True, default=str))
@@ -212,6 +201,20 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
             ProvisionedConcurrencyConfig=awslambda.ProvisionedConcurrencyConfiguration(
                 ProvisionedConcurrentExecutions=spec.provisioned_concurrency),
         ), origin)
+
+    invoke_config = awslambda.EventInvokeConfig(
+        logical_id(name, "EventInvokeConfig"),
+        FunctionName=Ref(fn_id),
+        Qualifier="live" if spec.provisioned_concurrency else "$LATEST",
+        MaximumRetryAttempts=spec.async_invocation.retries,
+        MaximumEventAgeInSeconds=spec.async_invocation.max_event_age_seconds,
+    )
+    if spec.provisioned_concurrency:  # callers invoke the alias, so its qualifier carries the settings
+        invoke_config.DependsOn = [logical_id(name, "Alias")]
+    if on_failure == "destination":
+        invoke_config.DestinationConfig = awslambda.DestinationConfig(
+            OnFailure=awslambda.OnFailure(Destination=GetAtt(dlq_id, "Arn")))
+    ctx.add(invoke_config, origin)
 
     grants += _uses_grants(ctx, spec)
     ctx.grant(role_id, policy_id, grants)

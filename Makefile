@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Both set everything up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+SPECS  := $(shell find specs -name '*.yaml' | sort)
+
+.PHONY: run test test-fast templates lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## run: set up, compile and lint specs/prod.yaml, deploy it to a local emulator and roll it out
+run: $(STAMP)
+	$(BIN)/specc compile specs/prod.yaml
+	$(BIN)/specc lint specs/prod.yaml
+	bash scripts/run-local.sh
+
+## test: set up and run the whole suite (what CI runs)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## test-fast: the suite without slow tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+## templates: recompile every spec into templates_out/ (read the diff before committing it)
+templates: $(STAMP)
+	@for spec in $(SPECS); do $(BIN)/specc compile $$spec || exit 1; done
+
+lint: $(STAMP)
+	@for spec in $(SPECS); do $(BIN)/specc lint $$spec || exit 1; done
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis

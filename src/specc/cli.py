@@ -1,0 +1,152 @@
+"""The `specc` command. One place turns known errors into diagnostics and exit codes.
+
+Exit codes: 0 clean; 1 the spec has errors; 2 bad command-line usage; 3 lint findings;
+4 a file could not be read or written; 70 an internal error (a bug: please report it).
+Heavy modules are imported inside commands so `specc --version` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from specc import __version__
+
+EXIT_SPEC, EXIT_LINT, EXIT_IO, EXIT_INTERNAL = 1, 3, 4, 70
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from specc.diagnostics import SpecError
+
+        try:
+            return command(*args, **kwargs)
+        except SpecError as exc:
+            click.echo(exc.render(), err=True)
+            count = len(exc.diagnostics)
+            click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True)
+            sys.exit(EXIT_SPEC)
+        except OSError as exc:
+            click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+            sys.exit(EXIT_IO)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug in specc, not in the spec
+            if os.environ.get("SPECC_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                       "This is a bug in specc; rerun with SPECC_DEBUG=1 for a traceback and report it.", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+spec_argument = click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="specc")
+def main() -> None:
+    """Compile a declarative service spec into secure, deterministic CloudFormation."""
+
+
+@main.command()
+@spec_argument
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (default: templates_out/<spec path under specs/>).")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
+@guarded
+def compile(spec: Path, out: Path | None, fmt: str) -> None:
+    """Compile SPEC into templates and a manifest, written atomically."""
+    from specc.compiler import compile_spec
+    from specc.emit import default_out_dir, rendered_files, write_atomically
+
+    compiled = compile_spec(spec)
+    files = rendered_files(compiled, fmt)
+    out_dir = out or default_out_dir(spec)
+    write_atomically(files, out_dir)
+    for name, body in sorted(files.items()):
+        if name == "manifest.json":
+            continue
+        template = compiled.templates.get(name) or compiled.templates[name.rsplit(".", 1)[0] + ".json"]
+        click.echo(f"{out_dir / name}: {len(template.get('Resources', {}))} resources, "
+                   f"{len(template.get('Outputs', {}))} outputs, {len(body):,} bytes")
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@guarded
+def validate(specs: tuple[Path, ...]) -> None:
+    """Check SPECS for errors without writing anything."""
+    from specc.compiler import check
+    from specc.diagnostics import SpecError
+
+    problems = []
+    for path in specs:
+        try:
+            check(path)
+            click.echo(f"{path}: ok")
+        except SpecError as exc:
+            problems += exc.diagnostics
+    if problems:
+        raise SpecError(problems)
+
+
+@main.command()
+@spec_argument
+@guarded
+def lint(spec: Path) -> None:
+    """Compile SPEC in memory and run cfn-lint on every template for every region it targets."""
+    from specc.compiler import compile_spec
+    from specc.emit import default_out_dir
+    from specc.lint import lint_templates
+
+    compiled = compile_spec(spec)
+    findings = lint_templates(compiled.templates, list(compiled.spec.regions))
+    base = str(default_out_dir(spec).relative_to(Path.cwd()) if default_out_dir(spec).is_relative_to(Path.cwd())
+               else default_out_dir(spec))
+    for finding in findings:
+        click.echo(finding.render(base))
+    regions = ", ".join(compiled.spec.regions)
+    if findings:
+        click.echo(f"{len(findings)} cfn-lint finding(s) in {len(compiled.templates)} template(s) ({regions}).", err=True)
+        sys.exit(EXIT_LINT)
+    click.echo(f"{spec}: {len(compiled.templates)} template(s) clean under cfn-lint in {regions}.")
+
+
+@main.command()
+@guarded
+def schema() -> None:
+    """Print the JSON Schema of the spec language (for editors)."""
+    from specc.schema import json_schema_text
+
+    click.echo(json_schema_text(), nl=False)
+
+
+@main.command()
+@spec_argument
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build/artifacts"),
+              show_default=True, help="Directory for the zips.")
+@guarded
+def package(spec: Path, out: Path) -> None:
+    """Write the deterministic code zips of SPEC's functions (named by content hash)."""
+    from specc.compiler import check
+    from specc.emit import write_file_atomically
+    from specc.plan import make_plan
+
+    spec_model, source = check(spec)
+    plan = make_plan(spec_model, source)
+    written: dict[str, list[str]] = {}
+    for function, artifact in sorted(plan.artifacts.items()):
+        written.setdefault(artifact.s3_key.rsplit("/", 1)[-1], []).append(function)
+        target = out / artifact.s3_key.rsplit("/", 1)[-1]
+        if not target.exists():
+            write_file_atomically(target, artifact.zip_bytes())
+    for name, functions in sorted(written.items()):
+        click.echo(f"{out / name}: {', '.join(functions)}")

@@ -1,0 +1,2 @@
+def test_excluded_from_zip():
+    assert True
