@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 SPECS  := $(shell find specs -name '*.yaml' | sort)
 
-.PHONY: run test test-fast templates lint bench clean
+.PHONY: run test test-fast templates docs lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test-fast: $(STAMP)
 ## templates: recompile every spec into templates_out/ (read the diff before committing it)
 templates: $(STAMP)
 	@for spec in $(SPECS); do $(BIN)/specc compile $$spec || exit 1; done
+
+## docs: regenerate docs/spec-reference.md and schema/specc.schema.json from the models
+docs: $(STAMP)
+	$(BIN)/specc docs > docs/spec-reference.md
+	$(BIN)/specc schema > schema/specc.schema.json
 
 lint: $(STAMP)
 	@for spec in $(SPECS); do $(BIN)/specc lint $$spec || exit 1; done

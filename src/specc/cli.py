@@ -130,6 +130,15 @@ def schema() -> None:
 
 
 @main.command()
+@guarded
+def docs() -> None:
+    """Print the spec-language reference (Markdown), generated from the models."""
+    from specc.reference import markdown
+
+    click.echo(markdown(), nl=False)
+
+
+@main.command()
 @spec_argument
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build/artifacts"),
               show_default=True, help="Directory for the zips.")
