@@ -2,15 +2,16 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json | sha256sum | cut -c1-12)
 SPECS  := $(shell find specs -name '*.yaml' | sort)
 
 .PHONY: run test test-fast templates docs lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ## run: set up, compile and lint specs/prod.yaml, deploy it to a local emulator and roll it out

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import click
 
 from specc import __version__
+from specc.report import format_option
 
 EXIT_SPEC, EXIT_LINT, EXIT_IO, EXIT_INTERNAL = 1, 3, 4, 70
 
@@ -81,9 +82,11 @@ def compile(spec: Path, out: Path | None, fmt: str) -> None:
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@format_option
 @guarded
-def validate(specs: tuple[Path, ...]) -> None:
+def validate(specs: tuple[Path, ...], fmt: str) -> None:
     """Check SPECS for errors without writing anything."""
+    from specc import report
     from specc.compiler import check
     from specc.diagnostics import SpecError
 
@@ -91,33 +94,74 @@ def validate(specs: tuple[Path, ...]) -> None:
     for path in specs:
         try:
             check(path)
-            click.echo(f"{path}: ok")
+            if fmt == "text":
+                click.echo(f"{path}: ok")
         except SpecError as exc:
             problems += exc.diagnostics
-    if problems:
-        raise SpecError(problems)
+    if fmt != "text":
+        report.output(report.from_diagnostics(problems), fmt)
+    _exit_on_spec_errors(problems, fmt)
 
 
 @main.command()
-@spec_argument
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@format_option
 @guarded
-def lint(spec: Path) -> None:
-    """Compile SPEC in memory and run cfn-lint on every template for every region it targets."""
+def lint(specs: tuple[Path, ...], fmt: str) -> None:
+    """Compile SPECS in memory and run cfn-lint on every template for every region they target."""
+    from specc import report
     from specc.compiler import compile_spec
+    from specc.diagnostics import SpecError
     from specc.emit import default_out_dir
     from specc.lint import lint_templates
 
-    compiled = compile_spec(spec)
-    findings = lint_templates(compiled.templates, list(compiled.spec.regions))
-    base = str(default_out_dir(spec).relative_to(Path.cwd()) if default_out_dir(spec).is_relative_to(Path.cwd())
-               else default_out_dir(spec))
-    for finding in findings:
-        click.echo(finding.render(base))
-    regions = ", ".join(compiled.spec.regions)
-    if findings:
-        click.echo(f"{len(findings)} cfn-lint finding(s) in {len(compiled.templates)} template(s) ({regions}).", err=True)
+    compiled, problems = [], []
+    for path in specs:
+        try:
+            compiled.append((path, compile_spec(path)))
+        except SpecError as exc:
+            problems += exc.diagnostics
+    work = [(path, result, name) for path, result in compiled for name in sorted(result.templates)]
+    stderr = click.get_text_stream("stderr")
+    found: dict[Path, list[report.Result]] = {path: [] for path, _ in compiled}
+    with click.progressbar(work, label="cfn-lint", file=stderr, hidden=len(work) < 2 or not report.interactive(stderr),
+                           item_show_func=lambda item: item and f"{item[0]} {item[2]}") as bar:
+        for path, result, name in bar:  # one template at a time, so the bar moves on long runs
+            findings = lint_templates({name: result.templates[name]}, list(result.spec.regions))
+            found[path] += report.from_lint_findings(findings, _shown(default_out_dir(path)))
+    lint_results = [r for results in found.values() for r in results]
+    if fmt != "text":
+        report.output(report.from_diagnostics(problems) + lint_results, fmt, tools=("specc", "cfn-lint"))
+    else:
+        for path, result in compiled:
+            regions = ", ".join(result.spec.regions)
+            if found[path]:
+                report.output(found[path], fmt)
+                click.echo(f"{len(found[path])} cfn-lint finding(s) in {len(result.templates)} template(s) "
+                           f"({regions}).", err=True)
+            else:
+                click.echo(f"{path}: {len(result.templates)} template(s) clean under cfn-lint in {regions}.")
+    _exit_on_spec_errors(problems, fmt)
+    if lint_results:
         sys.exit(EXIT_LINT)
-    click.echo(f"{spec}: {len(compiled.templates)} template(s) clean under cfn-lint in {regions}.")
+
+
+def _exit_on_spec_errors(problems: list[Any], fmt: str) -> None:
+    """Spec errors go to stderr in text (stdout already holds the machine formats); exit 1 when any."""
+    if not problems:
+        return
+    if fmt == "text":
+        from specc import report
+
+        report.output(report.from_diagnostics(problems), fmt, err=True)
+        count = len(problems)
+        click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True)
+    sys.exit(EXIT_SPEC)
+
+
+def _shown(path: Path) -> str:
+    """A path as people read it: relative to the working directory when it is below it."""
+    return str(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
 
 
 @main.command()
@@ -159,3 +203,6 @@ def package(spec: Path, out: Path) -> None:
             write_file_atomically(target, artifact.zip_bytes())
     for name, functions in sorted(written.items()):
         click.echo(f"{out / name}: {', '.join(functions)}")
+
+
+from specc import cli_tools  # noqa: E402,F401  (registers init and diff)

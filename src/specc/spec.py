@@ -26,25 +26,30 @@ class Defaults(SpecModel):
     key: Name | None = Field(None, description="The key (from `keys`) for anything that stores data and names none. "
                              "Required when there are several keys.", examples=["data"])
     logs_key: Name | None = Field(None, description="The key for log groups; default: `key`.", examples=["logs"])
-    log_retention_days: RetentionDays = Field(365, description="Retention of every log group.")
-    runtime: Literal[RUNTIMES] = Field("python3.12", description="Lambda runtime of functions that name none.")  # type: ignore[valid-type]
+    log_retention_days: RetentionDays = Field(365, description="Retention of every log group.", examples=[90])
+    runtime: Literal[RUNTIMES] = Field("python3.12", description="Lambda runtime of functions that name none.",  # type: ignore[valid-type]
+                                       examples=["python3.12"])
 
 
 class Artifacts(SpecModel):
     """Where function code is uploaded: one bucket per account and region, `<prefix>-<account>-<region>`."""
 
     bucket_prefix: str = Field("specc-artifacts", pattern=r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$",
-                               description="Prefix of the per-account, per-region artifact bucket.")
+                               description="Prefix of the per-account, per-region artifact bucket.",
+                               examples=["acme-artifacts"])
 
 
 class ServiceFields(SpecModel):
     specc: Literal[1] = Field(description="Version of the spec language.", examples=[1])
     service: str = Field(pattern=r"^[a-z][a-z0-9-]{0,23}[a-z0-9]$", description="Service name: 2 to 25 lower case "
-                         "letters, digits and hyphens, starting with a letter; the prefix of every physical name.", examples=["payments"])
+                         "letters, digits and hyphens, starting with a letter; the prefix of every physical name.",
+                         examples=["payments"])
     environment: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$", description="Environment: 1 to 10 lower case "
-                             "letters and digits, starting with a letter; the suffix of every physical name.", examples=["prod"])
+                             "letters and digits, starting with a letter; the suffix of every physical name.",
+                             examples=["prod"])
     regions: list[Region] = Field(min_length=1, description="AWS region codes like us-east-1: where the "
-                                  "service runs (templates are linted for each).", examples=[["us-east-1", "eu-west-1"]])
+                                  "service runs (templates are linted for each).",
+                                  examples=[["us-east-1", "eu-west-1"]])
     code_root: str = Field(".", min_length=1, description="Directory handler paths are relative to, itself "
                            "relative to the spec file.", examples=[".."])
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="Tags on every resource that takes tags.",

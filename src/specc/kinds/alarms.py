@@ -34,21 +34,25 @@ class AlarmSpec(SpecModel):
                            "Maximum, SampleCount or a percentile like p99.", examples=["Sum"])
     threshold: str = Field(pattern=THRESHOLD_PATTERN, description="A comparison (>, >=, <, <=) and a number, "
                            "like `> 0` or `<= 2.5`.", examples=["> 0"])
-    period: Period = Field(60, description="Seconds per datapoint.")
-    evaluation_periods: int = Field(1, ge=1, le=100, description="Datapoints the alarm looks at.")
+    period: Period = Field(60, description="Seconds per datapoint.", examples=[300])
+    evaluation_periods: int = Field(1, ge=1, le=100, description="Datapoints the alarm looks at.", examples=[3])
     missing_data: Literal["notBreaching", "breaching", "ignore", "missing"] = Field(
-        "notBreaching", description="How missing datapoints count.")
-    notify: Name | None = Field(None, description="Topic (from `topics`) to notify; default: `monitoring.notify`.")
-    description: str = Field("", max_length=1024, description="Shown in the alarm and its notifications.")
+        "notBreaching", description="How missing datapoints count.", examples=["breaching"])
+    notify: Name | None = Field(None, description="Topic (from `topics`) to notify; default: `monitoring.notify`.",
+                                examples=["alerts"])
+    description: str = Field("", max_length=1024, description="Shown in the alarm and its notifications.",
+                             examples=["Payments are failing: see the runbook."])
 
 
 class StandardAlarmTuning(SpecModel):
     """Tune or turn off one standard alarm."""
 
-    enabled: bool = Field(True, description="`false` turns this standard alarm off for every resource.")
-    threshold: float | None = Field(None, description="Overrides the default threshold (see the README table).")
-    period: Period | None = Field(None, description="Overrides the default period.")
-    evaluation_periods: int | None = Field(None, ge=1, le=100, description="Overrides the default.")
+    enabled: bool = Field(True, description="`false` turns this standard alarm off for every resource.",
+                          examples=[False])
+    threshold: float | None = Field(None, description="Overrides the default threshold (see the README table).",
+                                    examples=[1500])
+    period: Period | None = Field(None, description="Overrides the default period.", examples=[300])
+    evaluation_periods: int | None = Field(None, ge=1, le=100, description="Overrides the default.", examples=[3])
 
 
 @dataclass(frozen=True)

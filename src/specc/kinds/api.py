@@ -32,18 +32,20 @@ ACCESS_LOG_FORMAT = json.dumps({
 class ApiSpec(SpecModel):
     """Settings of the service's REST API (it exists whenever `routes` are declared)."""
 
-    kind: Literal["rest"] = Field("rest", description="API Gateway REST API (v1).")
+    kind: Literal["rest"] = Field("rest", description="API Gateway REST API (v1).", examples=["rest"])
     stage: str = Field("v1", pattern=r"^[A-Za-z0-9_]{1,128}$", description="Stage name, the first URL segment.",
                        examples=["v1"])
     throttle: Throttle = Field(default_factory=lambda: Throttle(rate=1000, burst=500),
                                description="Default throttling of every method of the stage.")
-    tracing: bool = Field(True, description="X-Ray tracing of the stage. Turning it off is recorded in the template.")
+    tracing: bool = Field(True, description="X-Ray tracing of the stage. Turning it off is recorded in the template.",
+                          examples=[True])
     access_log_retention_days: RetentionDays | None = Field(
-        None, description="Retention of the access log group; default: `defaults.log_retention_days`.")
-    execution_logging: Literal["off", "error", "info"] = Field("error", description="Execution log level.")
+        None, description="Retention of the access log group; default: `defaults.log_retention_days`.", examples=[90])
+    execution_logging: Literal["off", "error", "info"] = Field(
+        "error", description="Execution log level.", examples=["info"])
     cloudwatch_role: bool = Field(
         True, description="Create the account-level API Gateway CloudWatch role that logging needs. Set false when "
-                          "the account already has one (it is one setting per account and region).")
+                          "the account already has one (it is one setting per account and region).", examples=[False])
 
 
 def effective(ctx: BuildContext) -> ApiSpec | None:

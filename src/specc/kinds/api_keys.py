@@ -15,8 +15,9 @@ from specc.spec_types import Name, SpecModel
 
 class ApiKeySpec(SpecModel):
     usage_plan: Name = Field(description="The plan (from `usage_plans`) that limits this key.", examples=["standard"])
-    description: str = Field("", max_length=256, description="Who the key is for.")
-    enabled: bool = Field(True, description="A disabled key is refused by the API.")
+    description: str = Field("", max_length=256, description="Who the key is for.",
+                             examples=["Merchant portal backend"])
+    enabled: bool = Field(True, description="A disabled key is refused by the API.", examples=[False])
 
 
 def build(ctx: BuildContext, name: str, spec: ApiKeySpec) -> None:

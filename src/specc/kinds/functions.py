@@ -28,13 +28,14 @@ RESERVED_ENV = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN")
 class AsyncInvocation(SpecModel):
     """What happens to asynchronous invocations (events, not API calls) that keep failing."""
 
-    retries: int = Field(2, ge=0, le=2, description="Retries after the first failed attempt.")
-    max_event_age_seconds: int = Field(21600, ge=60, le=21600, description="Drop events older than this.")
+    retries: int = Field(2, ge=0, le=2, description="Retries after the first failed attempt.", examples=[0])
+    max_event_age_seconds: int = Field(21600, ge=60, le=21600, description="Drop events older than this.",
+                                       examples=[3600])
     on_failure: Literal["dead_letter_queue", "destination", "none"] = Field(
         "dead_letter_queue",
         description="Where failed events go: an encrypted SQS dead-letter queue (DeadLetterConfig), the same queue "
                     "as an on-failure destination (with request and response context), or `none` (recorded as an "
-                    "opt-out in the template).")
+                    "opt-out in the template).", examples=["destination"])
 
 
 class FunctionSpec(SpecModel):
@@ -45,19 +46,24 @@ class FunctionSpec(SpecModel):
                          examples=["handlers/payments/create.py:handler"])
     code: str | None = Field(None, min_length=1, description="Directory zipped as the function's code, relative to "
                              "`code_root`; default: the handler file's directory.", examples=["handlers/payments"])
-    description: str = Field("", max_length=256, description="Shown in the Lambda console.")
+    description: str = Field("", max_length=256, description="Shown in the Lambda console.",
+                             examples=["Creates a payment"])
     runtime: Literal[RUNTIMES] | None = Field(None, description="Default: `defaults.runtime`.",  # type: ignore[valid-type]
                                               examples=["python3.12"])
-    architecture: Literal["x86_64", "arm64"] = Field("x86_64", description="Instruction set.")
+    architecture: Literal["x86_64", "arm64"] = Field("x86_64", description="Instruction set.", examples=["arm64"])
     memory: int = Field(256, ge=128, le=10240, description="Memory in MB.", examples=[512])
     timeout: int = Field(30, ge=1, le=900, description="Seconds before an invocation is stopped.", examples=[10])
     environment: dict[str, str] = Field(default_factory=dict, description="Environment variables.",
                                         examples=[{"CURRENCY": "EUR"}])
-    reserved_concurrency: int | None = Field(None, ge=0, le=10000, description="Reserved concurrent executions.")
+    reserved_concurrency: int | None = Field(None, ge=0, le=10000, description="Reserved concurrent executions.",
+                                             examples=[50])
     provisioned_concurrency: int | None = Field(
-        None, ge=1, le=10000, description="Pre-initialised environments on a `live` alias (API routes then call the alias).")
-    tracing: bool = Field(True, description="X-Ray active tracing. Turning it off is recorded in the template.")
-    log_retention_days: RetentionDays | None = Field(None, description="Default: `defaults.log_retention_days`.")
+        None, ge=1, le=10000, description="Pre-initialised environments on a `live` alias (API routes then call the alias).",
+        examples=[2])
+    tracing: bool = Field(True, description="X-Ray active tracing. Turning it off is recorded in the template.",
+                          examples=[True])
+    log_retention_days: RetentionDays | None = Field(None, description="Default: `defaults.log_retention_days`.",
+                                                     examples=[30])
     async_invocation: AsyncInvocation = Field(default_factory=AsyncInvocation,
                                               description="Retries and failure handling of asynchronous invocations.")
     uses: dict[str, dict[str, str]] = Field(

@@ -29,9 +29,12 @@ class IndexSpec(SpecModel):
 
     partition_key: KeyAttribute | None = Field(None, description="Required for global indexes; omitted for local ones.")
     sort_key: KeyAttribute | None = Field(None, description="Optional for global indexes; required for local ones.")
-    local: bool = Field(False, description="A local secondary index (shares the table's partition key).")
-    projection: Literal["all", "keys_only", "include"] = Field("all", description="Attributes copied into the index.")
-    include: list[str] = Field(default_factory=list, description="With projection `include`: the extra attributes.")
+    local: bool = Field(False, description="A local secondary index (shares the table's partition key).",
+                        examples=[True])
+    projection: Literal["all", "keys_only", "include"] = Field(
+        "all", description="Attributes copied into the index.", examples=["include"])
+    include: list[str] = Field(default_factory=list, description="With projection `include`: the extra attributes.",
+                               examples=[["amount", "status"]])
     capacity: Capacity | None = Field(None, description="Provisioned capacity (only for provisioned tables).")
 
     @model_validator(mode="after")
@@ -53,15 +56,19 @@ class TableSpec(SpecModel):
     partition_key: KeyAttribute = Field(description="The partition (hash) key.")
     sort_key: KeyAttribute | None = Field(None, description="The sort (range) key.")
     indexes: dict[Name, IndexSpec] = Field(default_factory=dict, description="Secondary indexes by name.")
-    billing: Literal["on_demand", "provisioned"] = Field("on_demand", description="Capacity mode.")
+    billing: Literal["on_demand", "provisioned"] = Field("on_demand", description="Capacity mode.",
+                                                         examples=["provisioned"])
     capacity: Capacity | None = Field(None, description="Required with `billing: provisioned`.")
     stream: Literal["keys_only", "new_image", "old_image", "new_and_old_images"] | None = Field(
         None, description="Turn on the table's stream with this view type.", examples=["new_and_old_images"])
     ttl: str | None = Field(None, min_length=1, max_length=255, description="Attribute holding the expiry time.",
                             examples=["expires_at"])
-    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the table; default: `defaults.key`.")
-    point_in_time_recovery: bool = Field(True, description="Continuous backups. Turning it off is recorded in the template.")
-    deletion_protection: bool = Field(False, description="Refuse deletion of the table until turned off.")
+    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the table; default: `defaults.key`.",
+                                    examples=["data"])
+    point_in_time_recovery: bool = Field(True, description="Continuous backups. Turning it off is recorded in the template.",
+                                         examples=[True])
+    deletion_protection: bool = Field(False, description="Refuse deletion of the table until turned off.",
+                                      examples=[True])
 
     @model_validator(mode="after")
     def _capacity(self) -> "TableSpec":

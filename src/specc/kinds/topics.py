@@ -20,7 +20,8 @@ class Subscription(SpecModel):
         description="Delivery protocol (plain `http` is refused: TLS only).", examples=["email"])
     endpoint: str = Field(min_length=1, max_length=2048, description="Address, URL or ARN to deliver to.",
                           examples=["oncall@example.com"])
-    raw_message_delivery: bool = Field(False, description="Deliver the raw message (sqs and https only).")
+    raw_message_delivery: bool = Field(False, description="Deliver the raw message (sqs and https only).",
+                                       examples=[True])
 
     @model_validator(mode="after")
     def _endpoint(self) -> "Subscription":
@@ -38,8 +39,10 @@ class Subscription(SpecModel):
 class TopicSpec(SpecModel):
     """An SNS topic."""
 
-    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the topic; default: `defaults.key`.")
-    display_name: str | None = Field(None, max_length=100, description="Shown as the sender of SMS and email.")
+    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the topic; default: `defaults.key`.",
+                                    examples=["data"])
+    display_name: str | None = Field(None, max_length=100, description="Shown as the sender of SMS and email.",
+                                     examples=["Payments alerts"])
     subscriptions: list[Subscription] = Field(default_factory=list, description="Who receives the messages.")
 
     @model_validator(mode="after")

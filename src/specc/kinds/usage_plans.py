@@ -21,7 +21,8 @@ class Quota(SpecModel):
 class UsagePlanSpec(SpecModel):
     """Limits applied to the API keys bound to the plan."""
 
-    description: str = Field("", max_length=256, description="What the plan is for.")
+    description: str = Field("", max_length=256, description="What the plan is for.",
+                             examples=["Merchant integrations"])
     throttle: Throttle | None = Field(None, description="Per-key throttling.")
     quota: Quota | None = Field(None, description="Per-key request quota.")
 

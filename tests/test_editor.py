@@ -1,0 +1,96 @@
+"""Editors get hover and completion from schema/specc.schema.json: every field is described and has an
+example, every spec names the schema, and a real schema client (check-jsonschema) agrees with it.
+
+The YAML language server itself (what VS Code and Neovim run) is driven in test_editor_lsp.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = REPO / "schema" / "specc.schema.json"
+SPECS = sorted((REPO / "specs").rglob("*.yaml")) + sorted((REPO / "specs").rglob("*.yml"))
+MODELINE = "# yaml-language-server: $schema="
+
+
+def properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for model, definition in {"Spec": schema, **schema.get("$defs", {})}.items():
+        for name, prop in definition.get("properties", {}).items():
+            yield f"{model}.{name}", prop
+
+
+def is_structure(prop: dict[str, Any]) -> bool:
+    """A nested model, or a list or mapping of them: their own fields carry the examples."""
+    def model(p: dict[str, Any]) -> bool:
+        return "$ref" in p or any("$ref" in a for a in p.get("anyOf", []))
+
+    values = [prop.get("items", {}), prop.get("additionalProperties") or {},
+              *prop.get("patternProperties", {}).values()]
+    return model(prop) or any(model(v) for v in values)
+
+
+def test_every_field_has_a_description() -> None:
+    schema = json.loads(SCHEMA.read_text())
+    missing = [name for name, prop in properties(schema) if not prop.get("description")]
+    assert missing == [], f"add description= to these fields' Field(...): {missing}"
+
+
+def test_every_field_people_type_has_an_example() -> None:
+    schema = json.loads(SCHEMA.read_text())
+    missing = [name for name, prop in properties(schema) if not is_structure(prop) and not prop.get("examples")]
+    assert missing == [], f"add examples= to these fields' Field(...): {missing}"
+    assert sum(1 for _ in properties(schema)) > 80  # the walk really saw the models
+
+
+def test_every_spec_names_the_schema_on_its_first_line() -> None:
+    assert SPECS, "no specs found under specs/"
+    for spec in SPECS:
+        first = spec.read_text().splitlines()[0]
+        assert first.startswith(MODELINE), f"{spec.relative_to(REPO)}: first line must be `{MODELINE}...`"
+        target = (spec.parent / first[len(MODELINE):].strip()).resolve()
+        assert target == SCHEMA, f"{spec.relative_to(REPO)} points at {target}, not {SCHEMA}"
+
+
+def check_jsonschema(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--schemafile", str(SCHEMA), *map(str, files)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_check_jsonschema_accepts_every_spec() -> None:
+    result = check_jsonschema(*SPECS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok -- validation done" in result.stdout
+
+
+def test_check_jsonschema_rejects_a_broken_spec(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(textwrap.dedent("""\
+        specc: 1
+        service: hello
+        environment: dev
+        regions: us-east-1
+        functions:
+          greet:
+            handler: handlers/app.py:handler
+            memroy: 512
+        """))
+    result = check_jsonschema(broken)
+    assert result.returncode == 1
+    assert "$.regions: 'us-east-1' is not of type 'array'" in result.stdout
+    assert "$.functions.greet: Additional properties are not allowed ('memroy' was unexpected)" in result.stdout
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: str(p.relative_to(REPO)))
+def test_the_compiler_agrees_with_the_schema_on_every_spec(spec: Path) -> None:
+    """The schema is for editors; the compiler is the authority. A spec both accept is the contract."""
+    from specc.compiler import check
+
+    check(spec)
