@@ -60,8 +60,9 @@ CASES = {
                                    [{"Fn::GetAtt": ["OtherKey", "Arn"]}], set()),
     ("keys", "other", "encrypt_decrypt"): ("KeyOther", KEY_WRITE, [{"Fn::GetAtt": ["OtherKey", "Arn"]}], set()),
 }
-# Every function has these whatever it uses: its logs, traces, DLQ, and decrypting its environment.
-BASELINE_SIDS = {"EnvironmentKeyData", "KeyData", "SendToDeadLetterQueue", "WriteOwnLogs", "WriteTraces"}
+# Every function has these whatever it uses: its logs, traces, DLQ, decrypting its environment, and two guardrails.
+BASELINE_SIDS = {"EnvironmentKeyData", "KeyData", "SendToDeadLetterQueue", "WriteOwnLogs", "WriteTraces",
+                 "DenyDestructiveActions", "DenyInsecureTransport"}
 BASELINE_DATA_KEY = {"kms:Decrypt", "kms:GenerateDataKey"}
 
 
@@ -112,6 +113,8 @@ def test_no_wildcard_actions_and_only_documented_wildcard_resources(write_spec) 
             continue
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
             assert all("*" not in action for action in statement["Action"])
+            if statement["Effect"] == "Deny":  # a guardrail: named actions denied everywhere
+                continue
             if "*" in statement["Resource"]:
                 assert statement["Resource"] == ["*"]
                 assert all(action in WILDCARD_RESOURCE_REASONS for action in statement["Action"])
@@ -140,3 +143,28 @@ def test_role_policies_are_separate_resources_so_key_policies_do_not_cycle(write
     role = template["Resources"]["WorkerRole"]["Properties"]
     assert "Policies" not in role and "ManagedPolicyArns" not in role
     assert template["Resources"]["WorkerFunction"]["DependsOn"] == ["WorkerLogGroup", "WorkerPolicy"]
+
+
+def test_guardrails_deny_destructive_actions_and_every_allowed_data_action_without_tls(write_spec) -> None:
+    from specc.kinds.functions import DESTRUCTIVE_ACTIONS
+
+    statements = _statements(_compile(write_spec, {"tables": {"orders": "read_write"}, "topics": {"events": "publish"}}))
+    destructive = statements["DenyDestructiveActions"]
+    assert destructive["Effect"] == "Deny" and destructive["Resource"] == ["*"]
+    assert destructive["Action"] == sorted(DESTRUCTIVE_ACTIONS)
+    allowed = {a for s in statements.values() if s["Effect"] == "Allow" for a in s["Action"]}
+    assert not allowed & set(DESTRUCTIVE_ACTIONS)  # the deny never takes away what `uses` granted
+    transport = statements["DenyInsecureTransport"]
+    assert transport["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(transport["Action"]) == {a for a in allowed if not a.startswith(("logs:", "xray:"))}
+    assert "dynamodb:PutItem" in transport["Action"] and "sns:Publish" in transport["Action"]
+
+
+def test_turning_guardrails_off_is_recorded(write_spec) -> None:
+    spec = BASE.format(uses="{}").replace("    uses: {}", "    uses: {}\n    deny_destructive: false\n"
+                                                        "    deny_insecure_transport: false")
+    template = compile_spec(write_spec(spec)).templates["service.json"]
+    statements = _statements(template)
+    assert "DenyDestructiveActions" not in statements and "DenyInsecureTransport" not in statements
+    opt_outs = template["Resources"]["WorkerFunction"]["Metadata"]["specc"]["opt_outs"]
+    assert {o["control"] for o in opt_outs} == {"deny_destructive", "deny_insecure_transport"}

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from awacs.aws import Action, Allow, ArnLike, PolicyDocument, Statement
+from awacs.aws import Action, Allow, ArnLike, Condition, Deny, PolicyDocument, Statement
 from troposphere import GetAtt, Ref, Sub, iam
 
 from specc.naming import logical_id
@@ -31,6 +31,8 @@ class Grant:
     actions: tuple[str, ...]
     resources: tuple[Any, ...]
     key: str | None = None  # the spec key this grant uses, so its key policy can name the role
+    deny: bool = False  # an explicit Deny (guardrails): wins over any Allow from any other policy
+    conditions: tuple[Any, ...] = ()  # awacs condition elements
 
 
 def key_grant(key: str, actions: tuple[str, ...], sid_prefix: str = "") -> Grant:
@@ -55,12 +57,15 @@ def use_logs_key(ctx: "BuildContext", key: str) -> None:
 
 
 def _statement(grant: Grant) -> Statement:
-    return Statement(
+    statement = Statement(
         Sid=grant.sid,
-        Effect=Allow,
+        Effect=Deny if grant.deny else Allow,
         Action=[Action(*name.split(":", 1)) for name in grant.actions],
         Resource=list(grant.resources),
     )
+    if grant.conditions:
+        statement.Condition = Condition(list(grant.conditions))
+    return statement
 
 
 def merge(grants: list[Grant]) -> list[Grant]:
@@ -77,8 +82,11 @@ def merge(grants: list[Grant]) -> list[Grant]:
             actions=tuple(sorted(set(seen.actions) | set(grant.actions))),
             resources=tuple(resources[k] for k in sorted(resources)),
             key=seen.key or grant.key,
+            deny=seen.deny,
+            conditions=seen.conditions,
         )
-    return [Grant(g.sid, tuple(sorted(set(g.actions))), g.resources, g.key) for _, g in sorted(by_sid.items())]
+    return [Grant(g.sid, tuple(sorted(set(g.actions))), g.resources, g.key, g.deny, g.conditions)
+            for _, g in sorted(by_sid.items())]
 
 
 def policy_document(grants: list[Grant]) -> PolicyDocument:

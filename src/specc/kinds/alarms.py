@@ -135,6 +135,7 @@ def build_standard(ctx: BuildContext) -> None:
     """Standard alarms for every resource that has them; called once by the alarms kind."""
     from specc.kinds import BY_SECTION
     from specc.kinds.api import effective
+    from specc.kinds.functions import has_own_queue
 
     monitoring = ctx.spec.monitoring
     for alarm_key, standard in STANDARD_ALARMS.items():
@@ -148,7 +149,7 @@ def build_standard(ctx: BuildContext) -> None:
         for target in targets:
             threshold = tuning.threshold if tuning.threshold is not None else standard.threshold
             namespace, dimensions = _where(ctx, BY_SECTION[standard.section], standard, target)
-            if alarm_key == "dlq_depth" and ctx.spec.functions[target].async_invocation.on_failure == "none":
+            if alarm_key == "dlq_depth" and not has_own_queue(ctx.spec.functions[target]):
                 continue
             if alarm_key == "function_duration":
                 threshold = round(threshold * ctx.spec.functions[target].timeout * 1000)

@@ -23,6 +23,29 @@ from specc.spec_types import RetentionDays, SpecModel
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
 HANDLER_PATTERN = r"^[A-Za-z0-9_./-]+\.py:[A-Za-z_][A-Za-z0-9_]*$"
 RESERVED_ENV = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN")
+# Where an on-failure destination may point, and the access level the function needs on it.
+DESTINATION_ACCESS = {"topics": "publish", "queues": "send", "functions": "invoke"}
+DESTINATION_PATTERN = r"^(topics|queues|functions)\.[a-z][a-z0-9_]*$"
+
+# Denied to every function role on every resource (deny_destructive): deleting or weakening what holds or
+# protects data, and changing IAM. No function specc builds is granted any of them, so the Deny only bites
+# when something else (a hand-attached policy, a compromised deployment) grants them.
+DESTRUCTIVE_ACTIONS = (
+    "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors", "cloudtrail:StopLogging", "cloudtrail:UpdateTrail",
+    "config:DeleteConfigurationRecorder", "config:DeleteDeliveryChannel", "config:StopConfigurationRecorder",
+    "dynamodb:DeleteBackup", "dynamodb:DeleteTable", "dynamodb:UpdateContinuousBackups",
+    "iam:AttachRolePolicy", "iam:CreateAccessKey", "iam:CreateUser", "iam:DeleteRolePolicy", "iam:DetachRolePolicy",
+    "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
+    "kms:DeleteAlias", "kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
+    "lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+    "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
+    "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+    "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy",
+    "sns:DeleteTopic", "sqs:DeleteQueue", "states:DeleteStateMachine",
+)
+# Grants whose actions AWS services perform on the function's behalf, not calls the handler makes.
+SERVICE_SIDE_PREFIXES = ("logs:", "xray:")
 
 
 class AsyncInvocation(SpecModel):
@@ -36,6 +59,17 @@ class AsyncInvocation(SpecModel):
         description="Where failed events go: an encrypted SQS dead-letter queue (DeadLetterConfig), the same queue "
                     "as an on-failure destination (with request and response context), or `none` (recorded as an "
                     "opt-out in the template).", examples=["destination"])
+    destination: str | None = Field(
+        None, pattern=DESTINATION_PATTERN,
+        description="With `on_failure: destination`: send failed events (with request and response context) to "
+                    "this topic, queue or function instead of the function's own queue, as `section.name`.",
+        examples=["topics.failures"])
+
+    @model_validator(mode="after")
+    def _destination(self) -> "AsyncInvocation":
+        if self.destination is not None and self.on_failure != "destination":
+            raise ValueError("`destination` applies only with `on_failure: destination`")
+        return self
 
 
 class FunctionSpec(SpecModel):
@@ -66,6 +100,15 @@ class FunctionSpec(SpecModel):
                                                      examples=[30])
     async_invocation: AsyncInvocation = Field(default_factory=AsyncInvocation,
                                               description="Retries and failure handling of asynchronous invocations.")
+    deny_destructive: bool = Field(
+        True, description="An explicit Deny in the role's policy of destructive and IAM-changing actions (deleting "
+                          "tables, buckets, keys, trails, log groups; changing bucket, key and role policies) on every "
+                          "resource, so no other policy can grant them. Turning it off is recorded in the template.",
+        examples=[True])
+    deny_insecure_transport: bool = Field(
+        True, description="An explicit Deny of the function's own data actions when a request is not made over TLS "
+                          "(`aws:SecureTransport` false). Turning it off is recorded in the template.",
+        examples=[True])
     uses: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="What the function may touch, by section, name and access level; this becomes its "
@@ -103,6 +146,12 @@ def injected_environment(ctx: BuildContext, spec: FunctionSpec) -> dict[str, Any
             if kind.env_value:
                 values[env_var_name(kind.singular, target)] = kind.env_value(ctx, target)
     return values
+
+
+def has_own_queue(spec: FunctionSpec) -> bool:
+    """The function gets its own dead-letter queue unless failures go elsewhere (or nowhere)."""
+    failure = spec.async_invocation
+    return failure.on_failure == "dead_letter_queue" or (failure.on_failure == "destination" and not failure.destination)
 
 
 def invoke_arn(ctx: BuildContext, name: str) -> Any:
@@ -172,7 +221,7 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         function.ReservedConcurrentExecutions = spec.reserved_concurrency
 
     on_failure = spec.async_invocation.on_failure
-    if on_failure != "none":
+    if has_own_queue(spec):
         ctx.add(sqs.Queue(
             dlq_id,
             QueueName=f"{physical}-dlq",
@@ -189,7 +238,7 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         grants.append(key_grant(data_key, ("kms:Decrypt", "kms:GenerateDataKey")))
         if on_failure == "dead_letter_queue":
             function.DeadLetterConfig = awslambda.DeadLetterConfig(TargetArn=GetAtt(dlq_id, "Arn"))
-    else:
+    elif on_failure == "none":
         ctx.opt_out(function, "dead_letter_queue", origin + ("async_invocation", "on_failure"))
     ctx.add(function, origin)
 
@@ -219,10 +268,12 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         invoke_config.DependsOn = [logical_id(name, "Alias")]
     if on_failure == "destination":
         invoke_config.DestinationConfig = awslambda.DestinationConfig(
-            OnFailure=awslambda.OnFailure(Destination=GetAtt(dlq_id, "Arn")))
+            OnFailure=awslambda.OnFailure(Destination=_destination_arn(ctx, spec, dlq_id)))
+        grants += _destination_grants(ctx, spec)
     ctx.add(invoke_config, origin)
 
     grants += _uses_grants(ctx, spec)
+    grants += _guardrails(ctx, spec, function, grants, origin)
     ctx.grant(role_id, policy_id, grants)
     ctx.output(logical_id(name, "FunctionName"), Ref(fn_id), f"Name of the {name} function")
 
@@ -237,6 +288,48 @@ def _uses_grants(ctx: BuildContext, spec: FunctionSpec) -> list[Grant]:
         for target, access in sorted(entries.items()):
             grants += kind.grant(ctx, target, access)
     return grants
+
+
+def _destination_arn(ctx: BuildContext, spec: FunctionSpec, own_queue_id: str) -> Any:
+    if spec.async_invocation.destination is None:
+        return GetAtt(own_queue_id, "Arn")
+    section, target = spec.async_invocation.destination.split(".")
+    if section == "topics":
+        return Ref(logical_id(target, "Topic"))
+    if section == "functions":
+        return invoke_arn(ctx, target)
+    return GetAtt(logical_id(target, "Queue"), "Arn")
+
+
+def _destination_grants(ctx: BuildContext, spec: FunctionSpec) -> list[Grant]:
+    """Lambda delivers failed events with the function's own role, so the role may reach the destination."""
+    from specc.kinds import BY_SECTION
+
+    if spec.async_invocation.destination is None:
+        return []
+    section, target = spec.async_invocation.destination.split(".")
+    kind = BY_SECTION[section]
+    assert kind.grant is not None  # the reference check refuses anything else
+    return kind.grant(ctx, target, DESTINATION_ACCESS[section])
+
+
+def _guardrails(ctx: BuildContext, spec: FunctionSpec, function: awslambda.Function, grants: list[Grant],
+                origin: tuple[Any, ...]) -> list[Grant]:
+    """Explicit denies that no other policy can override (they name actions, never `*`)."""
+    from awacs.aws import Bool
+
+    denies = []
+    if spec.deny_destructive:
+        denies.append(Grant(sid="DenyDestructiveActions", actions=DESTRUCTIVE_ACTIONS, resources=("*",), deny=True))
+    else:
+        ctx.opt_out(function, "deny_destructive", origin + ("deny_destructive",))
+    data_actions = sorted({a for g in grants if not g.deny for a in g.actions if not a.startswith(SERVICE_SIDE_PREFIXES)})
+    if spec.deny_insecure_transport and data_actions:
+        denies.append(Grant(sid="DenyInsecureTransport", actions=tuple(data_actions), resources=("*",), deny=True,
+                            conditions=(Bool("aws:SecureTransport", "false"),)))
+    elif not spec.deny_insecure_transport:
+        ctx.opt_out(function, "deny_insecure_transport", origin + ("deny_insecure_transport",))
+    return denies
 
 
 def _tls_only_queue_policy(queue_id: str) -> PolicyDocument:
@@ -257,6 +350,11 @@ def references(name: str, spec: FunctionSpec) -> list[Reference]:
     for section, entries in spec.uses.items():
         for target, access in entries.items():
             refs.append(Reference(("functions", name, "uses", section, target), section, target, access, "uses"))
+    destination = spec.async_invocation.destination
+    if destination:
+        section, target = destination.split(".")
+        refs.append(Reference(("functions", name, "async_invocation", "destination"), section, target,
+                              DESTINATION_ACCESS[section], "uses"))
     return refs
 
 
