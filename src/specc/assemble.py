@@ -27,4 +27,6 @@ def assemble(ctx: BuildContext) -> None:
         resource.Tags = dict(tags) if prop[0] is dict else Tags(**tags)
     for title, entries in sorted(ctx.opt_outs.items()):
         resource = template.resources[title]
-        resource.Metadata = {"specc": {"opt_outs": sorted(entries, key=lambda e: (e["control"], e["spec"]))}}
+        metadata = dict(resource.resource.get("Metadata") or {})  # keep scanner skips a builder set
+        metadata["specc"] = {"opt_outs": sorted(entries, key=lambda e: (e["control"], e["spec"]))}
+        resource.Metadata = metadata

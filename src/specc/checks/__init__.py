@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from specc.checks import api_shape, defaults, handlers, names, references
+from specc.checks import api_shape, defaults, handlers, names, placement, references
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
 
@@ -23,7 +23,7 @@ class Check:
 
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
-    for module in (references, defaults, api_shape, handlers, names)
+    for module in (references, defaults, api_shape, handlers, names, placement)
 )
 
 

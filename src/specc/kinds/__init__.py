@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from specc.kinds import alarms, api, api_keys, functions, keys, routes, tables, topics, usage_plans
+from specc.kinds import audit
 from specc.kinds.base import Kind
 
 KINDS: tuple[Kind, ...] = (
@@ -16,6 +17,7 @@ KINDS: tuple[Kind, ...] = (
     api_keys.KIND,
     alarms.MONITORING,
     alarms.KIND,
+    audit.KIND,
 )
 
 BY_SECTION: dict[str, Kind] = {kind.section: kind for kind in KINDS}

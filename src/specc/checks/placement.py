@@ -1,0 +1,41 @@
+"""Account-wide and global services fit the service's regions, and have what they report to.
+
+The trail's home region and CloudFront's region (us-east-1) must be among `regions`, or no stack
+instance would create them; security alarms need a topic to notify.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specc.diagnostics import Diagnostic
+from specc.source import SourceFile
+
+ID = "E207"
+DESCRIPTION = "the trail's and CloudFront's regions are among `regions`, and security alarms have a topic"
+CLOUDFRONT_REGION = "us-east-1"
+
+
+def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
+    found = []
+    regions = ", ".join(spec.regions)
+    audit = getattr(spec, "audit", None)
+    if audit is not None:
+        from specc.kinds.audit import security_events
+
+        if audit.trail.region and audit.trail.region not in spec.regions:
+            found.append(source.diagnostic(
+                ID, ("audit", "trail", "region"), f"the trail's home region {audit.trail.region} is not one of the "
+                f"service's regions ({regions})", "name one of `regions`, or leave it out"))
+        if security_events(audit) and not (audit.notify or spec.monitoring.notify):
+            found.append(source.diagnostic(
+                ID, ("audit",), "security alarms need a topic to notify", "set `audit.notify` or `monitoring.notify` "
+                "to a topic, or `security_alarms: []`", at_key=True))
+    cdn = getattr(spec, "cdn", None) or {}
+    if cdn and CLOUDFRONT_REGION not in spec.regions:
+        found.append(source.diagnostic(
+            ID, ("cdn",), f"CloudFront distributions, their certificates and web ACLs live in {CLOUDFRONT_REGION}, "
+            f"which is not one of the service's regions ({regions})",
+            f"add {CLOUDFRONT_REGION} to `regions`: the distribution is created by that region's stack only",
+            at_key=True))
+    return found
