@@ -58,7 +58,7 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if ref.relation == "watches":
             found += _metric(spec, source, ref)
     for name, alarm in spec.alarms.items():
-        if alarm.metric.startswith("api."):
+        if alarm.metric and alarm.metric.startswith("api."):
             found += _metric(spec, source, Reference(("alarms", name, "metric"), "api", "api", relation="watches"))
     return found
 

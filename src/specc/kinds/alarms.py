@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from troposphere import Ref, cloudwatch
 
 from specc.context import BuildContext
@@ -24,12 +24,23 @@ _OPERATORS = {">": "GreaterThanThreshold", ">=": "GreaterThanOrEqualToThreshold"
 Period = Literal[10, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 21600, 86400]
 
 
-class AlarmSpec(SpecModel):
-    """An alarm on one metric of a declared resource."""
+class LogPattern(SpecModel):
+    """Log lines to count: a metric filter over a function's log group, publishing to `<service>/<environment>`."""
 
-    metric: str = Field(pattern=METRIC_PATTERN, description="`section.entry.Metric` (like "
-                        "`functions.create_payment.Errors`) or `api.Metric`.",
-                        examples=["functions.create_payment.Errors"])
+    function: Name = Field(description="The function (from `functions`) whose log group is read.",
+                           examples=["processor"])
+    pattern: str = Field(min_length=1, max_length=1024, description="A CloudWatch Logs filter pattern; every "
+                         "matching event counts 1.", examples=['"ERROR"'])
+
+
+class AlarmSpec(SpecModel):
+    """An alarm on one metric of a declared resource, or on log lines matching a pattern."""
+
+    metric: str | None = Field(None, pattern=METRIC_PATTERN, description="`section.entry.Metric` (like "
+                               "`functions.create_payment.Errors`) or `api.Metric`.",
+                               examples=["functions.create_payment.Errors"])
+    logs: LogPattern | None = Field(None, description="Instead of `metric`: count log lines matching a pattern "
+                                    "(the metric is named after the alarm).")
     statistic: str = Field("Sum", pattern=STATISTIC_PATTERN, description="Sum, Average, Minimum, "
                            "Maximum, SampleCount or a percentile like p99.", examples=["Sum"])
     threshold: str = Field(pattern=THRESHOLD_PATTERN, description="A comparison (>, >=, <, <=) and a number, "
@@ -42,6 +53,12 @@ class AlarmSpec(SpecModel):
                                 examples=["alerts"])
     description: str = Field("", max_length=1024, description="Shown in the alarm and its notifications.",
                              examples=["Payments are failing: see the runbook."])
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "AlarmSpec":
+        if (self.metric is None) == (self.logs is None):
+            raise ValueError("an alarm watches exactly one of `metric` or `logs`")
+        return self
 
 
 class StandardAlarmTuning(SpecModel):
@@ -89,6 +106,8 @@ class MonitoringSpec(SpecModel):
     standard_alarms: dict[Literal[tuple(STANDARD_ALARMS)], StandardAlarmTuning] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="Tune or turn off standard alarms by id.",
         examples=[{"api_latency": {"threshold": 1500}, "function_throttles": {"enabled": False}}])
+    dashboard: bool = Field(False, description="A CloudWatch dashboard for the service in each region: a widget per "
+                            "key metric of its API, functions, tables, queues, workflows and topics.", examples=[True])
 
 
 def _alarm(ctx: BuildContext, alarm_id: str, name: str, description: str, namespace: str, metric: str,
@@ -120,6 +139,10 @@ def _alarm(ctx: BuildContext, alarm_id: str, name: str, description: str, namesp
 def build(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
     from specc.kinds import BY_SECTION
 
+    if spec.logs is not None:
+        _log_alarm(ctx, name, spec)
+        return
+    assert spec.metric is not None  # one of the two, by the model
     parts = spec.metric.split(".")
     section, target, metric = ("api", "api", parts[1]) if parts[0] == "api" else parts
     kind = BY_SECTION[section]
@@ -129,6 +152,20 @@ def build(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
            kind.metrics.namespace, metric, kind.metrics.dimensions(ctx, target), spec.statistic, operator,
            float(value), spec.period, spec.evaluation_periods, spec.missing_data,
            spec.notify or ctx.spec.monitoring.notify, ("alarms", name))
+
+
+def _log_alarm(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
+    from specc.metric_filters import add_metric_filter, namespace
+
+    assert spec.logs is not None
+    metric = camel(name)
+    add_metric_filter(ctx, logical_id(name, "MetricFilter"), Ref(logical_id(spec.logs.function, "LogGroup")),
+                      spec.logs.pattern, metric, ("alarms", name, "logs"))
+    operator, value = re.fullmatch(THRESHOLD_PATTERN, spec.threshold).groups()  # type: ignore[union-attr]
+    _alarm(ctx, logical_id(name, "Alarm"), ctx.physical(name),
+           spec.description or f"{spec.logs.function} log lines matching {spec.logs.pattern} {spec.threshold}",
+           namespace(ctx.spec), metric, [], spec.statistic, operator, float(value), spec.period,
+           spec.evaluation_periods, spec.missing_data, spec.notify or ctx.spec.monitoring.notify, ("alarms", name))
 
 
 def build_standard(ctx: BuildContext) -> None:
@@ -171,8 +208,10 @@ def _where(ctx: BuildContext, kind: Kind, standard: Standard, target: str) -> tu
 
 def references(name: str, spec: AlarmSpec) -> list[Reference]:
     refs = []
-    parts = spec.metric.split(".")
-    if parts[0] != "api":
+    if spec.logs is not None:
+        refs.append(Reference(("alarms", name, "logs", "function"), "functions", spec.logs.function, relation="reads"))
+    if spec.metric and not spec.metric.startswith("api."):
+        parts = spec.metric.split(".")
         refs.append(Reference(("alarms", name, "metric"), parts[0], parts[1], relation="watches"))
     if spec.notify:
         refs.append(Reference(("alarms", name, "notify"), "topics", spec.notify, relation="notifies"))
@@ -195,7 +234,11 @@ KIND = Kind(
 
 
 def build_monitoring(ctx: BuildContext, name: str, spec: MonitoringSpec) -> None:
+    from specc.dashboard import build_dashboard
+
     build_standard(ctx)
+    if spec.dashboard:
+        build_dashboard(ctx, ("monitoring", "dashboard"))
 
 
 def monitoring_references(name: str, spec: MonitoringSpec) -> list[Reference]:
