@@ -49,6 +49,9 @@ class BuildContext:
     overflow: list[tuple[Any, ...]] = field(default_factory=list)  # entries past the resource limit
     dropped_outputs: list[str] = field(default_factory=list)
     opt_outs: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    # Statements other kinds need in a spec bucket's policy (CloudFront reading through its origin access
+    # control), by bucket entry name: a bucket has one policy, so the buckets kind (built after them) adds them.
+    bucket_statements: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, resource: AWSObject, origin: tuple[Any, ...]) -> Any:
         """Add a resource; two entries that map to one logical ID are a located error, not a crash."""

@@ -1,0 +1,268 @@
+"""CloudFront in front of a spec bucket: origin access control, HTTPS only, TLS 1.2, security headers, logs.
+
+CloudFront is a global service whose certificates and web ACLs must live in us-east-1. The template is
+deployed once per region, so every distribution resource carries the `CdnRegion` condition: only the
+us-east-1 stack instance creates it (the `placement` check requires us-east-1 among `regions`), in
+front of that region's copy of the bucket. Other regions' buckets are not served by the CDN.
+
+No dependency cycles: the distribution needs the bucket's domain name, and the bucket's key needs
+the bucket, so neither the bucket's key policy nor the bucket itself may name the distribution. The
+bucket *policy* (its own resource) names the exact distribution ARN; the key policy lets CloudFront
+decrypt for this account's distributions only, and both must allow a read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from awacs.aws import Action, Allow, ArnLike, Condition, Principal, Statement, StringEquals
+from pydantic import Field, model_validator
+from troposphere import Equals, GetAtt, If, Output, Ref, Sub, cloudfront
+
+from specc.context import BuildContext
+from specc.kinds.base import Kind, NameRule, Reference
+from specc.log_buckets import LogBucket, add_log_bucket, bucket_name_example
+from specc.naming import logical_id
+from specc.spec_types import Name, SpecModel
+
+CDN_REGION = "CdnRegion"  # the Condition: this stack instance is in us-east-1
+CLOUDFRONT_REGION = "us-east-1"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy, the same ID everywhere
+CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$"
+WEB_ACL_PATTERN = r"^(none|arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+)$"
+DEFAULT_CSP = "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+
+
+class GeoRestriction(SpecModel):
+    """Serve only to (`allow`) or never to (`deny`) these countries (ISO 3166-1 alpha-2 codes)."""
+
+    allow: list[str] | None = Field(None, min_length=1, description="Countries served; every other one gets 403.",
+                                    examples=[["US", "CA", "GB", "DE"]])
+    deny: list[str] | None = Field(None, min_length=1, description="Countries refused (403).", examples=[["KP"]])
+
+    @model_validator(mode="after")
+    def _one(self) -> "GeoRestriction":
+        import re
+
+        if (self.allow is None) == (self.deny is None):
+            raise ValueError("a geo restriction has exactly one of `allow` or `deny`")
+        for code in self.allow or self.deny or []:
+            if not re.fullmatch(r"[A-Z]{2}", code):
+                raise ValueError(f"'{code}' is not a two-letter country code like US or DE")
+        return self
+
+
+class Domain(SpecModel):
+    """Custom domain names with their ACM certificate (which CloudFront requires in us-east-1)."""
+
+    names: list[str] = Field(min_length=1, description="The distribution's domain names (CNAMEs).",
+                             examples=[["static.example.com"]])
+    certificate: str = Field(pattern=CERTIFICATE_PATTERN, description="ARN of an ACM certificate in us-east-1 "
+                             "covering every name.",
+                             examples=["arn:aws:acm:us-east-1:111111111111:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"])
+    minimum_tls: Literal["TLSv1.2_2021", "TLSv1.2_2019", "TLSv1.2_2018"] = Field(
+        "TLSv1.2_2021", description="CloudFront security policy for viewers.", examples=["TLSv1.2_2021"])
+
+
+class CdnSpec(SpecModel):
+    """A CloudFront distribution serving a bucket of `buckets`."""
+
+    bucket: Name = Field(description="The bucket (from `buckets`) served; it stays private: CloudFront reads it "
+                         "through an origin access control.", examples=["site"])
+    domain: Domain | None = Field(None, description="Custom domain names and certificate (TLS 1.2 minimum).")
+    default_certificate: bool = Field(False, description="Serve on the *.cloudfront.net name with CloudFront's "
+                                      "certificate instead of `domain`. Its security policy cannot be set (viewers "
+                                      "may use TLS 1.0): the choice is recorded in the template.", examples=[True])
+    web_acl: str = Field(pattern=WEB_ACL_PATTERN, description="ARN of a WAFv2 web ACL with CLOUDFRONT scope (made in "
+                         "us-east-1), or `none` (recorded in the template).",
+                         examples=["arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/a1b2c3d4-5678-90ab-cdef-111111111111"])
+    default_root_object: str = Field("index.html", pattern=r"^[A-Za-z0-9._/-]{1,255}$",
+                                     description="Object served for the root URL.", examples=["index.html"])
+    geo_restriction: GeoRestriction | None = Field(None, description="Countries served or refused.")
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        "PriceClass_100", description="Edge locations used (100: North America and Europe).",
+        examples=["PriceClass_All"])
+    content_security_policy: str = Field(DEFAULT_CSP, min_length=1, max_length=1783,
+                                         description="The Content-Security-Policy header sent with every response.",
+                                         examples=["default-src 'self'; img-src 'self' data:"])
+    access_logs: bool = Field(True, description="Standard access logs to a log bucket (ACLs enabled, as CloudFront's "
+                              "log delivery requires). Turning them off is recorded in the template.", examples=[True])
+    access_log_retention_days: int = Field(365, ge=1, le=36500, description="Days access logs are kept.",
+                                           examples=[90])
+
+    @model_validator(mode="after")
+    def _certificate(self) -> "CdnSpec":
+        if (self.domain is not None) != self.default_certificate:
+            return self
+        raise ValueError("a distribution has either a `domain` (with an ACM certificate: TLS 1.2 minimum) or "
+                         "`default_certificate: true` (the *.cloudfront.net certificate, which allows TLS 1.0)")
+
+
+def _condition(ctx: BuildContext) -> None:
+    if CDN_REGION not in ctx.template.conditions:
+        ctx.template.add_condition(CDN_REGION, Equals(Ref("AWS::Region"), CLOUDFRONT_REGION))
+
+
+def distribution_arn(distribution_id: str) -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution_id}}}")
+
+
+def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
+    _condition(ctx)
+    origin = ("cdn", name)
+    physical = ctx.physical(name)
+    bucket_id = logical_id(spec.bucket, "Bucket")
+    oac_id, headers_id = logical_id(name, "OriginAccessControl"), logical_id(name, "ResponseHeadersPolicy")
+    distribution_id, log_bucket_id = logical_id(name, "Distribution"), logical_id(name, "CdnLogsBucket")
+
+    ctx.add(cloudfront.OriginAccessControl(
+        oac_id,
+        Condition=CDN_REGION,
+        OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
+            Name=physical, Description=f"{physical} reads {ctx.physical(spec.bucket)}",
+            OriginAccessControlOriginType="s3", SigningBehavior="always", SigningProtocol="sigv4"),
+    ), origin)
+    ctx.add(cloudfront.ResponseHeadersPolicy(
+        headers_id,
+        Condition=CDN_REGION,
+        ResponseHeadersPolicyConfig=cloudfront.ResponseHeadersPolicyConfig(
+            Name=physical,
+            Comment=f"Security headers of {physical}",
+            SecurityHeadersConfig=cloudfront.SecurityHeadersConfig(
+                StrictTransportSecurity=cloudfront.StrictTransportSecurity(
+                    AccessControlMaxAgeSec=63072000, IncludeSubdomains=True, Preload=True, Override=True),
+                ContentTypeOptions=cloudfront.ContentTypeOptions(Override=True),
+                FrameOptions=cloudfront.FrameOptions(FrameOption="DENY", Override=True),
+                ReferrerPolicy=cloudfront.ReferrerPolicy(ReferrerPolicy="strict-origin-when-cross-origin",
+                                                         Override=True),
+                XSSProtection=cloudfront.XSSProtection(Protection=True, ModeBlock=True, Override=True),
+                ContentSecurityPolicy=cloudfront.ContentSecurityPolicy(
+                    ContentSecurityPolicy=spec.content_security_policy, Override=True),
+            )),
+    ), origin)
+
+    config = cloudfront.DistributionConfig(
+        Enabled=True,
+        Comment=f"{ctx.spec.service} {name} ({ctx.spec.environment})",
+        DefaultRootObject=spec.default_root_object,
+        HttpVersion="http2and3",
+        IPV6Enabled=True,
+        PriceClass=spec.price_class,
+        Origins=[cloudfront.Origin(
+            Id=spec.bucket,
+            DomainName=GetAtt(bucket_id, "RegionalDomainName"),
+            S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
+            OriginAccessControlId=GetAtt(oac_id, "Id"),
+        )],
+        DefaultCacheBehavior=cloudfront.DefaultCacheBehavior(
+            TargetOriginId=spec.bucket,
+            ViewerProtocolPolicy="redirect-to-https",
+            AllowedMethods=["GET", "HEAD", "OPTIONS"],
+            CachedMethods=["GET", "HEAD"],
+            Compress=True,
+            CachePolicyId=CACHING_OPTIMIZED,
+            ResponseHeadersPolicyId=Ref(headers_id),
+        ),
+        Restrictions=cloudfront.Restrictions(GeoRestriction=_geo(spec.geo_restriction)),
+    )
+    skips = []
+    opt_outs: list[tuple[str, tuple[Any, ...], str]] = []
+    if spec.domain is not None:
+        config.Aliases = list(spec.domain.names)
+        config.ViewerCertificate = cloudfront.ViewerCertificate(
+            AcmCertificateArn=spec.domain.certificate, SslSupportMethod="sni-only",
+            MinimumProtocolVersion=spec.domain.minimum_tls)
+    else:
+        config.ViewerCertificate = cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
+        reason = ("the *.cloudfront.net certificate's security policy is fixed by CloudFront (TLSv1): give `domain` "
+                  "with an ACM certificate for TLS 1.2")
+        skips.append({"id": "CKV_AWS_174", "comment": reason})
+        opt_outs.append(("custom_certificate", origin + ("default_certificate",), reason))
+    if spec.web_acl != "none":
+        config.WebACLId = spec.web_acl
+    else:
+        reason = "no web ACL in front of this distribution (cdn.web_acl: none)"
+        skips.append({"id": "CKV_AWS_68", "comment": reason})
+        opt_outs.append(("waf", origin + ("web_acl",), reason))
+    if spec.access_logs:
+        config.Logging = cloudfront.Logging(Bucket=GetAtt(log_bucket_id, "DomainName"), IncludeCookies=False,
+                                            Prefix=f"{name}/")
+        _log_bucket(ctx, name, spec, log_bucket_id, origin)
+    else:
+        skips.append({"id": "CKV_AWS_86", "comment": "access logs turned off in the spec (access_logs: false)"})
+        opt_outs.append(("access_logs", origin + ("access_logs",), ""))
+
+    distribution = cloudfront.Distribution(distribution_id, Condition=CDN_REGION, DistributionConfig=config)
+    if skips:
+        distribution.Metadata = {"checkov": {"skip": skips}}
+    for control, path, reason in opt_outs:
+        ctx.opt_out(distribution, control, path, reason)
+    ctx.add(distribution, origin)
+
+    ctx.bucket_statements[spec.bucket].append(Statement(
+        Sid=f"CloudFrontReads{logical_id(name, '')}",
+        Effect=Allow,
+        Principal=Principal("Service", "cloudfront.amazonaws.com"),
+        Action=[Action("s3", "GetObject")],
+        Resource=[Sub(f"${{{bucket_id}.Arn}}/*")],
+        # Other regions have no distribution: a name no distribution can have keeps the statement inert there.
+        Condition=Condition(StringEquals("AWS:SourceArn", If(CDN_REGION, distribution_arn(distribution_id), Sub(
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/none")))),
+    ))
+    bucket_spec = ctx.spec.buckets[spec.bucket]
+    ctx.use_key(ctx.key_for(getattr(bucket_spec, "encryption", None)), ("kms:Decrypt",),
+                service="cloudfront.amazonaws.com", conditions=[ArnLike(
+                    "AWS:SourceArn", Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"))])
+    _output(ctx, logical_id(name, "DomainName"), GetAtt(distribution_id, "DomainName"),
+            f"Domain name of the {name} distribution (us-east-1 stack only)")
+    _output(ctx, logical_id(name, "DistributionId"), Ref(distribution_id), f"ID of the {name} distribution")
+
+
+def _geo(geo: GeoRestriction | None) -> cloudfront.GeoRestriction:
+    if geo is None:
+        return cloudfront.GeoRestriction(RestrictionType="none")
+    if geo.allow:
+        return cloudfront.GeoRestriction(RestrictionType="whitelist", Locations=sorted(set(geo.allow)))
+    return cloudfront.GeoRestriction(RestrictionType="blacklist", Locations=sorted(set(geo.deny or [])))
+
+
+def _log_bucket(ctx: BuildContext, name: str, spec: CdnSpec, bucket_id: str, origin: tuple[Any, ...]) -> None:
+    key = ctx.logs_key()
+    add_log_bucket(ctx, LogBucket(
+        bucket_id=bucket_id, what=f"{name}-cdn-logs", key=key, origin=origin,
+        expire_days=spec.access_log_retention_days, acl_delivery=True, condition=CDN_REGION,
+        skips=[{"id": "CKV_AWS_18", "comment": "holds CloudFront access logs; server access logs of the log "
+                "bucket itself would need yet another bucket"}]))
+    # CloudFront's log delivery writes SSE-KMS objects with the bucket's key (CloudFront developer guide).
+    ctx.use_key(key, ("kms:GenerateDataKey",), service="delivery.logs.amazonaws.com")
+
+
+def _output(ctx: BuildContext, title: str, value: Any, description: str) -> None:
+    ctx.output(title, value, description)
+    output: Output | None = ctx.template.outputs.get(title)
+    if output is not None:
+        output.Condition = CDN_REGION
+
+
+def references(name: str, spec: CdnSpec) -> list[Reference]:
+    return [Reference(("cdn", name, "bucket"), "buckets", spec.bucket, relation="serves")]
+
+
+def names(spec: Any, name: str, entry: CdnSpec) -> list[NameRule]:
+    rules = [NameRule("origin access control name", spec.physical(name), 64)]
+    if entry.access_logs:
+        rules.append(NameRule("bucket name", bucket_name_example(spec, f"{name}-cdn-logs"), 63,
+                              r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"))
+    return rules
+
+
+KIND = Kind(
+    section="cdn",
+    singular="distribution",
+    model=CdnSpec,
+    description="CloudFront distributions in front of buckets (origin access control, HTTPS only, TLS 1.2, security "
+                "headers, access logs), created by the us-east-1 stack.",
+    build=build,
+    references=references,
+    names=names,
+)
