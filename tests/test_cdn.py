@@ -1,0 +1,136 @@
+"""cdn's builder, driven directly: the `buckets` kind it serves is built by another part of issue 4, so until it
+is registered these tests stand a minimal bucket beside the distribution and check what cdn itself makes.
+
+When `buckets` is registered, a golden case (tests/golden/cdn) and error cases replace the stand-in.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from awacs.aws import PolicyDocument
+from troposphere import GetAtt, Ref, Sub, s3
+
+from specc.context import BuildContext
+from specc.kinds import keys
+from specc.kinds.cdn import CdnSpec, build
+from specc.lint import lint_templates
+from specc.log_buckets import tls_only
+from specc.naming import physical_name
+
+CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+WEB_ACL = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/a1b2c3d4-5678-90ab-cdef-111111111111"
+
+
+def _spec() -> SimpleNamespace:
+    spec = SimpleNamespace(service="site", environment="prod", regions=["us-east-1", "eu-west-1"],
+                           buckets={"content": SimpleNamespace(encryption=None)},
+                           defaults=SimpleNamespace(key=None, logs_key=None), keys={"main": keys.KeySpec()})
+    spec.default_key = lambda: "main"
+    spec.physical = lambda name: physical_name("site", name, "prod")
+    return spec
+
+
+def _compile(**distributions: dict[str, Any]) -> dict[str, Any]:
+    ctx = BuildContext(spec=_spec(), source=None, artifacts={})  # type: ignore[arg-type]
+    for name, fields in distributions.items():
+        build(ctx, name, CdnSpec(bucket="content", **fields))
+    # The stand-in for the buckets kind: a bucket whose one policy takes the statements other kinds registered.
+    ctx.add(s3.Bucket("ContentBucket", BucketName=Sub("site-content-prod-${AWS::AccountId}-${AWS::Region}")),
+            ("buckets", "content"))
+    ctx.add(s3.BucketPolicy("ContentBucketPolicy", Bucket=Ref("ContentBucket"), PolicyDocument=PolicyDocument(
+        Version="2012-10-17", Statement=[tls_only("ContentBucket"), *ctx.bucket_statements["content"]])),
+        ("buckets", "content"))
+    keys.build(ctx, "main", keys.KeySpec())
+    return ctx.template.to_dict()
+
+
+DEFAULT = {"default_certificate": True, "web_acl": "none", "geo_restriction": {"allow": ["US", "CA", "GB", "DE"]}}
+CUSTOM = {"domain": {"names": ["static.example.com"], "certificate": CERTIFICATE}, "web_acl": WEB_ACL}
+
+
+def test_everything_is_lint_clean_in_every_region() -> None:
+    template = _compile(content=DEFAULT, secure=CUSTOM)
+    assert [f.render() for f in lint_templates({"service.json": template}, ["us-east-1", "eu-west-1"])] == []
+
+
+def test_only_the_us_east_1_stack_creates_cloudfront_resources() -> None:
+    template = _compile(content=DEFAULT)
+    assert template["Conditions"] == {"CdnRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}}
+    conditional = sorted(n for n, r in template["Resources"].items() if r.get("Condition") == "CdnRegion")
+    assert conditional == ["ContentCdnLogsBucket", "ContentCdnLogsBucketPolicy", "ContentDistribution",
+                           "ContentOriginAccessControl", "ContentResponseHeadersPolicy"]
+    cdn_outputs = {n: o.get("Condition") for n, o in template["Outputs"].items() if n.startswith("Content")}
+    assert cdn_outputs == {"ContentDistributionId": "CdnRegion", "ContentDomainName": "CdnRegion"}
+
+
+def test_the_bucket_admits_cloudfront_only_for_its_own_distribution() -> None:
+    template = _compile(content=DEFAULT)
+    statement = template["Resources"]["ContentBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][1]
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == ["s3:GetObject"]
+    assert statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::If"][1] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ContentDistribution}"}
+    key_policy = template["Resources"]["MainKey"]["Properties"]["KeyPolicy"]["Statement"]
+    cloudfront = [s for s in key_policy if s["Principal"] == {"Service": "cloudfront.amazonaws.com"}]
+    assert cloudfront[0]["Action"] == ["kms:Decrypt"]
+    assert cloudfront[0]["Condition"]["ArnLike"]["AWS:SourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"}
+
+
+def test_https_only_with_security_headers_and_origin_access_control() -> None:
+    resources = _compile(content=DEFAULT)["Resources"]
+    config = resources["ContentDistribution"]["Properties"]["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["Origins"][0]["OriginAccessControlId"] == {"Fn::GetAtt": ["ContentOriginAccessControl", "Id"]}
+    assert config["Restrictions"]["GeoRestriction"] == {"Locations": ["CA", "DE", "GB", "US"],
+                                                        "RestrictionType": "whitelist"}
+    oac = resources["ContentOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["SigningBehavior"], oac["SigningProtocol"]) == ("always", "sigv4")
+    headers = resources["ContentResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 63072000
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    logs = resources["ContentCdnLogsBucket"]["Properties"]
+    assert logs["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+    assert logs["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+
+
+def test_the_default_certificate_and_no_waf_are_recorded_and_skipped_with_reasons() -> None:
+    distribution = _compile(content=DEFAULT)["Resources"]["ContentDistribution"]
+    assert distribution["Properties"]["DistributionConfig"]["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert {s["id"] for s in distribution["Metadata"]["checkov"]["skip"]} == {"CKV_AWS_174", "CKV_AWS_68"}
+    assert all(s["comment"] for s in distribution["Metadata"]["checkov"]["skip"])
+
+
+def test_a_custom_domain_gets_tls_1_2_and_the_web_acl() -> None:
+    distribution = _compile(secure=CUSTOM)["Resources"]["SecureDistribution"]
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["ViewerCertificate"] == {"AcmCertificateArn": CERTIFICATE, "MinimumProtocolVersion": "TLSv1.2_2021",
+                                           "SslSupportMethod": "sni-only"}
+    assert config["Aliases"] == ["static.example.com"] and config["WebACLId"] == WEB_ACL
+    assert "Metadata" not in distribution
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"web_acl": "none"}, "either a `domain`"),
+    ({**CUSTOM, "default_certificate": True}, "either a `domain`"),
+    ({**DEFAULT, "geo_restriction": {"allow": ["US"], "deny": ["KP"]}}, "exactly one of `allow` or `deny`"),
+    ({**DEFAULT, "geo_restriction": {"deny": ["usa"]}}, "two-letter country code"),
+    ({"domain": {"names": ["a.example.com"], "certificate": CERTIFICATE.replace("us-east-1", "eu-west-1")},
+      "web_acl": "none"}, "certificate"),
+])
+def test_invalid_distributions_are_refused(fields: dict[str, Any], message: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        CdnSpec(bucket="content", **fields)
+    assert message in str(caught.value)
+
+
+def test_bucket_logs_for_every_distribution_use_their_own_bucket() -> None:
+    resources = _compile(content=DEFAULT, secure=CUSTOM)["Resources"]
+    assert resources["SecureDistribution"]["Properties"]["DistributionConfig"]["Logging"]["Bucket"] == GetAtt(
+        "SecureCdnLogsBucket", "DomainName").to_dict()
