@@ -294,9 +294,6 @@ def _trail(ctx: BuildContext, spec: AuditSpec, key: str) -> None:
         CloudWatchLogsRoleArn=GetAtt(TRAIL_ROLE_ID, "Arn"),
         AdvancedEventSelectors=_selectors(ctx, spec.trail.data_events),
     ), origin)
-    ctx.output("AuditTrailArn", GetAtt(TRAIL_ID, "Arn"), "ARN of the audit trail (its home region's stack only)")
-    if "AuditTrailArn" in ctx.template.outputs:
-        ctx.template.outputs["AuditTrailArn"].Condition = TRAIL_REGION
 
 
 def _selectors(ctx: BuildContext, events: DataEvents) -> list[cloudtrail.AdvancedEventSelector]:
