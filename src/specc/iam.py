@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 WILDCARD_RESOURCE_REASONS = {
     "xray:PutTraceSegments": "X-Ray trace APIs do not support resource-level permissions",
     "xray:PutTelemetryRecords": "X-Ray trace APIs do not support resource-level permissions",
+    # A function in a VPC (`network: private`): Lambda creates its network interfaces with the function's role.
+    "ec2:DescribeNetworkInterfaces": "EC2 Describe APIs do not support resource-level permissions",
+    "ec2:DescribeSubnets": "EC2 Describe APIs do not support resource-level permissions",
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from specc.checks import api_shape, defaults, handlers, names, placement, references
+from specc.checks import perimeter
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
 
@@ -23,7 +24,7 @@ class Check:
 
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
-    for module in (references, defaults, api_shape, handlers, names, placement)
+    for module in (references, defaults, api_shape, handlers, names, placement, perimeter)
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from specc.kinds import alarms, api, api_keys, functions, keys, routes, tables, topics, usage_plans
 from specc.kinds import audit
+from specc.kinds import domains, network, waf
 from specc.kinds.base import Kind
 
 KINDS: tuple[Kind, ...] = (
@@ -11,10 +12,13 @@ KINDS: tuple[Kind, ...] = (
     tables.KIND,
     topics.KIND,
     functions.KIND,
+    network.KIND,  # after functions: its endpoint policies are the private functions' grants
     routes.KIND,
     api.KIND,
     usage_plans.KIND,
     api_keys.KIND,
+    waf.KIND,
+    domains.KIND,
     alarms.MONITORING,
     alarms.KIND,
     audit.KIND,

@@ -10,6 +10,7 @@ from awacs.sts import AssumeRole
 from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, apigateway, iam, logs
 
+from specc.api_access import ApiAccess, resource_policy
 from specc.context import BuildContext
 from specc.iam import Grant, use_logs_key
 from specc.kinds.base import Kind, Metrics, NameRule
@@ -46,6 +47,17 @@ class ApiSpec(SpecModel):
     cloudwatch_role: bool = Field(
         True, description="Create the account-level API Gateway CloudWatch role that logging needs. Set false when "
                           "the account already has one (it is one setting per account and region).", examples=[False])
+    access: ApiAccess | None = Field(None, description="The API's resource policy: only these source networks, or "
+                                     "only these VPC endpoints (a PRIVATE API), may call it at all.")
+    disable_execute_api_endpoint: bool | None = Field(
+        None, description="Turn off the default `execute-api` URL so clients must use a custom domain (and its mutual "
+                          "TLS). Default: true when the spec has `domains`.", examples=[True])
+
+
+def execute_api_disabled(ctx: BuildContext, settings: ApiSpec) -> bool:
+    if settings.disable_execute_api_endpoint is not None:
+        return settings.disable_execute_api_endpoint
+    return bool(getattr(ctx.spec, "domains", None))
 
 
 def effective(ctx: BuildContext) -> ApiSpec | None:
@@ -59,15 +71,26 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
     if settings is None:
         return
     origin = ("api",) if ctx.spec.api is not None else ("routes",)
-    ctx.add(apigateway.RestApi(
+    rest_api = apigateway.RestApi(
         API_ID,
         Name=ctx.physical("api"),
         Description=f"{ctx.spec.service} API ({ctx.spec.environment})",
-        EndpointConfiguration=apigateway.EndpointConfiguration(Types=["REGIONAL"]),
-    ), origin)
+        EndpointConfiguration=apigateway.EndpointConfiguration(
+            Types=["PRIVATE" if settings.access and settings.access.private() else "REGIONAL"]),
+    )
+    # A new resource policy or endpoint setting takes effect only with a new deployment, so both feed its ID.
+    redeploy = []
+    if settings.access is not None:
+        rest_api.Policy = resource_policy(settings.access)
+        redeploy.append(json.dumps(settings.access.model_dump(mode="json"), sort_keys=True))
+    if execute_api_disabled(ctx, settings):
+        rest_api.DisableExecuteApiEndpoint = True
+        redeploy.append("execute-api endpoint disabled")
+    ctx.add(rest_api, origin)
 
     route_fingerprint = short_hash(json.dumps(
-        {key: route.model_dump(mode="json") for key, route in sorted(ctx.spec.routes.items())}, sort_keys=True))
+        {key: route.model_dump(mode="json") for key, route in sorted(ctx.spec.routes.items())}, sort_keys=True),
+        *redeploy)
     deployment_id = f"ApiDeployment{route_fingerprint}"
     ctx.add(apigateway.Deployment(
         deployment_id,
@@ -112,8 +135,9 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
     if not settings.tracing:
         ctx.opt_out(stage, "tracing", ("api", "tracing"))
     ctx.add(stage, origin)
-    ctx.output("ApiUrl", Sub(f"https://${{{API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{settings.stage}"),
-               "Base URL of the API stage")
+    if not execute_api_disabled(ctx, settings):
+        ctx.output("ApiUrl", Sub(f"https://${{{API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"
+                                 f"{settings.stage}"), "Base URL of the API stage")
     ctx.output("ApiId", Ref(API_ID), "ID of the REST API")
 
 

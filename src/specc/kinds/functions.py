@@ -45,7 +45,7 @@ DESTRUCTIVE_ACTIONS = (
     "sns:DeleteTopic", "sqs:DeleteQueue", "states:DeleteStateMachine",
 )
 # Grants whose actions AWS services perform on the function's behalf, not calls the handler makes.
-SERVICE_SIDE_PREFIXES = ("logs:", "xray:")
+SERVICE_SIDE_PREFIXES = ("ec2:", "logs:", "xray:")
 
 
 class AsyncInvocation(SpecModel):
@@ -109,6 +109,10 @@ class FunctionSpec(SpecModel):
         True, description="An explicit Deny of the function's own data actions when a request is not made over TLS "
                           "(`aws:SecureTransport` false). Turning it off is recorded in the template.",
         examples=[True])
+    network: Literal["none", "private"] = Field(
+        "none", description="`private`: run in the private subnets of `network` behind its functions' security group "
+                            "(no internet access unless `network.nat`; AWS services through its endpoints).",
+        examples=["private"])
     uses: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="What the function may touch, by section, name and access level; this becomes its "
@@ -217,6 +221,11 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
     )
     if not spec.tracing:
         ctx.opt_out(function, "tracing", origin + ("tracing",))
+    if spec.network == "private":
+        from specc.kinds.network import function_vpc
+
+        function.VpcConfig, eni_grants = function_vpc(ctx)
+        grants += eni_grants
     if spec.reserved_concurrency is not None:
         function.ReservedConcurrentExecutions = spec.reserved_concurrency
 
