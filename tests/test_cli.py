@@ -34,7 +34,7 @@ def test_compile_writes_template_and_manifest(runner, write_spec, tmp_path) -> N
     out = tmp_path / "out"
     result = runner.invoke(main, ["compile", str(spec), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "service.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["bootstrap.json", "manifest.json", "service.json", "stackset.json"]
     template = json.loads((out / "service.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
     assert template["Resources"]["GreetFunction"]["Type"] == "AWS::Lambda::Function"

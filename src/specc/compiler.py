@@ -17,6 +17,7 @@ from specc.context import BuildContext
 from specc.diagnostics import SpecError
 from specc.packaging import CodeArtifact
 from specc.plan import Plan, make_plan
+from specc.rollout import rollout_templates
 from specc.source import SourceFile, load
 from specc.validate import validate
 
@@ -60,5 +61,6 @@ def compile_checked(spec: Any, source: SourceFile) -> Compiled:
     if problems:
         raise SpecError(problems)
     assemble(ctx)
-    return Compiled(spec=spec, source=source, plan=plan, templates={"service.json": ctx.template.to_dict()},
-                    artifacts=plan.artifacts)
+    templates = {"service.json": ctx.template.to_dict()}
+    templates.update(rollout_templates(spec, templates))  # stackset.json and bootstrap.json
+    return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts)

@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, create_model, model_validator
 from specc.kinds import KINDS
 from specc.kinds.functions import RUNTIMES
 from specc.naming import physical_name
+from specc.rollout_spec import AccountId, OrganizationalUnits, Rollout
 from specc.spec_types import Name, RetentionDays, SpecModel
 
 REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
@@ -56,6 +57,15 @@ class ServiceFields(SpecModel):
                                          examples=[{"Owner": "payments-team"}])
     defaults: Defaults = Field(default_factory=Defaults, description="Service-wide defaults.")
     artifacts: Artifacts = Field(default_factory=Artifacts, description="Where code artifacts live.")
+    accounts: list[AccountId] = Field(
+        default_factory=list, description="The AWS accounts the StackSet deploys to, in every region; default: the "
+        "account that runs the rollout. Quote each id.", examples=[["111111111111", "222222222222"]])
+    organizational_units: OrganizationalUnits | None = Field(
+        None, description="Instead of `accounts`: every account in these AWS Organizations units (a "
+        "service-managed StackSet).", examples=[{"ids": ["ou-ab12-cd34ef56"], "auto_deployment": True}])
+    rollout: Rollout = Field(default_factory=Rollout, description="How the StackSet proceeds across regions and "
+                             "accounts.", examples=[{"region_order": ["us-west-2", "us-east-1"], "max_concurrent": 2,
+                                                     "failure_tolerance": 1}])
 
     @model_validator(mode="before")
     @classmethod
