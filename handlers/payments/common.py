@@ -67,6 +67,7 @@ logger = _build_logger()
 _CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard"})
 _dynamodb: Any = None
 _sns: Any = None
+_s3: Any = None
 
 
 def dynamodb() -> Any:
@@ -81,6 +82,13 @@ def sns() -> Any:
     if _sns is None:
         _sns = boto3.client("sns", config=_CONFIG)
     return _sns
+
+
+def s3() -> Any:
+    global _s3
+    if _s3 is None:
+        _s3 = boto3.client("s3", config=_CONFIG)
+    return _s3
 
 
 def table(env_var: str) -> Any:

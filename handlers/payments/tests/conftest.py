@@ -24,29 +24,34 @@ import pytest
 from moto import mock_aws
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
-MODULES = ("common", "validation", "model", "create", "get", "list_by_merchant", "settle")
+MODULES = ("common", "validation", "model", "create", "get", "list_by_merchant", "settle", "receipt")
 API_KEY_ID = "k3y1d2345"
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1", "SERVICE": "payments", "ENVIRONMENT": "test", "CURRENCY": "EUR",
     "TABLE_TRANSACTIONS": "payments-transactions-test", "TABLE_IDEMPOTENCY": "payments-idempotency-test",
+    "BUCKET_DOCUMENTS": "payments-documents-test-123456789012-us-east-1",
 }
 # Anything that could send the clients somewhere other than moto's in-process mock.
 UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SNS",
-         "AWS_ENDPOINT_URL_SQS", "AWS_REGION", "LOG_LEVEL")
+         "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "LOG_LEVEL")
 
 
-_botocore_session: botocore.session.Session | None = None
+_data_loader: object | None = None
 
 
 def shared_botocore_session() -> botocore.session.Session:
     """mock_aws() starts every test with a fresh default session, which re-reads the service models (~0.2 s a
-    test). Handing each test's default session the same botocore session keeps the models loaded; clients, and
-    so their binding to the mock, are still created anew in every test."""
-    global _botocore_session
-    if _botocore_session is None:
-        _botocore_session = botocore.session.get_session()
-    return _botocore_session
+    test). Each test gets a new botocore session (boto3 registers its client-class handlers, such as S3's
+    upload_file, once per session: sharing one session would register them twice) that shares the first one's
+    data loader, which keeps the parsed models; clients, and so their binding to the mock, are still new."""
+    global _data_loader
+    session = botocore.session.get_session()
+    if _data_loader is None:
+        _data_loader = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _data_loader)
+    return session
 
 
 @contextmanager
@@ -133,6 +138,11 @@ class PaymentsHarness:
             "POST", "/payments/{payment_id}/settle", f"/payments/{payment_id}/settle",
             path_params={"payment_id": payment_id}))
 
+    def receipt(self, payment_id: str) -> SimpleNamespace:
+        return self._call(self.modules.receipt.handler, rest_event(
+            "GET", "/payments/{payment_id}/receipt", f"/payments/{payment_id}/receipt",
+            path_params={"payment_id": payment_id}))
+
     def events(self) -> list[dict[str, Any]]:
         """Drain the queue subscribed to the topic: the decoded message and its SNS attributes, per event."""
         found = []
@@ -168,6 +178,9 @@ def _create_resources() -> tuple[str, str]:
     )
     client.update_time_to_live(TableName=ENV["TABLE_IDEMPOTENCY"],
                                TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=ENV["BUCKET_DOCUMENTS"])
+    s3.put_bucket_versioning(Bucket=ENV["BUCKET_DOCUMENTS"], VersioningConfiguration={"Status": "Enabled"})
     topic_arn = boto3.client("sns").create_topic(Name="payments-payment-events-test")["TopicArn"]
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="payment-events-probe")["QueueUrl"]
