@@ -206,3 +206,4 @@ def package(spec: Path, out: Path) -> None:
 
 
 from specc import cli_tools  # noqa: E402,F401  (registers init and diff)
+from specc import cli_aws  # noqa: E402,F401  (registers bootstrap, deploy, rollout and status)

@@ -1,0 +1,404 @@
+"""The local AWS stand-in: moto server on 127.0.0.1, with small documented patches for moto 5.2.5 bugs.
+
+One module for everyone who needs the emulator: `scripts/run-local.sh` (through run_local.py) and the
+deploy tests' fixture (tests/deploy/conftest.py) both call `start()`, which runs this file as a child
+process (`python scripts/moto_server.py --port N`) and returns its PID, port and endpoint.
+
+We deploy the SAME templates users deploy to AWS, so where moto mishandles a valid template the fix goes
+here, into the process that runs moto, never into the template. Each patch names the moto function it
+wraps and the bug; tests/deploy/test_moto_patches.py shows each bug on an unpatched server, so we notice
+(the test fails) when a moto release fixes it and the patch can go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+HOST = "127.0.0.1"
+STARTUP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Patch:
+    target: str  # the moto function replaced
+    bug: str  # what goes wrong without the patch
+
+
+PATCHES = (
+    Patch("moto.kms.models.Key.create_from_cloudformation_json",
+          "AWS::KMS::Key `Tags` arrive in CloudFormation's {Key, Value} form but moto's tagger reads {TagKey, "
+          "TagValue}: KeyError 'TagKey', the stack request fails with HTTP 500."),
+    Patch("moto.kms.models.Key.create_from_cloudformation_json",
+          "AWS::KMS::Key `KeyPolicy` given as a JSON object (what CloudFormation documents) is stored as a dict; "
+          "every later DescribeKey/Encrypt evaluates it with json.loads and fails with HTTP 500."),
+    Patch("moto.cloudformation.parsing.get_model_map (AWS::Lambda::Alias)",
+          "moto has no CloudFormation model for AWS::Lambda::Alias: the alias is silently skipped, a `Ref` to it "
+          "resolves to nothing, and the AWS::Lambda::Permission naming it fails the request (KeyError "
+          "'FunctionName', HTTP 500). The patch creates the alias through moto's own Lambda backend."),
+    Patch("moto.awslambda.models.LambdaVersion.get_cfn_attribute",
+          "AWS::Lambda::Version has no get_cfn_attribute: `Fn::GetAtt [Version, Version]` (how an alias names the "
+          "version it points to) fails with AttributeError, HTTP 500."),
+    Patch("moto.cloudformation.models.CloudFormationBackend.execute_change_set",
+          "executing a change set applies the resources but never re-reads the template's Outputs, Description or "
+          "Parameters: a stack created through a change set has no Outputs in DescribeStacks, and one updated "
+          "through a change set keeps the old ones."),
+    Patch("moto.cloudformation.responses.CloudFormationResponse._validate_different_update",
+          "CreateChangeSet of an unchanged template that has parameters is refused outright (ValidationError \"No "
+          "updates are to be performed.\"); AWS creates the change set and fails it with \"The submitted "
+          "information didn't contain changes\", which is what `aws cloudformation deploy "
+          "--no-fail-on-empty-changeset` recognises: without the patch it exits 255."),
+    Patch("moto.cloudformation.parsing.ResourceMap.build_resource_diff",
+          "resources a change set (or an update) adds are created in template order, ignoring DependsOn (stack "
+          "creation honours it): an AWS::ApiGateway::Deployment that DependsOn its methods is created before "
+          "them and fails with \"The REST API doesn't contain any methods\"."),
+    Patch("moto.cloudformation.models.StackInstance.__init__, StackSet.create_stack_instances",
+          "when one stack instance's stack fails to create, moto fails the whole CreateStackInstances request "
+          "(HTTP 500) and records nothing; AWS records that instance as FAILED with the reason (StatusReason, "
+          "StackInstanceStatus.DetailedStatus), marks the operation FAILED and leaves the other instances as they "
+          "are."),
+    Patch("moto.cloudformation.models.StackSet.update",
+          "UpdateStackSet stores the new template but never updates the existing instances' stacks (AWS updates "
+          "every instance, or the accounts and regions given)."),
+)
+
+
+def apply_patches() -> None:
+    """Install every patch in PATCHES into this process's moto."""
+    from moto.kms.models import Key
+
+    original: Callable[..., Any] = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_key_from_cloudformation(cls: type, resource_name: str, cloudformation_json: Any,
+                                       account_id: str, region_name: str, **kwargs: Any) -> Any:
+        properties = dict(cloudformation_json.get("Properties") or {})
+        if isinstance(properties.get("KeyPolicy"), dict):
+            properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
+        properties["Tags"] = [{"TagKey": tag["Key"], "TagValue": tag["Value"]} if "Key" in tag else tag
+                              for tag in properties.get("Tags") or []]
+        return original(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id,
+                        region_name, **kwargs)
+
+    Key.create_from_cloudformation_json = classmethod(create_key_from_cloudformation)  # type: ignore[method-assign]
+    _register_lambda_alias()
+    _lambda_version_attributes()
+    _change_set_outputs()
+    _empty_change_sets()
+    _added_resources_in_dependency_order()
+    _stack_instance_failures()
+    _stack_set_updates()
+
+
+def _empty_change_sets() -> None:
+    """An unchanged CreateChangeSet yields a FAILED change set (moto's backend already does that) instead of an
+    error; UpdateStack keeps refusing an unchanged template, as AWS does."""
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    original = CloudFormationResponse._validate_different_update
+
+    def validate_different_update(self: Any, incoming_params: Any, stack_body: str, old_stack: Any) -> None:
+        if self._get_action() == "CreateChangeSet":
+            return
+        original(self, incoming_params, stack_body, old_stack)
+
+    CloudFormationResponse._validate_different_update = validate_different_update  # type: ignore[method-assign]
+
+
+def _added_resources_in_dependency_order() -> None:
+    """Resources added by an update are created after the resources they DependsOn, as at stack creation."""
+    from moto.cloudformation.parsing import ResourceMap
+
+    original = ResourceMap.build_resource_diff
+
+    def build_resource_diff(self: Any, other_template: dict[str, Any], parameters: Any = None) -> dict[str, Any]:
+        diff = original(self, other_template, parameters)
+        order = _dependency_order(other_template.get("Resources") or {})
+        diff["Add"] = sorted(diff["Add"], key=order.index)
+        return diff
+
+    ResourceMap.build_resource_diff = build_resource_diff  # type: ignore[method-assign]
+
+
+def _dependency_order(resources: dict[str, Any]) -> list[str]:
+    """Logical IDs with every DependsOn target before its dependents, otherwise in template order."""
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered or name in path or name not in resources:
+            return
+        depends = resources[name].get("DependsOn") or []
+        for dependency in [depends] if isinstance(depends, str) else depends:
+            visit(dependency, path + (name,))
+        ordered.append(name)
+
+    for name in resources:
+        visit(name, ())
+    return ordered
+
+
+def _failure(exc: BaseException) -> str:
+    return str(getattr(exc, "message", "") or exc) or type(exc).__name__
+
+
+def _stack_instance_failures() -> None:
+    """A stack instance whose stack fails is recorded FAILED with its reason; the operation is FAILED."""
+    from moto.cloudformation.models import StackInstance, StackSet
+
+    original_init = StackInstance.__init__
+    original_to_dict = StackInstance.to_dict
+    original_create = StackSet.create_stack_instances
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        self.failure = None
+        try:
+            original_init(self, *args, **kwargs)
+        except Exception as exc:  # AWS reports it on the instance; the other instances go on
+            self.failure = _failure(exc)
+            self.stack = None
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        summary = original_to_dict(self)
+        if self.failure:
+            summary.update(Status="OUTDATED", StatusReason=self.failure,
+                           StackInstanceStatus={"DetailedStatus": "FAILED"})
+        return summary
+
+    def create_stack_instances(self: Any, *args: Any, **kwargs: Any) -> str:
+        before = {id(instance) for instance in self.stack_instances}
+        operation_id = original_create(self, *args, **kwargs)
+        if any(instance.failure for instance in self.stack_instances if id(instance) not in before):
+            self.update_operation(operation_id, "FAILED")
+        return operation_id
+
+    StackInstance.__init__ = init  # type: ignore[method-assign]
+    StackInstance.to_dict = to_dict  # type: ignore[method-assign]
+    StackSet.create_stack_instances = create_stack_instances  # type: ignore[method-assign]
+
+
+def _stack_set_updates() -> None:
+    """UpdateStackSet updates the stacks of the instances it targets (all of them unless told otherwise)."""
+    from moto.cloudformation.models import StackSet
+
+    original_update = StackSet.update
+
+    def update(self: Any, template: str, description: str, parameters: Any, tags: Any, admin_role: str,
+               execution_role: str, accounts: list[str], regions: list[str], operation_id: str) -> dict[str, Any]:
+        changed = bool(template) and template != self.template
+        operation = original_update(self, template, description, parameters, tags, admin_role, execution_role,
+                                    accounts, regions, operation_id)
+        if not changed:
+            return operation
+        for instance in self.stack_instances:
+            if instance.stack is None or (accounts and instance.account_id not in accounts) \
+                    or (regions and instance.region_name not in regions):
+                continue
+            try:
+                instance.stack.update(template=self.template, parameters=dict(self.parameters or {}))
+                instance.template, instance.failure = self.template, None
+            except Exception as exc:
+                instance.failure = _failure(exc)
+                operation["Status"] = "FAILED"
+        return operation
+
+    StackSet.update = update  # type: ignore[method-assign]
+
+
+def _change_set_outputs() -> None:
+    """After a change set runs, the stack reads its new template's Outputs, Description and Parameters."""
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        original(self, change_set_name, stack_name)
+        change_set = self.describe_change_set(change_set_name)
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.description = stack.template_dict.get("Description")
+        # what later change sets compare with: every parameter's value, defaults included (as UsePreviousValue sees)
+        stack.parameters = dict(stack.resource_map.resolved_parameters)
+        stack.output_map = stack._create_output_map()
+
+    CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
+
+
+def _lambda_version_attributes() -> None:
+    """GetAtt Version (the published version number) on AWS::Lambda::Version."""
+    from moto.awslambda.models import LambdaVersion
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> str:
+        if attribute_name == "Version":
+            return str(self.version)
+        raise UnformattedGetAttTemplateException()
+
+    LambdaVersion.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
+    LambdaVersion.has_cfn_attr = classmethod(lambda cls, attr: attr == "Version")  # type: ignore[method-assign]
+
+
+def _register_lambda_alias() -> None:
+    """AWS::Lambda::Alias through moto's Lambda backend (Ref: the alias ARN; GetAtt AliasArn)."""
+    from moto.awslambda.models import lambda_backends
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    class LambdaAliasResource(CloudFormationModel):
+        __module__ = "moto.awslambda.models"  # moto's model registry files classes by their service module
+
+        def __init__(self, arn: str, name: str, function_name: str) -> None:
+            self.arn, self.name, self.function_name = arn, name, function_name
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Lambda::Alias"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "AliasArn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+            if attribute_name == "AliasArn":
+                return self.arn
+            raise UnformattedGetAttTemplateException()
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str, **kwargs: Any) -> "LambdaAliasResource":
+            properties = cloudformation_json["Properties"]
+            function = properties["FunctionName"]
+            alias = lambda_backends[account_id][region_name].create_alias(
+                name=properties["Name"], function_name=function, function_version=str(properties["FunctionVersion"]),
+                description=properties.get("Description", ""), routing_config=properties.get("RoutingConfig"))
+            return cls(alias.arn, properties["Name"], function)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: Any, account_id: str,
+                                            region_name: str) -> "LambdaAliasResource":
+            properties = cloudformation_json["Properties"]
+            backend = lambda_backends[account_id][region_name]
+            alias = backend.update_alias(
+                name=properties["Name"], function_name=properties["FunctionName"],
+                function_version=str(properties["FunctionVersion"]), description=properties.get("Description"),
+                routing_config=properties.get("RoutingConfig"))
+            return cls(alias.arn, properties["Name"], properties["FunctionName"])
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str) -> None:
+            properties = cloudformation_json["Properties"]
+            lambda_backends[account_id][region_name].delete_alias(properties["Name"], properties["FunctionName"])
+
+        def is_created(self) -> bool:
+            return True
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run moto server in this process (with the patches unless --unpatched)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--unpatched", action="store_true", help="moto as released (to show the bugs)")
+    args = parser.parse_args(argv)
+    if not args.unpatched:
+        apply_patches()
+    from moto.server import main as moto_main
+
+    moto_main(["-H", HOST, "-p", str(args.port)])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class MotoServer:
+    """A running moto server child process; stop() ends it by its PID."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path | None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def endpoint(self) -> str:
+        # `localhost`, not 127.0.0.1: moto resolves S3 TemplateURLs only on that host name.
+        return f"http://localhost:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(port: int | None = None, *, patched: bool = True, log: Path | None = None,
+          env: dict[str, str] | None = None) -> MotoServer:
+    """Start moto server on 127.0.0.1 (a free port unless given) and wait until it answers. `env` adds moto
+    settings (INITIAL_NO_AUTH_ACTION_COUNT=N turns on IAM checks after N requests)."""
+    for attempt in range(3):  # a free port can be taken between probing it and binding it
+        chosen = port or free_port()
+        command = [sys.executable, str(Path(__file__).resolve()), "--port", str(chosen)]
+        if not patched:
+            command.append("--unpatched")
+        output = open(log, "ab") if log else subprocess.DEVNULL
+        try:
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
+                                       env={**os.environ, **(env or {}), "MOTO_PORT": str(chosen)})
+        finally:
+            if log:
+                output.close()  # type: ignore[union-attr]
+        server = MotoServer(process, chosen, log)
+        if _wait_ready(server):
+            return server
+        server.stop()
+        if port:
+            break
+    raise RuntimeError(f"moto server did not start on {HOST}:{chosen}" + (f" (see {log})" if log else ""))
+
+
+def _wait_ready(server: MotoServer) -> bool:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{server.port}/moto-api/data.json", timeout=2):
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    return False
+
+
+if __name__ == "__main__":
+    main()
