@@ -99,12 +99,12 @@ def test_acls_admit_nothing_from_the_internet_but_replies_and_never_ssh_or_rdp(w
         if props["Egress"] or props["CidrBlock"] != "0.0.0.0/0":
             continue
         acl = props["NetworkAclId"]["Ref"]
-        if acl == "PrivateNetworkAcl":  # replies to Lambda's Linux ephemeral ports only
-            assert (low, high) == (32768, 65535)
-        else:  # load balancers' 443, and replies to NAT (skipped for checkov with the reason)
+        if acl == "PrivateNetworkAcl":  # only replies (Lambda and NAT use source ports 1024-65535)
+            assert (low, high) == (1024, 65535)
+        else:  # load balancers' 443, and replies to NAT
             assert (low, high) in ((443, 443), (1024, 65535))
-            if (low, high) == (1024, 65535):
-                assert entry["Metadata"]["checkov"]["skip"][0]["id"] == "CKV_AWS_231"
+        if (low, high) == (1024, 65535):  # contains 3389: skipped for checkov, with the reason
+            assert entry["Metadata"]["checkov"]["skip"][0]["id"] == "CKV_AWS_231"
         assert not low <= 22 <= high
     private_outside = [e for e in entries if e["Properties"]["NetworkAclId"]["Ref"] == "PrivateNetworkAcl"
                        and e["Properties"]["CidrBlock"] == "0.0.0.0/0"]

@@ -38,11 +38,13 @@ FUNCTIONS_SG, ENDPOINTS_SG = "FunctionsSecurityGroup", "EndpointsSecurityGroup"
 FLOW_LOGS_ID, FLOW_LOGS_GROUP, FLOW_LOGS_ROLE, FLOW_LOGS_POLICY = (
     "FlowLogs", "FlowLogsLogGroup", "FlowLogsRole", "FlowLogsPolicy")
 WORLD = "0.0.0.0/0"
-# Lambda runs on Amazon Linux, whose ephemeral source ports are 32768-60999: return traffic from outside the VPC
-# is admitted on those only (the range also keeps RDP's 3389 closed).
-LAMBDA_EPHEMERAL = (32768, 65535)
-# NAT gateways translate to source ports 1024-65535, so their return traffic needs the whole range.
-NAT_EPHEMERAL = (1024, 65535)
+# Replies come back to the source port the client chose: AWS Lambda functions (through their Hyperplane network
+# interfaces) and NAT gateways both use 1024-65535 (VPC user guide, "Ephemeral ports").
+EPHEMERAL = (1024, 65535)
+# checkov's CKV_AWS_231 refuses any ingress range from 0.0.0.0/0 that contains 3389; replies need the whole range.
+REPLIES_SKIP = {"id": "CKV_AWS_231", "comment": "replies to connections that functions and NAT gateways open use "
+                "source ports 1024-65535, so the whole range is admitted; nothing in a specc subnet listens on 3389 "
+                "(security groups admit no inbound connection from outside the VPC)"}
 # Regions where new accounts get fewer than three availability zones.
 AZ_COUNTS = {"us-west-1": 2}
 
@@ -176,8 +178,10 @@ def _private_tier(ctx: BuildContext, spec: NetworkSpec, world: bool, origin: tup
         (110, True, spec.cidr, (1024, 65535)),
     ]
     if world:  # HTTPS to S3/DynamoDB (gateway endpoints route to their public ranges) and through NAT
-        rules += [(120, False, outside, LAMBDA_EPHEMERAL), (120, True, outside, (443, 443))]
-    _acl_entries(ctx, acl_id, "Private", rules, origin)
+        rules += [(120, False, outside, EPHEMERAL), (120, True, outside, (443, 443))]
+    entries = _acl_entries(ctx, acl_id, "Private", rules, origin)
+    if world:
+        entries[(120, False)].Metadata = {"checkov": {"skip": [REPLIES_SKIP]}}
     for i, cidr in enumerate(spec.subnet_cidrs("private")):
         subnet_id, table_id = f"PrivateSubnet{i + 1}", f"PrivateRouteTable{i + 1}"
         ctx.add(ec2.Subnet(subnet_id, VpcId=Ref(VPC_ID), CidrBlock=cidr, AvailabilityZone=_zone(i),
@@ -207,13 +211,11 @@ def _public_tier(ctx: BuildContext, spec: NetworkSpec, origin: tuple[Any, ...]) 
         (100, False, WORLD, (443, 443)),  # HTTPS to load balancers, and from private subnets to NAT
         (100, True, WORLD, (443, 443)),  # HTTPS onwards through NAT
         (110, True, WORLD, (1024, 65535)),  # replies to clients and, through NAT, to the private subnets
-        (110, False, WORLD if nat else spec.cidr, NAT_EPHEMERAL),  # replies from the internet (NAT) or from targets
+        (110, False, WORLD if nat else spec.cidr, EPHEMERAL),  # replies from the internet (NAT) or from targets
     ]
     entries = _acl_entries(ctx, acl_id, "Public", rules, origin)
     if nat:
-        entries[(110, False)].Metadata = {"checkov": {"skip": [{
-            "id": "CKV_AWS_231", "comment": "NAT gateways translate to source ports 1024-65535, so the replies they "
-            "receive must be admitted on the whole range; nothing in a specc public subnet listens on 3389"}]}}
+        entries[(110, False)].Metadata = {"checkov": {"skip": [REPLIES_SKIP]}}
     for i, cidr in enumerate(spec.subnet_cidrs("public")):
         subnet_id = f"PublicSubnet{i + 1}"
         ctx.add(ec2.Subnet(subnet_id, VpcId=Ref(VPC_ID), CidrBlock=cidr, AvailabilityZone=_zone(i),
