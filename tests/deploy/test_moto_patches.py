@@ -1,0 +1,241 @@
+"""Each patch in scripts/moto_server.py fixes a moto 5.2.5 bug that is still there: every test shows the bug on
+moto as released and its absence on the patched server. When a moto release fixes a bug, its test fails here:
+drop that patch (and this test).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any, Callable, Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
+
+pytestmark = pytest.mark.slow
+
+Client = Callable[..., Any]
+
+
+@pytest.fixture(scope="module")
+def unpatched_server(launcher: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    server = launcher.start(patched=False, log=tmp_path_factory.mktemp("moto") / "unpatched.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def servers(aws: Any, unpatched_server: Any) -> dict[str, Client]:
+    """A client factory for moto as released and for the patched server (both reset, same credentials)."""
+    urllib.request.urlopen(urllib.request.Request(
+        f"http://127.0.0.1:{unpatched_server.port}/moto-api/reset", method="POST"), timeout=10).close()
+
+    def factory(server: Any) -> Client:
+        return lambda service, region="us-east-1": boto3.client(service, region_name=region,
+                                                                endpoint_url=server.endpoint)
+
+    return {"released": factory(unpatched_server), "patched": factory(aws)}
+
+
+def _stack(client: Client, template: dict[str, Any], name: str = "s") -> dict[str, Any]:
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+
+def _server_error(call: Callable[[], Any]) -> str:
+    """moto answers a bug with HTTP 500 (an HTML page botocore cannot parse)."""
+    with pytest.raises((ClientError, ResponseParserError)) as caught:
+        call()
+    return str(caught.value)
+
+
+KEY_WITH_TAGS = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {
+    "KeyPolicy": json.dumps({"Version": "2012-10-17", "Statement": []}), "Tags": [{"Key": "team", "Value": "a"}]}}}}
+
+
+def test_kms_key_tags(servers: dict[str, Client]) -> None:
+    assert "500 Internal Server Error" in _server_error(lambda: _stack(servers["released"], KEY_WITH_TAGS))
+    assert _stack(servers["patched"], KEY_WITH_TAGS)["StackStatus"] == "CREATE_COMPLETE"
+    key = servers["patched"]("cloudformation").describe_stack_resource(
+        StackName="s", LogicalResourceId="Key")["StackResourceDetail"]["PhysicalResourceId"]
+    assert servers["patched"]("kms").list_resource_tags(KeyId=key)["Tags"] == [{"TagKey": "team", "TagValue": "a"}]
+
+
+KEY_POLICY_OBJECT = {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*",
+                                            "Resource": "*"}]}}}}}
+
+
+def test_kms_key_policy_as_an_object(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        _stack(client, KEY_POLICY_OBJECT)
+        key = client("cloudformation").describe_stack_resource(
+            StackName="s", LogicalResourceId="Key")["StackResourceDetail"]["PhysicalResourceId"]
+        if name == "released":
+            assert "500" in _server_error(lambda: client("kms").describe_key(KeyId=key))
+        else:
+            assert client("kms").describe_key(KeyId=key)["KeyMetadata"]["Enabled"] is True
+
+
+def _function_resources(client: Client) -> dict[str, Any]:
+    s3 = client("s3")
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="f.zip", Body=_zip())
+    return {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}}},
+        "Function": {"Type": "AWS::Lambda::Function", "Properties": {
+            "FunctionName": "f", "Runtime": "python3.12", "Handler": "f.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": {"S3Bucket": "code", "S3Key": "f.zip"}}},
+    }
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("f.py", "def handler(event, context):\n    return {}\n")
+    return buffer.getvalue()
+
+
+def test_lambda_alias(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        resources = {**_function_resources(client),
+                     "Alias": {"Type": "AWS::Lambda::Alias", "Properties": {
+                         "FunctionName": {"Ref": "Function"}, "FunctionVersion": "$LATEST", "Name": "live"}},
+                     "Permission": {"Type": "AWS::Lambda::Permission", "Properties": {
+                         "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "Alias"},
+                         "Principal": "apigateway.amazonaws.com"}}}
+        if name == "released":
+            assert "500" in _server_error(lambda: _stack(client, {"Resources": resources}))
+        else:
+            assert _stack(client, {"Resources": resources})["StackStatus"] == "CREATE_COMPLETE"
+            assert client("lambda").get_alias(FunctionName="f", Name="live")["FunctionVersion"] == "$LATEST"
+
+
+def test_lambda_version_attribute(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        template = {"Resources": {**_function_resources(client), "Version": {
+            "Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Function"}}}},
+            "Outputs": {"Version": {"Value": {"Fn::GetAtt": ["Version", "Version"]}}}}
+        named = {**template, "Resources": {**template["Resources"], "Queue": {  # a property that reads it
+            "Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "q-${Version.Version}"}}}}}
+        if name == "released":
+            assert _stack(client, template).get("Outputs") is None  # the output silently vanishes
+            assert "500" in _server_error(lambda: _stack(client, named, name="named"))
+        else:
+            assert _stack(client, template)["Outputs"] == [{"OutputKey": "Version", "OutputValue": "1"}]
+            assert _stack(client, named, name="named")["StackStatus"] == "CREATE_COMPLETE"
+            queues = [url.rsplit("/", 1)[-1] for url in client("sqs").list_queues()["QueueUrls"]]
+            assert len(queues) == 1 and queues[0].startswith("q-") and queues[0][2:].isdigit()
+
+
+QUEUE = {"Parameters": {"Name": {"Type": "String", "Default": "q"}},
+         "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "Name"}}}},
+         "Outputs": {"QueueName": {"Value": {"Fn::GetAtt": ["Queue", "QueueName"]}}}}
+
+
+def _change_set(cfn: Any, kind: str) -> dict[str, Any]:
+    created = cfn.create_change_set(StackName="s", ChangeSetName=f"c{kind}", ChangeSetType=kind,
+                                    TemplateBody=json.dumps(QUEUE),
+                                    Parameters=[{"ParameterKey": "Name", "ParameterValue": "q"}])
+    return cfn.describe_change_set(ChangeSetName=created["Id"], StackName="s")
+
+
+def test_change_set_outputs(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        cfn.execute_change_set(ChangeSetName=_change_set(cfn, "CREATE")["ChangeSetId"], StackName="s")
+        outputs = cfn.describe_stacks(StackName="s")["Stacks"][0].get("Outputs")
+        assert outputs == (None if name == "released" else [{"OutputKey": "QueueName", "OutputValue": "q"}])
+
+
+def test_unchanged_change_set_with_parameters(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        cfn.execute_change_set(ChangeSetName=_change_set(cfn, "CREATE")["ChangeSetId"], StackName="s")
+        if name == "released":
+            with pytest.raises(ClientError, match="No updates are to be performed"):
+                _change_set(cfn, "UPDATE")
+        else:
+            empty = _change_set(cfn, "UPDATE")
+            assert empty["Status"] == "FAILED"
+            assert "didn't contain changes" in empty["StatusReason"]
+
+
+API = {"Resources": {
+    "Deployment": {"Type": "AWS::ApiGateway::Deployment", "DependsOn": ["Method"],
+                   "Properties": {"RestApiId": {"Ref": "Api"}}},
+    "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api"}},
+    "Method": {"Type": "AWS::ApiGateway::Method", "Properties": {
+        "RestApiId": {"Ref": "Api"}, "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]}, "HttpMethod": "GET",
+        "AuthorizationType": "NONE", "Integration": {"Type": "HTTP", "IntegrationHttpMethod": "GET",
+                                                         "Uri": "https://example.com"}}}}}
+
+
+def test_change_sets_create_resources_after_what_they_depend_on(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        created = cfn.create_change_set(StackName="s", ChangeSetName="c", ChangeSetType="CREATE",
+                                        TemplateBody=json.dumps(API))
+        execute = lambda: cfn.execute_change_set(ChangeSetName=created["Id"], StackName="s")  # noqa: E731
+        if name == "released":
+            assert "contain any methods" in _server_error(execute)  # the Deployment came before its Method
+        else:
+            execute()
+            assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+TABLE = {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
+    "TableName": "t", "BillingMode": "PAY_PER_REQUEST", "AttributeDefinitions": [{"AttributeName": "k",
+                                                                                  "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}]}}}}
+
+
+def test_a_failing_stack_instance_is_recorded(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        cfn.create_stack_set(StackSetName="set", TemplateBody=json.dumps(TABLE))
+        _stack(client, TABLE, name="taken")  # the table name is taken in the caller's account, us-east-1
+        create = lambda: cfn.create_stack_instances(  # noqa: E731
+            StackSetName="set", Accounts=["123456789012"], Regions=["eu-west-1", "us-east-1"])
+        if name == "released":  # the whole request fails, with the instance's error and nothing recorded
+            assert "Table already exists: t" in _server_error(create)
+            assert cfn.list_stack_instances(StackSetName="set")["Summaries"] == []
+            continue
+        operation = create()["OperationId"]
+        described = cfn.describe_stack_set_operation(StackSetName="set", OperationId=operation)
+        assert described["StackSetOperation"]["Status"] == "FAILED"
+        found = {i["Region"]: i for i in cfn.list_stack_instances(StackSetName="set")["Summaries"]}
+        assert found["eu-west-1"]["StackInstanceStatus"]["DetailedStatus"] == "SUCCEEDED"
+        assert found["us-east-1"]["StackInstanceStatus"]["DetailedStatus"] == "FAILED"
+        assert found["us-east-1"]["StatusReason"] == "Table already exists: t"
+
+
+def test_update_stack_set_updates_the_instances(servers: dict[str, Client]) -> None:
+    queue = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q",
+                                                                                "VisibilityTimeout": 30}}}}
+    slower = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q",
+                                                                                 "VisibilityTimeout": 60}}}}
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        cfn.create_stack_set(StackSetName="set", TemplateBody=json.dumps(queue))
+        cfn.create_stack_instances(StackSetName="set", Accounts=["111111111111"], Regions=["eu-west-1"])
+        cfn.update_stack_set(StackSetName="set", TemplateBody=json.dumps(slower))
+        credentials = client("sts").assume_role(RoleArn="arn:aws:iam::111111111111:role/r",
+                                                RoleSessionName="tests")["Credentials"]
+        sqs = boto3.client("sqs", region_name="eu-west-1", endpoint_url=client("sqs").meta.endpoint_url,
+                           aws_access_key_id=credentials["AccessKeyId"],
+                           aws_secret_access_key=credentials["SecretAccessKey"],
+                           aws_session_token=credentials["SessionToken"])
+        url = sqs.get_queue_url(QueueName="q")["QueueUrl"]
+        timeout = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        assert timeout == {"VisibilityTimeout": "30" if name == "released" else "60"}

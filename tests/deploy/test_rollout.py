@@ -1,0 +1,116 @@
+"""`specc rollout`: specs/prod.yaml's StackSet over 3 regions x 2 accounts on moto server.
+
+Each instance's stack is checked in its own account and region (through the StackSet execution role):
+every resource moto creates exists, and the tables, functions, queues, topics and REST API answer
+through their own APIs. A failing instance is named with its reason; the others are left as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from specc.cli import main
+from specc.cli_aws import EXIT_AWS
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+PROD = "specs/prod.yaml"
+ADMIN, WORKLOADS = "123456789012", ("111111111111", "222222222222")
+REGIONS = ("us-west-2", "us-east-1", "eu-west-1")
+KINDS = {"AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::SQS::Queue", "AWS::SNS::Topic",
+         "AWS::ApiGateway::RestApi"}
+
+
+@pytest.fixture(autouse=True)
+def _at_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+
+
+def _instance_stack(session: Any, region: str) -> str:
+    """The stack a StackSet instance made (StackSets name them after the stack set, not after anything we choose)."""
+    cfn = session.client("cloudformation", region_name=region)
+    names = [s["StackName"] for s in cfn.describe_stacks()["Stacks"] if s["StackName"].startswith("StackSet")]
+    assert len(names) == 1, names
+    return names[0]
+
+
+def test_rollout_deploys_every_region_and_account(aws, runner, session, deployed, services, template) -> None:
+    assert runner.invoke(main, ["bootstrap", PROD]).exit_code == 0
+    result = runner.invoke(main, ["rollout", PROD])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "stack set payments-prod in us-west-2: created; 6 instance(s), 6 new"
+    assert sorted(lines[1:]) == sorted(f"  {r} {a} SUCCEEDED" for r in REGIONS for a in WORKLOADS)
+    progress = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert sorted(progress) == sorted(f"{r} {a} SUCCEEDED" for r in REGIONS for a in WORKLOADS)  # one line each
+    service = template()
+    for account in WORKLOADS:
+        for region in REGIONS:
+            stack = _instance_stack(session(account), region)
+            physical = deployed(session(account), region, stack, service)
+            assert services(session(account), region, service, physical) >= KINDS, (account, region)
+    for region in REGIONS:  # nothing in the administrator account but its bootstrap
+        assert [s["StackName"] for s in session().client("cloudformation", region_name=region).describe_stacks()[
+            "Stacks"]] == ["specc-artifacts-bootstrap"]
+
+    again = runner.invoke(main, ["rollout", PROD])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[0] == "stack set payments-prod in us-west-2: unchanged; 6 instance(s), 0 new"
+
+    status = runner.invoke(main, ["status", PROD, "--exit-code"])
+    assert status.exit_code == 5  # `specc deploy` stacks are not deployed in this test
+    instances = [r for r in status.stdout.splitlines() if " instance " in r]
+    assert len(instances) == 6 and all(r.split()[-3:] == ["CURRENT", "SUCCEEDED", "matches"] for r in instances)
+
+
+def test_rollout_of_a_changed_spec_updates_every_instance(aws, runner, session, project) -> None:
+    spec = project()
+    assert runner.invoke(main, ["bootstrap", str(spec)]).exit_code == 0
+    assert runner.invoke(main, ["rollout", str(spec)]).exit_code == 0
+    project(lambda text: text.replace("    memory: 512\n", "    memory: 768\n"))
+    result = runner.invoke(main, ["rollout", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "stack set payments-prod in us-west-2: updated; 6 instance(s), 0 new"
+    for account in WORKLOADS:
+        for region in REGIONS:
+            config = session(account).client("lambda", region_name=region).get_function_configuration(
+                FunctionName="payments-create-payment-prod")
+            assert config["MemorySize"] == 768, (account, region)
+    status = runner.invoke(main, ["status", str(spec)])
+    assert [r for r in status.stdout.splitlines() if " stack set " in r][0].split()[-2:] == ["ACTIVE", "matches"]
+
+
+def test_a_failing_instance_is_named_with_its_reason_and_the_others_are_left_alone(aws, runner, session) -> None:
+    assert runner.invoke(main, ["bootstrap", PROD]).exit_code == 0
+    # Something else already owns a name the service needs in one account and region.
+    session(WORKLOADS[1]).client("dynamodb", region_name="eu-west-1").create_table(
+        TableName="payments-idempotency-prod", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}])
+    result = runner.invoke(main, ["rollout", PROD])
+    assert result.exit_code == EXIT_AWS, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: stack instance eu-west-1 {WORKLOADS[1]} failed: Table already exists: "
+                      "payments-idempotency-prod"]
+    assert result.stderr.splitlines()[-1] == "1 of 6 instance(s) failed; the others were left as they are."
+    succeeded = [line for line in result.stdout.splitlines() if line.endswith(" SUCCEEDED")]
+    assert len(succeeded) == 5
+    assert f"  eu-west-1 {WORKLOADS[1]} FAILED: Table already exists: payments-idempotency-prod" in result.stdout
+    for account in WORKLOADS:  # the other instances are there
+        for region in REGIONS:
+            if (account, region) != (WORKLOADS[1], "eu-west-1"):
+                tables = session(account).client("dynamodb", region_name=region).list_tables()["TableNames"]
+                assert "payments-transactions-prod" in tables, (account, region)
+
+
+def test_rollout_needs_the_bootstrap_in_every_target(aws, runner) -> None:
+    assert runner.invoke(main, ["bootstrap", PROD, "--region", "us-west-2"]).exit_code == 0
+    result = runner.invoke(main, ["rollout", PROD])
+    assert result.exit_code == EXIT_AWS
+    assert result.stderr == (f"error: the artifact bucket specc-artifacts-{WORKLOADS[0]}-us-east-1 does not exist "
+                             f"in account {WORKLOADS[0]}, us-east-1: run `specc bootstrap {PROD}` first\n")
