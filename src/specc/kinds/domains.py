@@ -146,8 +146,6 @@ def build(ctx: BuildContext, name: str, spec: DomainSpec) -> None:
         ), origin + ("dns_record",))
     path = f"/{spec.base_path}" if spec.base_path else ""
     ctx.output(logical_id(name, "DomainUrl"), f"https://{spec.name}{path}", f"Base URL of the API on {spec.name}")
-    ctx.output(logical_id(name, "DomainTarget"), GetAtt(domain_id, "RegionalDomainName"),
-               f"What {spec.name} must point at in this region (CNAME or alias)")
 
 
 def _sub(value: str) -> Any:

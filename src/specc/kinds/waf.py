@@ -241,9 +241,8 @@ def build(ctx: BuildContext, name: str, spec: WebAclSpec) -> None:
             WebACLArn=web_acl_arn(name),
             DependsOn=[STAGE_ID],
         ), origin + ("attach",))
-    ctx.output(logical_id(name, "WebAclArn"), web_acl_arn(name), f"ARN of the {name} web ACL")
-    if condition:
-        ctx.template.outputs[logical_id(name, "WebAclArn")].Condition = condition
+    # No ARN output: its ID part exists only as GetAtt, which fails the whole stack on the local emulator (it skips
+    # WAFv2); the name is deterministic (`<service>-<name>-<environment>`) and a distribution refers by GetAtt.
 
 
 def _opt_outs(ctx: BuildContext, acl: wafv2.WebACL, spec: WebAclSpec, origin: tuple[Any, ...]) -> None:
