@@ -25,7 +25,7 @@ from awacs.aws import (
 )
 from awacs.sts import AssumeRole
 from pydantic import Field, field_validator, model_validator
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, ec2, logs
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, iam, logs
 
 from specc.context import BuildContext
 from specc.iam import Grant, use_logs_key
@@ -371,9 +371,7 @@ def _flow_logs(ctx: BuildContext, spec: NetworkSpec, vpc: ec2.VPC, origin: tuple
     ), origin)
 
 
-def _flow_logs_role() -> Any:
-    from troposphere import iam
-
+def _flow_logs_role() -> iam.Role:
     return iam.Role(
         FLOW_LOGS_ROLE,
         Description="Lets VPC Flow Logs of this account and region write the flow log group",
@@ -393,8 +391,6 @@ def flow_log_group_name(spec: Any) -> str:
 
 def function_vpc(ctx: BuildContext) -> tuple[Any, list[Grant]]:
     """What a `network: private` function gets: its VpcConfig, and the ENI permissions Lambda needs in its role."""
-    from troposphere import awslambda
-
     config = awslambda.VPCConfig(SubnetIds=private_subnet_ids(ctx.spec.network),
                                  SecurityGroupIds=[Ref(FUNCTIONS_SG)])
     return config, [
