@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,11 +25,11 @@ topics:
 functions:
   writer:
     handler: handlers/app.py:handler
-    network: private
+    network: {private}
     uses: {{tables: {{ledger: write}}, topics: {{events: publish}}}}
   reader:
     handler: handlers/app.py:handler
-    network: private
+    network: {private}
     uses: {{tables: {{ledger: read, archive: read}}}}
   outside:
     handler: handlers/app.py:handler
@@ -38,8 +39,9 @@ network:
 """
 
 
-def _compile(write_spec, network: str = "  {}") -> dict:
-    return compile_spec(write_spec(SPEC.format(network=network))).templates["service.json"]
+def _compile(write_spec, network: str = "  interface_endpoints: [sns]", private: str = "private") -> dict:
+    """Two private functions (tables and a topic: the default gateway endpoints and sns carry their calls)."""
+    return compile_spec(write_spec(SPEC.format(network=network, private=private))).templates["service.json"]
 
 
 def _props(template: dict, logical_id: str) -> dict:
@@ -69,7 +71,7 @@ def test_subnets_are_disjoint_inside_the_vpc_and_stable_when_zones_are_added(pre
 
 
 def test_zones_are_chosen_by_index_never_by_name(write_spec) -> None:
-    template = _compile(write_spec, "  availability_zones: 3\n  public_subnets: true")
+    template = _compile(write_spec, "  availability_zones: 3\n  public_subnets: true\n  interface_endpoints: [sns]")
     subnets = {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == "AWS::EC2::Subnet"}
     assert sorted(subnets) == [f"{tier}Subnet{i}" for tier in ("Private", "Public") for i in (1, 2, 3)]
     for name, subnet in subnets.items():
@@ -109,7 +111,7 @@ def test_acls_admit_nothing_from_the_internet_but_replies_and_never_ssh_or_rdp(w
     private_outside = [e for e in entries if e["Properties"]["NetworkAclId"]["Ref"] == "PrivateNetworkAcl"
                        and e["Properties"]["CidrBlock"] == "0.0.0.0/0"]
     assert private_outside, "gateway endpoints reach public ranges, so the private ACL must admit their replies"
-    closed = _compile(write_spec, "  gateway_endpoints: []")
+    closed = _compile(write_spec, "  gateway_endpoints: []", private="none")
     assert all(r["Properties"]["CidrBlock"] == "10.0.0.0/16" for r in closed["Resources"].values()
                if r["Type"] == "AWS::EC2::NetworkAclEntry")
 
@@ -123,7 +125,7 @@ def test_function_group_only_sends_https_and_endpoint_group_only_receives_it_fro
     assert endpoints["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"  # matches nothing
     ingress = _props(template, "EndpointsSecurityGroupIngress")
     assert ingress["SourceSecurityGroupId"] == {"Ref": "FunctionsSecurityGroup"} and ingress["FromPort"] == 443
-    isolated = _compile(write_spec, "  gateway_endpoints: []")
+    isolated = _compile(write_spec, "  gateway_endpoints: []", private="none")
     assert _props(isolated, "FunctionsSecurityGroup")["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"
 
 
@@ -172,7 +174,7 @@ def test_private_functions_get_vpc_config_and_scoped_eni_permissions(write_spec)
 
 
 def test_flow_logs_go_to_an_encrypted_group_through_a_least_privilege_role(write_spec) -> None:
-    template = _compile(write_spec, "  flow_logs: {retention_days: 90}")
+    template = _compile(write_spec, "  interface_endpoints: [sns]\n  flow_logs: {retention_days: 90}")
     group = _props(template, "FlowLogsLogGroup")
     assert group["LogGroupName"] == "/aws/vpc/vault-network-qa/flow-logs" and group["RetentionInDays"] == 90
     assert group["KmsKeyId"] == {"Fn::GetAtt": ["MainKey", "Arn"]}
@@ -187,8 +189,20 @@ def test_flow_logs_go_to_an_encrypted_group_through_a_least_privilege_role(write
 
 
 def test_turning_flow_logs_off_is_recorded(write_spec) -> None:
-    template = _compile(write_spec, "  flow_logs: {enabled: false}")
+    template = _compile(write_spec, "  interface_endpoints: [sns]\n  flow_logs: {enabled: false}")
     assert "FlowLogs" not in template["Resources"]
     metadata = template["Resources"]["Vpc"]["Metadata"]
     assert metadata["specc"]["opt_outs"] == [{"control": "flow_logs", "spec": "network.flow_logs.enabled"}]
     assert metadata["checkov"]["skip"][0]["id"] == "CKV2_AWS_11"
+
+
+def test_private_functions_need_a_way_out_for_every_service_they_use(write_spec) -> None:
+    from specc.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as raised:
+        _compile(write_spec, "  gateway_endpoints: [s3]")
+    problems = sorted((d.field_path, d.code) for d in raised.value.diagnostics)
+    assert problems == [("functions.reader.uses.tables", "E209"), ("functions.writer.uses.tables", "E209"),
+                        ("functions.writer.uses.topics", "E209")]
+    # NAT carries every call out; nothing is refused then.
+    assert _compile(write_spec, "  gateway_endpoints: []\n  public_subnets: true\n  nat: single")["Resources"]

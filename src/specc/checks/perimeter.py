@@ -11,8 +11,9 @@ from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
 
 ID = "E209"
-DESCRIPTION = ("private functions have a network; web ACLs, domains and the API's resource policy have an API and "
-               "what they refer to; certificates and availability zones fit every region")
+DESCRIPTION = ("private functions have a network with an endpoint for every service they use; web ACLs, domains and "
+               "the API's resource policy have an API and what they refer to; certificates and availability zones "
+               "fit every region")
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -31,6 +32,7 @@ def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 "spec declares no `network`", "add a `network:` section (a VPC with its endpoints) or remove "
                 "`network: private`"))
     if network is not None:
+        found += _reachable(spec, source, network)
         for region in spec.regions:
             available = AZ_COUNTS.get(region)
             if available is not None and network.availability_zones > available:
@@ -39,6 +41,31 @@ def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
                     else ("network",), f"{region} offers new accounts {available} availability zones, not "
                     f"{network.availability_zones}", f"set `availability_zones: {available}`",
                     at_key="availability_zones" not in network.model_fields_set))
+    return found
+
+
+# What a function's `uses` section calls, as the VPC endpoint service that carries those calls.
+ENDPOINT_FOR_SECTION = {"tables": "dynamodb", "buckets": "s3", "topics": "sns", "queues": "sqs", "keys": "kms",
+                        "functions": "lambda", "secrets": "secretsmanager", "workflows": "states"}
+
+
+def _reachable(spec: Any, source: SourceFile, network: Any) -> list[Diagnostic]:
+    """A private function's calls leave the VPC only through an endpoint of that service, or through NAT."""
+    if network.nat != "none":
+        return []
+    endpoints = set(network.gateway_endpoints) | set(network.interface_endpoints)
+    found = []
+    for name, function in sorted(spec.functions.items()):
+        if function.network != "private":
+            continue
+        for section in sorted(function.uses):
+            service = ENDPOINT_FOR_SECTION.get(section)
+            if service and service not in endpoints:
+                kind = "gateway_endpoints" if service in ("s3", "dynamodb") else "interface_endpoints"
+                found.append(source.diagnostic(
+                    ID, ("functions", name, "uses", section), f"this function runs in the private subnets, which "
+                    f"have no NAT and no {service} endpoint: its {section} calls cannot leave the VPC",
+                    f"add {service} to `network.{kind}`", at_key=True))
     return found
 
 
