@@ -388,12 +388,15 @@ def start(port: int | None = None, *, patched: bool = True, log: Path | None = N
 
 
 def _wait_ready(server: MotoServer) -> bool:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            return False
+    return wait_until_ready(server.port, alive=lambda: server.process.poll() is None)
+
+
+def wait_until_ready(port: int, timeout: float = STARTUP_SECONDS, alive: Callable[[], bool] = lambda: True) -> bool:
+    """True once moto server answers on `port` (False after `timeout` seconds, or when `alive()` turns False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{server.port}/moto-api/data.json", timeout=2):
+            with urllib.request.urlopen(f"http://{HOST}:{port}/moto-api/data.json", timeout=2):
                 return True
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)

@@ -108,7 +108,8 @@ def describe(cfn: Any, name: str) -> dict[str, Any] | None:
     return None if stack_set.get("Status") == "DELETED" else stack_set
 
 
-def instances(cfn: Any, name: str) -> list[Instance]:
+def instances(cfn: Any, name: str, order: list[str] | None = None) -> list[Instance]:
+    """The stack set's instances, in rollout order (then by account)."""
     found = []
     with explained(f"listing the instances of the stack set {name}"):
         for page in cfn.get_paginator("list_stack_instances").paginate(StackSetName=name):
@@ -117,7 +118,9 @@ def instances(cfn: Any, name: str) -> list[Instance]:
                     region=summary["Region"], account=summary["Account"], status=summary.get("Status", ""),
                     detailed=(summary.get("StackInstanceStatus") or {}).get("DetailedStatus", ""),
                     reason=summary.get("StatusReason", "") or ""))
-    return sorted(found, key=lambda i: (i.region, i.account))
+    order = order or []
+    return sorted(found, key=lambda i: (order.index(i.region) if i.region in order else len(order), i.region,
+                                        i.account))
 
 
 def rollout(aws: Aws, properties: dict[str, Any], service_sha256: str, region: str,
@@ -139,10 +142,11 @@ def rollout(aws: Aws, properties: dict[str, Any], service_sha256: str, region: s
         with explained(f"updating the stack set {name} in {region}"):
             operation = cfn.update_stack_set(**update, OperationPreferences=preferences)["OperationId"]
         result.stack_set = "updated"
-        _wait(cfn, name, operation, on_instance, poll, timeout)
+        _wait(cfn, name, operation, on_instance, poll, timeout, list(preferences.get("RegionOrder", [])))
 
     groups = properties.get("StackInstancesGroup", [])
-    current = {(i.account, i.region) for i in instances(cfn, name)}
+    order = list(preferences.get("RegionOrder", []))
+    current = {(i.account, i.region) for i in instances(cfn, name, order)}
     for group in groups:
         targets, regions = group.get("DeploymentTargets", {}), group["Regions"]
         missing_regions, accounts = _missing(targets, regions, current)
@@ -158,8 +162,8 @@ def rollout(aws: Aws, properties: dict[str, Any], service_sha256: str, region: s
         with explained(f"creating instances of the stack set {name} in {', '.join(missing_regions)}"):
             operation = cfn.create_stack_instances(**call)["OperationId"]
         result.created_instances += len(missing_regions) * max(len(accounts), 1)
-        _wait(cfn, name, operation, on_instance, poll, timeout)
-    result.instances = instances(cfn, name)
+        _wait(cfn, name, operation, on_instance, poll, timeout, order)
+    result.instances = instances(cfn, name, order)
     return result
 
 
@@ -184,13 +188,13 @@ def _missing(targets: dict[str, Any], regions: list[str], current: set[tuple[str
 
 
 def _wait(cfn: Any, name: str, operation: str, on_instance: InstanceHandler | None, poll: float,
-          timeout: float) -> dict[str, Any]:
+          timeout: float, order: list[str]) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     shown: dict[tuple[str, str], tuple[str, str]] = {}
     while True:
         with explained(f"following operation {operation} of the stack set {name}"):
             described = cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation)["StackSetOperation"]
-        for instance in instances(cfn, name):
+        for instance in instances(cfn, name, order):
             key, state = (instance.region, instance.account), (instance.status, instance.detailed)
             if shown.get(key) != state:
                 shown[key] = state
