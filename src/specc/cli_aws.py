@@ -59,6 +59,13 @@ def _style(text: str, ok: bool | None) -> str:
     return click.style(text, fg="green" if ok else "red", bold=not ok)
 
 
+def _progress_line(text: str, over_bar: bool) -> None:
+    """A line on stderr; over a progress bar, it first clears the bar's line (the bar redraws below it)."""
+    from specc.report import use_color
+
+    click.echo(("\r\x1b[2K" if over_bar else "") + text, err=True, color=use_color(_stderr()))
+
+
 def _check_regions(spec: Any, regions: tuple[str, ...] | list[str], option: str = "--region") -> None:
     unknown = [r for r in regions if r not in spec.regions]
     if unknown:
@@ -73,8 +80,8 @@ class StackEvents:
         from specc.report import interactive
 
         self.stack = stack
-        self.bar = click.progressbar(length=max(resources, 1), label=label, file=_stderr(),
-                                     hidden=not interactive(_stderr()))
+        self.interactive = interactive(_stderr())
+        self.bar = click.progressbar(length=max(resources, 1), label=label, file=_stderr(), hidden=not self.interactive)
 
     def __enter__(self) -> "StackEvents":
         self.bar.__enter__()
@@ -89,7 +96,7 @@ class StackEvents:
             return
         if status.endswith("_FAILED"):
             reason = event.get("ResourceStatusReason", "")
-            click.echo(f"  {event.get('LogicalResourceId')} {_style(status, False)}: {reason}", err=True)
+            _progress_line(f"  {event.get('LogicalResourceId')} {_style(status, False)}: {reason}", self.interactive)
         elif status.endswith("_COMPLETE"):
             self.bar.update(1)
 
@@ -193,7 +200,7 @@ class InstanceProgress:
         if instance.reason and instance.failed:
             line += f": {instance.reason}"
         if not self.interactive or instance.failed:
-            click.echo(line, err=True)
+            _progress_line(line, self.interactive)
         key = (instance.region, instance.account)
         if finished and key not in self.done:
             self.done.add(key)
