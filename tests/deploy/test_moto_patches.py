@@ -239,3 +239,21 @@ def test_update_stack_set_updates_the_instances(servers: dict[str, Client]) -> N
         url = sqs.get_queue_url(QueueName="q")["QueueUrl"]
         timeout = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
         assert timeout == {"VisibilityTimeout": "30" if name == "released" else "60"}
+
+
+FORWARD = {"Resources": {
+    "AQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Join": [
+        "-", ["a", {"Fn::GetAtt": ["ZQueue", "QueueName"]}]]}, "KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}},
+    "Key": KEY_WITH_TAGS["Resources"]["Key"],
+    "ZQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "z"}}}}
+
+
+def test_getatt_resolves_in_any_order_an_undefined_resource_is_a_failure_in_disguise(servers) -> None:
+    """Not a bug to patch: GetAtt on a resource later in the template works. "references undefined resource"
+    appears when creating the referenced resource failed (here the KMS key's tags), and hides the real error."""
+    without_tags = json.loads(json.dumps(FORWARD))
+    del without_tags["Resources"]["Key"]["Properties"]["Tags"]
+    assert _stack(servers["released"], without_tags, name="plain")["StackStatus"] == "CREATE_COMPLETE"
+    with pytest.raises(ClientError, match="instance of Fn::GetAtt references undefined resource Key"):
+        _stack(servers["released"], json.loads(json.dumps(FORWARD).replace('"z"', '"z2"')))
+    assert _stack(servers["patched"], FORWARD)["StackStatus"] == "CREATE_COMPLETE"
