@@ -76,11 +76,17 @@ def test_modified_added_and_removed_resources_with_their_properties(runner, proj
     assert "- EventsTopic " in text and "~ PlaceOrderFunction" in text and "modified: MemorySize" in text
 
 
+def _service(body: dict) -> dict:
+    """The service template's diff (compile also writes stackset.json and bootstrap.json)."""
+    (found,) = [t for t in body["templates"] if t["template"].endswith("service.json")]
+    return found
+
+
 def test_a_changed_name_forces_replacement(runner, project) -> None:
     """Every physical name carries the environment: changing it replaces what is named (create-only names)."""
     edit(project, "environment: dev", "environment: test")
-    changes = {r["logical_id"]: r for r in json.loads(run_diff(runner, str(project), "--format", "json").output)
-               ["templates"][0]["resources"]}
+    changes = {r["logical_id"]: r for r in _service(json.loads(run_diff(runner, str(project), "--format",
+                                                                         "json").output))["resources"]}
     function = changes["PlaceOrderFunction"]
     assert (function["action"], function["replacement"], function["because"]) == ("replaced", "always",
                                                                                   ["FunctionName"])
@@ -116,7 +122,7 @@ def test_replacement_rules_come_from_cfn_lint_provider_schemas() -> None:
 def test_iam_changes_are_called_out_per_role_policy_and_key_policy(runner, project) -> None:
     edit(project, "uses: {tables: {orders: read}}", "uses: {tables: {orders: read_write}}")
     body = json.loads(run_diff(runner, str(project), "--format", "json").output)
-    permissions = {p["logical_id"]: p for p in body["templates"][0]["permissions"]}
+    permissions = {p["logical_id"]: p for p in _service(body)["permissions"]}
     role = permissions["PlaceOrderPolicy"]
     assert role["kind"] == "role policy" and role["attached_to"] == ["PlaceOrderRole"]
     assert "Allow dynamodb:PutItem on OrdersTable" in role["added"] and role["removed"] == []
