@@ -114,3 +114,36 @@ def test_rollout_needs_the_bootstrap_in_every_target(aws, runner) -> None:
     assert result.exit_code == EXIT_AWS
     assert result.stderr == (f"error: the artifact bucket specc-artifacts-{WORKLOADS[0]}-us-east-1 does not exist "
                              f"in account {WORKLOADS[0]}, us-east-1: run `specc bootstrap {PROD}` first\n")
+
+
+def test_service_managed_rollout_to_an_organizational_unit(aws, runner, session, project) -> None:
+    """Organizations holds the accounts: specc finds them in the unit to bootstrap and upload, and the stack set
+    (service-managed, auto-deployment on) deploys to the unit."""
+    import boto3
+
+    org = boto3.client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    unit = org.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
+    members = []
+    for name in ("alpha", "beta"):
+        account = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]["AccountId"]
+        org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=unit)
+        members.append(account)
+    spec = project(lambda text: text.replace('accounts: ["111111111111", "222222222222"]',
+                                             f"organizational_units: {{ids: [{unit}]}}"))
+    bootstrap = runner.invoke(main, ["bootstrap", str(spec), "--region", "eu-west-1"])
+    assert bootstrap.exit_code == 0, bootstrap.output
+    assert sorted(line.split()[1] for line in bootstrap.stdout.splitlines()) == sorted([ADMIN, *members])
+    project(lambda text: text.replace('accounts: ["111111111111", "222222222222"]',
+                                      f"organizational_units: {{ids: [{unit}]}}").replace(
+        "regions: [us-east-1, us-west-2, eu-west-1]", "regions: [eu-west-1]").replace(
+        "region_order: [us-west-2, us-east-1, eu-west-1]", "region_order: [eu-west-1]"))
+    result = runner.invoke(main, ["rollout", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "stack set payments-prod in eu-west-1: created; 2 instance(s), 2 new"
+    cfn = session().client("cloudformation", region_name="eu-west-1")
+    assert cfn.describe_stack_set(StackSetName="payments-prod")["StackSet"]["PermissionModel"] == "SERVICE_MANAGED"
+    for account in members:
+        tables = session(account).client("dynamodb", region_name="eu-west-1").list_tables()["TableNames"]
+        assert "payments-transactions-prod" in tables, account

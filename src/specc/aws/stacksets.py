@@ -161,9 +161,9 @@ def rollout(aws: Aws, properties: dict[str, Any], service_sha256: str, region: s
             call["ParameterOverrides"] = group["ParameterOverrides"]
         with explained(f"creating instances of the stack set {name} in {', '.join(missing_regions)}"):
             operation = cfn.create_stack_instances(**call)["OperationId"]
-        result.created_instances += len(missing_regions) * max(len(accounts), 1)
         _wait(cfn, name, operation, on_instance, poll, timeout, order)
     result.instances = instances(cfn, name, order)
+    result.created_instances = len(result.instances) - len(current)
     return result
 
 
