@@ -69,7 +69,7 @@ def test_deploy_creates_every_resource_then_an_unchanged_deploy_succeeds(aws, ru
         "AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::SQS::Queue", "AWS::SNS::Topic",
         "AWS::ApiGateway::RestApi", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::IAM::Role", "AWS::Lambda::Alias"}
 
-    again = runner.invoke(main, ["deploy", PROD, "--region", "us-east-1"])
+    again = runner.invoke(main, ["deploy", PROD])  # the region from the AWS settings (AWS_DEFAULT_REGION)
     assert again.exit_code == 0, again.output
     assert again.stdout.startswith(f"payments-prod in us-east-1 ({ADMIN}): unchanged (CREATE_COMPLETE)\n")
     assert "uploaded 0 new object(s)" in again.stderr
