@@ -25,6 +25,13 @@ WILDCARD_RESOURCE_REASONS = {
     # A function in a VPC (`network: private`): Lambda creates its network interfaces with the function's role.
     "ec2:DescribeNetworkInterfaces": "EC2 Describe APIs do not support resource-level permissions",
     "ec2:DescribeSubnets": "EC2 Describe APIs do not support resource-level permissions",
+    # A workflow's role: X-Ray sampling, and the log delivery Step Functions sets up to its log group (AWS's
+    # documented policy: these CloudWatch Logs APIs do not support resource-level permissions).
+    "xray:GetSamplingRules": "X-Ray sampling APIs do not support resource-level permissions",
+    "xray:GetSamplingTargets": "X-Ray sampling APIs do not support resource-level permissions",
+    **{f"logs:{action}": "CloudWatch Logs log-delivery APIs do not support resource-level permissions"
+       for action in ("CreateLogDelivery", "DeleteLogDelivery", "DescribeLogGroups", "DescribeResourcePolicies",
+                      "GetLogDelivery", "ListLogDeliveries", "PutResourcePolicy", "UpdateLogDelivery")},
 }
 
 

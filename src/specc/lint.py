@@ -23,6 +23,7 @@ class Finding:
 def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str]) -> list[Finding]:
     from cfnlint.api import ManualArgs, lint
 
+    from specc.asl_lint import definition_findings
     from specc.emit import render_json
 
     findings: set[Finding] = set()
@@ -31,4 +32,5 @@ def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str]) -> 
         for match in lint(body, config=ManualArgs(regions=list(regions))):
             findings.add(Finding(name, match.linenumber, match.columnnumber, match.rule.id,
                                  str(getattr(match.rule, "severity", "error")), match.message))
+        findings.update(definition_findings(name, template, body, regions))  # ASL inside Fn::Sub
     return sorted(findings)

@@ -62,7 +62,8 @@ def _table(model: type[BaseModel]) -> list[str]:
     lines = ["| field | type | default | description | example |", "|---|---|---|---|---|"]
     for name, info in model.model_fields.items():
         description = (info.description or "").replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| `{name}` | {_type_name(info.annotation)} | {_default(info)} | {description} | {_example(info)} |")
+        spelled = info.alias or name  # the spec spelling (`pass`, not the Python name `pass_`)
+        lines.append(f"| `{spelled}` | {_type_name(info.annotation)} | {_default(info)} | {description} | {_example(info)} |")
     return lines
 
 

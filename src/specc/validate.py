@@ -44,7 +44,7 @@ def _diagnostic(source: SourceFile, error: dict[str, Any]):
     owner, info = field_at(loc)
     hint = (info.description or "") if info else ""
     if kind == "extra_forbidden":
-        allowed = sorted(owner.model_fields) if owner else []
+        allowed = sorted(f.alias or n for n, f in owner.model_fields.items()) if owner else []  # spec spelling
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         message = f"unknown field '{loc[-1]}'"
         if guess:
@@ -129,7 +129,8 @@ def field_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | 
                 continue
         if isinstance(current, type) and issubclass(current, BaseModel):
             owner = current
-            info = current.model_fields.get(str(part))
+            info = current.model_fields.get(str(part)) or next(  # a field spelled by its alias (`pass`)
+                (f for f in current.model_fields.values() if f.alias == str(part)), None)
             if info is None:
                 return owner, None
             current = info.annotation

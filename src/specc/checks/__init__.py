@@ -12,6 +12,7 @@ from typing import Any, Callable
 from specc.checks import api_shape, defaults, handlers, names, placement, references
 from specc.checks import rollout_targets
 from specc.checks import perimeter
+from specc.checks import workflows
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
 
@@ -26,7 +27,7 @@ class Check:
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
-                   perimeter)
+                   perimeter, workflows)
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from specc.kinds import alarms, api, api_keys, functions, keys, routes, tables, topics, usage_plans
 from specc.kinds import audit
 from specc.kinds import domains, network, waf
+from specc.kinds import workflows
 from specc.kinds.base import Kind
 
 KINDS: tuple[Kind, ...] = (
@@ -12,6 +13,7 @@ KINDS: tuple[Kind, ...] = (
     tables.KIND,
     topics.KIND,
     functions.KIND,
+    workflows.KIND,  # after functions: its states invoke them
     network.KIND,  # after functions: its endpoint policies are the private functions' grants
     routes.KIND,
     api.KIND,

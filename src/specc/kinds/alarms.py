@@ -95,6 +95,8 @@ STANDARD_ALARMS: dict[str, Standard] = {
     "api_latency": Standard("api", "Latency", "p99", ">", 2000, "p99 latency in milliseconds"),
     "table_read_throttles": Standard("tables", "ReadThrottleEvents", "Sum", ">", 0, "reads were throttled"),
     "table_write_throttles": Standard("tables", "WriteThrottleEvents", "Sum", ">", 0, "writes were throttled"),
+    "workflow_failures": Standard("workflows", "ExecutionsFailed", "Sum", ">", 0, "executions failed"),
+    "workflow_timeouts": Standard("workflows", "ExecutionsTimedOut", "Sum", ">", 0, "executions timed out"),
 }
 
 

@@ -1,0 +1,66 @@
+"""cfn-lint's Amazon States Language schema over state machine definitions it cannot see by itself.
+
+A definition that refers to functions or topics is a `Fn::Sub` string, and cfn-lint validates only plain
+definitions (E3601). So each such definition is resolved here as CloudFormation would resolve it (ARNs of the
+right shape for the referenced resources, pseudo parameters, `${!` back to `${`) and linted on its own; each
+finding is reported at the state machine's line in the real template.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_PLACEHOLDER = re.compile(r"\$\{([^}!]*)\}")
+_ACCOUNT = "123456789012"
+_ARN = {
+    "AWS::Lambda::Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "AWS::Lambda::Alias": "arn:aws:lambda:{region}:{account}:function:{name}:live",
+    "AWS::SNS::Topic": "arn:aws:sns:{region}:{account}:{name}",
+}
+
+
+def resolve(text: str, resources: dict[str, Any], region: str) -> str:
+    """The `Fn::Sub` body as CloudFormation would render it in `region`."""
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": _ACCOUNT, "AWS::URLSuffix":
+              "amazonaws.com"}
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in pseudo:
+            return pseudo[name]
+        resource = name.split(".", 1)[0]
+        pattern = _ARN.get(resources.get(resource, {}).get("Type", ""), "arn:aws:unknown:{region}:{account}:{name}")
+        return pattern.format(region=region, account=_ACCOUNT, name=resource.lower())
+
+    return _PLACEHOLDER.sub(value, text).replace("${!", "${")
+
+
+def definition_findings(name: str, template: dict[str, Any], body: str, regions: list[str]) -> list[Any]:
+    """cfn-lint findings in the resolved definitions of `template`'s state machines (its emitted `body`)."""
+    from cfnlint.api import ManualArgs, lint
+
+    from specc.lint import Finding
+
+    resources = template.get("Resources", {})
+    found = []
+    lines = body.splitlines()
+    for logical_id, resource in sorted(resources.items()):
+        definition = resource.get("Properties", {}).get("DefinitionString")
+        if resource.get("Type") != "AWS::StepFunctions::StateMachine" or not isinstance(definition, dict):
+            continue
+        sub = definition.get("Fn::Sub")
+        if not isinstance(sub, str):
+            continue
+        line = next((i + 1 for i, text in enumerate(lines) if text.strip().startswith(f'"{logical_id}": {{')), 1)
+        for region in regions[:1]:  # the schema does not vary by region
+            alone = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {logical_id: {
+                "Type": resource["Type"],
+                "Properties": {"RoleArn": f"arn:aws:iam::{_ACCOUNT}:role/r",
+                               "DefinitionString": resolve(sub, resources, region)}}}}
+            for match in lint(json.dumps(alone), config=ManualArgs(regions=[region])):
+                if match.rule.id.startswith(("E36", "W36")):
+                    found.append(Finding(name, line, 1, match.rule.id, str(getattr(match.rule, "severity", "error")),
+                                         f"{logical_id} definition: {match.message}"))
+    return found
