@@ -1,7 +1,6 @@
-"""cdn's builder, driven directly: the `buckets` kind it serves is built by another part of issue 4, so until it
-is registered these tests stand a minimal bucket beside the distribution and check what cdn itself makes.
-
-When `buckets` is registered, a golden case (tests/golden/cdn) and error cases replace the stand-in.
+"""cdn's builder, driven directly beside the real `buckets` builder (built after it, as the registry orders them):
+what cdn itself makes, and what it asks of the bucket's one policy and its key. The whole spec path is the
+golden case tests/golden/cdn and the error cases tests/errors/cdn*.yaml.
 """
 
 from __future__ import annotations
@@ -10,14 +9,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from awacs.aws import PolicyDocument
-from troposphere import GetAtt, Ref, Sub, s3
+from troposphere import GetAtt
 
 from specc.context import BuildContext
-from specc.kinds import keys
+from specc.kinds import buckets, keys
 from specc.kinds.cdn import CdnSpec, build
 from specc.lint import lint_templates
-from specc.log_buckets import tls_only
 from specc.naming import physical_name
 
 CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -26,7 +23,7 @@ WEB_ACL = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/a1b2c3d4-5678
 
 def _spec() -> SimpleNamespace:
     spec = SimpleNamespace(service="site", environment="prod", regions=["us-east-1", "eu-west-1"],
-                           buckets={"content": SimpleNamespace(encryption=None)},
+                           buckets={"content": buckets.BucketSpec()},
                            defaults=SimpleNamespace(key=None, logs_key=None), keys={"main": keys.KeySpec()})
     spec.default_key = lambda: "main"
     spec.physical = lambda name: physical_name("site", name, "prod")
@@ -37,12 +34,7 @@ def _compile(**distributions: dict[str, Any]) -> dict[str, Any]:
     ctx = BuildContext(spec=_spec(), source=None, artifacts={})  # type: ignore[arg-type]
     for name, fields in distributions.items():
         build(ctx, name, CdnSpec(bucket="content", **fields))
-    # The stand-in for the buckets kind: a bucket whose one policy takes the statements other kinds registered.
-    ctx.add(s3.Bucket("ContentBucket", BucketName=Sub("site-content-prod-${AWS::AccountId}-${AWS::Region}")),
-            ("buckets", "content"))
-    ctx.add(s3.BucketPolicy("ContentBucketPolicy", Bucket=Ref("ContentBucket"), PolicyDocument=PolicyDocument(
-        Version="2012-10-17", Statement=[tls_only("ContentBucket"), *ctx.bucket_statements["content"]])),
-        ("buckets", "content"))
+    buckets.build(ctx, "content", ctx.spec.buckets["content"])  # its one policy takes cdn's statements
     keys.build(ctx, "main", keys.KeySpec())
     return ctx.template.to_dict()
 
@@ -63,12 +55,14 @@ def test_only_the_us_east_1_stack_creates_cloudfront_resources() -> None:
     assert conditional == ["ContentCdnLogsBucket", "ContentCdnLogsBucketPolicy", "ContentDistribution",
                            "ContentOriginAccessControl", "ContentResponseHeadersPolicy"]
     cdn_outputs = {n: o.get("Condition") for n, o in template["Outputs"].items() if n.startswith("Content")}
-    assert cdn_outputs == {"ContentDistributionId": "CdnRegion", "ContentDomainName": "CdnRegion"}
+    assert cdn_outputs == {"ContentDistributionId": "CdnRegion", "ContentDomainName": "CdnRegion",
+                           "ContentBucketName": None}  # the bucket exists in every region
 
 
 def test_the_bucket_admits_cloudfront_only_for_its_own_distribution() -> None:
     template = _compile(content=DEFAULT)
-    statement = template["Resources"]["ContentBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][1]
+    policy = template["Resources"]["ContentBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    statement = next(s for s in policy if s["Sid"] == "CloudFrontReadsContent")
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == ["s3:GetObject"]
     assert statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::If"][1] == {
@@ -106,11 +100,17 @@ def test_the_default_certificate_and_no_waf_are_recorded_and_skipped_with_reason
 
 
 def test_a_custom_domain_gets_tls_1_2_and_the_web_acl() -> None:
-    distribution = _compile(secure=CUSTOM)["Resources"]["SecureDistribution"]
+    template = _compile(secure=CUSTOM)
+    distribution = template["Resources"]["SecureDistribution"]
     config = distribution["Properties"]["DistributionConfig"]
-    assert config["ViewerCertificate"] == {"AcmCertificateArn": CERTIFICATE, "MinimumProtocolVersion": "TLSv1.2_2021",
+    lookup = {"Fn::FindInMap": ["CdnArns", {"Ref": "AWS::Region"}, "SecureCertificate"]}
+    assert config["ViewerCertificate"] == {"AcmCertificateArn": lookup, "MinimumProtocolVersion": "TLSv1.2_2021",
                                            "SslSupportMethod": "sni-only"}
-    assert config["Aliases"] == ["static.example.com"] and config["WebACLId"] == WEB_ACL
+    assert config["WebACLId"] == {"Fn::FindInMap": ["CdnArns", {"Ref": "AWS::Region"}, "SecureWebAcl"]}
+    # The account's ARNs live in a mapping with CloudFront's region only: the template names no account or region.
+    assert template["Mappings"] == {"CdnArns": {"us-east-1": {"SecureCertificate": CERTIFICATE,
+                                                              "SecureWebAcl": WEB_ACL}}}
+    assert config["Aliases"] == ["static.example.com"]
     assert "Metadata" not in distribution
 
 

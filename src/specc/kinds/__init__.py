@@ -5,6 +5,7 @@ from __future__ import annotations
 from specc.kinds import alarms, api, api_keys, functions, keys, routes, tables, topics, usage_plans
 from specc.kinds import audit
 from specc.kinds import domains, network, waf
+from specc.kinds import buckets, cdn
 from specc.kinds import workflows
 from specc.kinds.base import Kind
 
@@ -21,6 +22,8 @@ KINDS: tuple[Kind, ...] = (
     api_keys.KIND,
     waf.KIND,
     domains.KIND,
+    cdn.KIND,  # before buckets: it adds statements to its bucket's policy (ctx.bucket_statements)
+    buckets.KIND,
     alarms.MONITORING,
     alarms.KIND,
     audit.KIND,

@@ -151,7 +151,7 @@ def build(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
     assert kind.metrics is not None  # checked before building
     operator, value = re.fullmatch(THRESHOLD_PATTERN, spec.threshold).groups()  # type: ignore[union-attr]
     _alarm(ctx, logical_id(name, "Alarm"), ctx.physical(name), spec.description or f"{spec.metric} {spec.threshold}",
-           kind.metrics.namespace, metric, kind.metrics.dimensions(ctx, target), spec.statistic, operator,
+           kind.metrics.namespace, metric, kind.metrics.dimensions_for(ctx, target, metric), spec.statistic, operator,
            float(value), spec.period, spec.evaluation_periods, spec.missing_data,
            spec.notify or ctx.spec.monitoring.notify, ("alarms", name))
 
@@ -205,7 +205,7 @@ def _where(ctx: BuildContext, kind: Kind, standard: Standard, target: str) -> tu
     if standard.namespace_override == "AWS/SQS":
         return "AWS/SQS", [("QueueName", f"{ctx.physical(target)}-dlq")]
     assert kind.metrics is not None
-    return kind.metrics.namespace, kind.metrics.dimensions(ctx, target)
+    return kind.metrics.namespace, kind.metrics.dimensions_for(ctx, target, standard.metric)
 
 
 def references(name: str, spec: AlarmSpec) -> list[Reference]:

@@ -46,6 +46,13 @@ class Metrics:
     namespace: str
     names: tuple[str, ...]
     dimensions: Callable[["BuildContext", str], list[tuple[str, Any]]]
+    # Dimensions that also depend on the metric (S3 storage metrics need their StorageType); default: `dimensions`.
+    metric_dimensions: Callable[["BuildContext", str, str], list[tuple[str, Any]]] | None = None
+
+    def dimensions_for(self, ctx: "BuildContext", name: str, metric: str) -> list[tuple[str, Any]]:
+        if self.metric_dimensions is not None:
+            return self.metric_dimensions(ctx, name, metric)
+        return self.dimensions(ctx, name)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from awacs.aws import Action, Allow, ArnLike, Condition, Principal, Statement, StringEquals
 from pydantic import Field, model_validator
-from troposphere import Equals, GetAtt, If, Output, Ref, Sub, cloudfront
+from troposphere import Equals, FindInMap, GetAtt, If, Output, Ref, Sub, cloudfront
 
 from specc.context import BuildContext
 from specc.kinds.base import Kind, NameRule, Reference
@@ -26,6 +26,9 @@ from specc.naming import logical_id
 from specc.spec_types import Name, SpecModel
 
 CDN_REGION = "CdnRegion"  # the Condition: this stack instance is in us-east-1
+# The account's own ARNs (certificates, web ACLs), keyed by CloudFront's region: the template itself stays account-
+# and region-neutral, and only the us-east-1 stack (the only one with the CdnRegion condition true) looks them up.
+CDN_MAPPING = "CdnArns"
 CLOUDFRONT_REGION = "us-east-1"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy, the same ID everywhere
 CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$"
@@ -170,7 +173,7 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
     if spec.domain is not None:
         config.Aliases = list(spec.domain.names)
         config.ViewerCertificate = cloudfront.ViewerCertificate(
-            AcmCertificateArn=spec.domain.certificate, SslSupportMethod="sni-only",
+            AcmCertificateArn=_mapped(ctx, name, "Certificate", spec.domain.certificate), SslSupportMethod="sni-only",
             MinimumProtocolVersion=spec.domain.minimum_tls)
     else:
         config.ViewerCertificate = cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
@@ -179,7 +182,7 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
         skips.append({"id": "CKV_AWS_174", "comment": reason})
         opt_outs.append(("custom_certificate", origin + ("default_certificate",), reason))
     if spec.web_acl != "none":
-        config.WebACLId = spec.web_acl
+        config.WebACLId = _mapped(ctx, name, "WebAcl", spec.web_acl)
     else:
         reason = "no web ACL in front of this distribution (cdn.web_acl: none)"
         skips.append({"id": "CKV_AWS_68", "comment": reason})
@@ -216,6 +219,12 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
     _output(ctx, logical_id(name, "DomainName"), GetAtt(distribution_id, "DomainName"),
             f"Domain name of the {name} distribution (us-east-1 stack only)")
     _output(ctx, logical_id(name, "DistributionId"), Ref(distribution_id), f"ID of the {name} distribution")
+
+
+def _mapped(ctx: BuildContext, name: str, what: str, arn: str) -> FindInMap:
+    """An ARN of the account's, looked up in CDN_MAPPING by region (only us-east-1 has an entry)."""
+    ctx.template.mappings.setdefault(CDN_MAPPING, {}).setdefault(CLOUDFRONT_REGION, {})[logical_id(name, what)] = arn
+    return FindInMap(CDN_MAPPING, Ref("AWS::Region"), logical_id(name, what))
 
 
 def _geo(geo: GeoRestriction | None) -> cloudfront.GeoRestriction:
