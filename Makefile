@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json | sha256sum | cut -c1-12)
 SPECS  := $(shell find specs -name '*.yaml' | sort)
+# checkov and cfripper (tests/test_scanners.py) live in their own virtualenv: their pins clash with ours.
+SCAN_VENV  := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | sha256sum | cut -c1-12)
 
 .PHONY: run test test-fast templates docs lint bench clean
 
@@ -14,6 +17,12 @@ $(STAMP): pyproject.toml package-lock.json
 	npm ci --no-audit --no-fund
 	@rm -f $(VENV)/.installed-* && touch $@
 
+$(SCAN_STAMP): requirements-scan.txt
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	@rm -f $(SCAN_VENV)/.installed-* && touch $@
+
 ## run: set up, compile and lint specs/prod.yaml, deploy it to a local emulator and roll it out
 run: $(STAMP)
 	$(BIN)/specc compile specs/prod.yaml
@@ -21,7 +30,7 @@ run: $(STAMP)
 	bash scripts/run-local.sh
 
 ## test: set up and run the whole suite (what CI runs)
-test: $(STAMP)
+test: $(STAMP) $(SCAN_STAMP)
 	$(BIN)/python -m pytest
 
 ## test-fast: the suite without slow tests
@@ -44,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SCAN_VENV) build .pytest_cache .hypothesis

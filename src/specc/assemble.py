@@ -7,6 +7,7 @@ from typing import Any
 from troposphere import Tags
 
 from specc.context import BuildContext
+from specc.retention import declare as declare_retention
 
 
 def service_tags(spec: Any) -> dict[str, str]:
@@ -25,6 +26,7 @@ def assemble(ctx: BuildContext) -> None:
         if prop is None:
             continue
         resource.Tags = dict(tags) if prop[0] is dict else Tags(**tags)
+    declare_retention(ctx)
     for title, entries in sorted(ctx.opt_outs.items()):
         resource = template.resources[title]
         metadata = dict(resource.resource.get("Metadata") or {})  # keep scanner skips a builder set

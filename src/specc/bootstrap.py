@@ -14,7 +14,9 @@ from typing import Any
 from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
 from troposphere import GetAtt, Output, Ref, Sub, Tags, Template, kms, s3
 
+from specc.kinds.keys import ROOT_ADMINISTERS
 from specc.log_buckets import access_log_statement, tls_only
+from specc.scanners import skip
 
 ARTIFACTS_KEY, ARTIFACTS_ALIAS = "ArtifactsKey", "ArtifactsKeyAlias"
 ARTIFACTS_BUCKET, LOG_BUCKET = "ArtifactsBucket", "ArtifactsLogBucket"
@@ -44,7 +46,7 @@ def build(spec: Any) -> dict[str, Any]:
                              f"region a service runs in (`specc bootstrap`). Compiled by specc; do not edit.")
     tags = {"specc:bootstrap": prefix}
 
-    template.add_resource(kms.Key(
+    artifacts_key = template.add_resource(kms.Key(
         ARTIFACTS_KEY,
         Description=f"Encrypts the {prefix} artifact bucket (function code and templates)",
         EnableKeyRotation=True,
@@ -58,6 +60,7 @@ def build(spec: Any) -> dict[str, Any]:
         DeletionPolicy="Retain",
         UpdateReplacePolicy="Retain",
     ))
+    skip(artifacts_key, "GenericResourceWildcardPolicyRule", ROOT_ADMINISTERS, tool="cfripper")
     template.add_resource(kms.Alias(ARTIFACTS_ALIAS, AliasName=f"alias/{prefix}-artifacts",
                                     TargetKeyId=Ref(ARTIFACTS_KEY)))
 

@@ -103,6 +103,31 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     _exit_on_spec_errors(problems, fmt)
 
 
+@main.command("check")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@format_option
+@guarded
+def check_command(specs: tuple[Path, ...], fmt: str) -> None:
+    """Compile SPECS in memory and run the policy checks of their security profile (compile runs them too)."""
+    from specc import report
+    from specc.compiler import compile_spec
+    from specc.diagnostics import SpecError
+
+    problems = []
+    for path in specs:
+        try:
+            result = compile_spec(path)
+            if fmt == "text":
+                outcome = result.policy
+                click.echo(f"{path}: passes the {result.spec.security.profile} profile ({outcome.checks_run} checks"
+                           f"{f', {outcome.excused} finding(s) excused in Metadata' if outcome.excused else ''}).")
+        except SpecError as exc:
+            problems += exc.diagnostics
+    if fmt != "text":
+        report.output(report.from_diagnostics(problems), fmt)
+    _exit_on_spec_errors(problems, fmt)
+
+
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @format_option

@@ -47,6 +47,8 @@ SPEC_RULES: dict[str, str] = {
     "E302": "Two entries produce the same CloudFormation logical ID.",
     "E401": "More resources than CloudFormation allows in one template.",
     "E402": "More outputs than CloudFormation allows in one template.",
+    "E240": "A template of a split service is over its budget (a shard too full, or the parent's shared resources).",
+    "E241": "Splitting the service into nested stacks would make a circular dependency.",
 }
 
 
@@ -190,6 +192,10 @@ def default_rules(results: Sequence[Result]) -> dict[str, Rule]:
 
     catalogue = {code: Rule(code, text) for code, text in SPEC_RULES.items()}
     catalogue.update({c.id: Rule(c.id, c.description[:1].upper() + c.description[1:] + ".") for c in CHECKS})
+    if any(r.rule.startswith("SEC") or r.rule == "E231" for r in results):
+        from specc.policy import rules as policy_rules
+
+        catalogue.update({rule_id: Rule(rule_id, text) for rule_id, text in policy_rules().items()})
     if any(r.tool == "cfn-lint" for r in results):
         catalogue.update(_cfn_lint_rules({r.rule for r in results if r.tool == "cfn-lint"}))
     return catalogue

@@ -16,6 +16,7 @@ from specc.iam import Grant, use_logs_key
 from specc.kinds.base import Kind, Metrics, NameRule
 from specc.kinds.routes import method_id
 from specc.naming import logical_id, short_hash
+from specc.scanners import skip
 from specc.spec_types import RetentionDays, SpecModel, Throttle
 
 API_ID = "Api"
@@ -134,6 +135,8 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
         stage.DependsOn = depends
     if not settings.tracing:
         ctx.opt_out(stage, "tracing", ("api", "tracing"))
+    skip(stage, "CKV_AWS_120", "responses are per caller (payment data): a stage cache would serve them across "
+         "callers and keep them outside the service's KMS keys, so caching stays off")
     ctx.add(stage, origin)
     if not execute_api_disabled(ctx, settings):
         ctx.output("ApiUrl", Sub(f"https://${{{API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"

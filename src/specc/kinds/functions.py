@@ -18,6 +18,7 @@ from specc.context import BuildContext
 from specc.iam import Grant, key_grant, use_logs_key
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.naming import camel, env_var_name, logical_id, short_hash
+from specc.scanners import skip
 from specc.spec_types import RetentionDays, SpecModel
 
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
@@ -226,8 +227,14 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
 
         function.VpcConfig, eni_grants = function_vpc(ctx)
         grants += eni_grants
+    else:
+        skip(function, "CKV_AWS_117", "`network: none` in the spec: the function calls only AWS APIs, over TLS and "
+             "IAM-authorized; `network: private` runs it in the VPC (the pci profile requires it: SEC014)")
     if spec.reserved_concurrency is not None:
         function.ReservedConcurrentExecutions = spec.reserved_concurrency
+    else:
+        skip(function, "CKV_AWS_115", "no `reserved_concurrency` in the spec: a reservation is taken from the "
+             "account's shared pool, and deploys fail where that pool is at its minimum; set it to cap this function")
 
     on_failure = spec.async_invocation.on_failure
     if has_own_queue(spec):
@@ -249,6 +256,11 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
             function.DeadLetterConfig = awslambda.DeadLetterConfig(TargetArn=GetAtt(dlq_id, "Arn"))
     elif on_failure == "none":
         ctx.opt_out(function, "dead_letter_queue", origin + ("async_invocation", "on_failure"))
+        skip(function, "CKV_AWS_116", "the spec turns failure handling off (`async_invocation.on_failure: none`), "
+             "recorded in Metadata.specc.opt_outs")
+    if on_failure == "destination":
+        skip(function, "CKV_AWS_116", "failed asynchronous events go to an on-failure destination (its "
+             "EventInvokeConfig), which keeps request and response context; a DeadLetterConfig would duplicate it")
     ctx.add(function, origin)
 
     if spec.provisioned_concurrency:

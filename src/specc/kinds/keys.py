@@ -10,9 +10,14 @@ from specc.context import BuildContext
 from specc.iam import Grant, key_grant
 from specc.kinds.base import Kind, NameRule
 from specc.naming import camel, logical_id
+from specc.scanners import skip
 from specc.spec_types import SpecModel
 
 USER_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+# Why the key policy's only wildcard stays (cfripper flags any `*` action, even the root's).
+ROOT_ADMINISTERS = ("AWS's default key policy statement: the account root administers the key (kms:*) so IAM policies "
+                    "apply to it and it can never become unmanageable; every role and service is named with exactly "
+                    "its actions")
 
 
 class KeySpec(SpecModel):
@@ -58,14 +63,16 @@ def build(ctx: BuildContext, name: str, spec: KeySpec) -> None:
         if use.conditions:
             statement.Condition = Condition(use.conditions)
         statements.append(statement)
-    ctx.add(kms.Key(
+    key = kms.Key(
         key_id,
         Description=spec.description or f"{ctx.spec.service} {name} key ({ctx.spec.environment})",
         EnableKeyRotation=True,
         RotationPeriodInDays=spec.rotation_period_days,
         PendingWindowInDays=spec.pending_window_days,
         KeyPolicy=PolicyDocument(Version="2012-10-17", Statement=statements),
-    ), ("keys", name))
+    )
+    skip(key, "GenericResourceWildcardPolicyRule", ROOT_ADMINISTERS, tool="cfripper")
+    ctx.add(key, ("keys", name))
     ctx.add(kms.Alias(
         logical_id(name, "KeyAlias"),
         AliasName=f"alias/{ctx.physical(name)}",

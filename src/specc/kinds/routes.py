@@ -72,7 +72,7 @@ def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
         parent = Ref(rid)
     target = invoke_arn(ctx, spec.function)
     mid = method_id(route_key)
-    ctx.add(apigateway.Method(
+    method_resource = apigateway.Method(
         mid,
         RestApiId=Ref(API_ID),
         ResourceId=parent,
@@ -85,7 +85,13 @@ def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
             Uri=Sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Target}/invocations",
                     Target=target),
         ),
-    ), origin)
+    )
+    if spec.authorization == "none" and not spec.api_key:
+        from specc.scanners import skip
+
+        skip(method_resource, "CKV_AWS_59", "the spec declares this route public (no `api_key`, `authorization: "
+             "none`); the pci profile refuses anonymous routes (SEC013)")
+    ctx.add(method_resource, origin)
     source_path = "/".join("*" if s.startswith("{") else s for s in segments)
     ctx.add(awslambda.Permission(
         f"{mid}Permission",

@@ -1,0 +1,32 @@
+"""`security.exceptions` names checks that exist in the chosen profile (checked before anything is built)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from specc.diagnostics import Diagnostic
+from specc.source import SourceFile
+
+ID = "E230"
+DESCRIPTION = "security exceptions name checks of the chosen profile"
+
+
+def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
+    from specc.policy import BY_ID, checks_for
+
+    security = spec.security
+    in_profile = [check.id for check in checks_for(security.profile)]
+    found = []
+    for check_id in sorted(security.exceptions):
+        if check_id in in_profile:
+            continue
+        if check_id in BY_ID:
+            message = f"{check_id} is not a check of the '{security.profile}' profile, so there is nothing to excuse"
+            hint = "remove the exception"
+        else:
+            close = difflib.get_close_matches(check_id, list(BY_ID), n=1)
+            message = f"there is no check {check_id}" + (f"; did you mean {close[0]}?" if close else "")
+            hint = f"checks of the '{security.profile}' profile: {', '.join(in_profile)}"
+        found.append(source.diagnostic(ID, ("security", "exceptions", check_id), message, hint, at_key=True))
+    return found

@@ -1,0 +1,225 @@
+"""specc's policy checks (src/specc/policy/): profiles, findings located at the spec, exceptions recorded in
+Metadata, `specc check` in every format, and each check shown able to fail."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+from specc import policy
+from specc.cli import main
+from specc.compiler import compile_spec
+from specc.diagnostics import SpecError
+from specc.policy.base import PROFILES, TemplateView
+
+API = """
+specc: 1
+service: shop
+environment: dev
+regions: [eu-west-1]
+tags: {Environment: dev}
+functions:
+  orders:
+    handler: handlers/app.py:handler
+routes:
+  GET /orders: orders
+"""
+
+
+def findings(write_spec, text: str) -> list:
+    with pytest.raises(SpecError) as caught:
+        compile_spec(write_spec(text))
+    return sorted(caught.value.diagnostics, key=lambda d: d.sort_key())
+
+
+def test_every_check_is_one_file_with_an_id_description_rationale_and_profiles() -> None:
+    modules = sorted(m.name for m in pkgutil.iter_modules(policy.__path__) if m.name.startswith("sec"))
+    assert [c.module.__name__.rsplit(".", 1)[1] for c in policy.CHECKS] == modules
+    for check in policy.CHECKS:
+        assert check.module.__name__.rsplit(".", 1)[1].startswith(check.id.lower() + "_")
+        assert check.description and "\n" not in check.description and len(check.rationale) > 80
+        assert set(check.profiles) <= set(PROFILES) and check.pci_dss
+    assert len({c.id for c in policy.CHECKS}) == len(policy.CHECKS)
+    # pci is stricter: it runs every baseline check and more
+    assert {c.id for c in policy.checks_for("baseline")} < {c.id for c in policy.checks_for("pci")}
+
+
+def test_the_baseline_passes_by_default(write_spec) -> None:
+    compiled = compile_spec(write_spec(API))
+    assert compiled.policy.diagnostics == [] and compiled.policy.checks_run == len(policy.checks_for("baseline"))
+
+
+def test_pci_findings_point_at_the_spec_lines_that_caused_them(write_spec) -> None:
+    found = findings(write_spec, API + "security: {profile: pci}\n")
+    codes = {d.code for d in found}
+    assert codes == {"SEC008", "SEC013", "SEC014"}
+    by_code = {d.code: d for d in found}
+    assert by_code["SEC014"].position.line == 7 and by_code["SEC014"].field_path == "functions.orders"
+    assert by_code["SEC013"].position.line == 10 and "anonymously" in by_code["SEC013"].message
+    assert "security.exceptions.SEC013" in by_code["SEC013"].hint
+
+
+def test_pci_requires_a_year_of_logs_and_explicit_denies(write_spec) -> None:
+    spec = API.replace("    handler: handlers/app.py:handler", "    handler: handlers/app.py:handler\n"
+                       "    deny_destructive: false\n    log_retention_days: 90")
+    found = findings(write_spec, spec + "security: {profile: pci}\n")
+    messages = {d.code: d.message for d in found}
+    assert "365 days" in messages["SEC009"] and "OrdersLogGroup" in messages["SEC009"]
+    assert "destructive" in messages["SEC005"]
+    assert compile_spec(write_spec(spec))  # the same spec passes the baseline (7 days, no deny required)
+
+
+def test_required_tags_missing_from_tags_is_one_finding_at_the_requirement(write_spec) -> None:
+    found = findings(write_spec, API + "security: {required_tags: [Environment, ComplianceScope]}\n")
+    assert [(d.code, d.field_path) for d in found] == [("SEC010", "security.required_tags[1]")]
+    assert "ComplianceScope" in found[0].message
+
+
+def test_an_exception_excuses_a_finding_and_its_reason_goes_into_metadata(write_spec) -> None:
+    reason = "a public health check: it returns a constant and touches no data"
+    spec = API + ("security:\n  profile: pci\n  exceptions:\n"
+                  f"    SEC013: {{reason: '{reason}', entries: ['routes.GET /orders']}}\n"
+                  "    SEC014: {reason: 'the function only reads a public price list from DynamoDB'}\n"
+                  "    SEC008: {reason: 'the API is internal to the shop and fronted by a WAF'}\n")
+    compiled = compile_spec(write_spec(spec))
+    resources = compiled.templates["service.json"]["Resources"]
+    assert resources["RouteGetOrders"]["Metadata"]["specc"]["exceptions"] == [
+        {"check": "SEC013", "reason": reason, "spec": "security.exceptions.SEC013"}]
+    assert resources["OrdersFunction"]["Metadata"]["specc"]["exceptions"][0]["check"] == "SEC014"
+    assert compiled.policy.excused == 3
+
+
+def test_an_exception_narrowed_to_other_entries_does_not_excuse(write_spec) -> None:
+    spec = API + ("security:\n  profile: pci\n  exceptions:\n"
+                  "    SEC014: {reason: 'the other function is not in scope', entries: [functions.other]}\n")
+    codes = [d.code for d in findings(write_spec, spec)]
+    assert "SEC014" in codes and "E231" in codes  # still found, and the exception excused nothing
+
+
+def test_an_exception_that_excuses_nothing_is_an_error(write_spec) -> None:
+    found = findings(write_spec, API + "security:\n  exceptions:\n    SEC001: {reason: 'left over from before'}\n")
+    assert [(d.code, d.field_path, d.position.line) for d in found] == [("E231", "security.exceptions.SEC001", 13)]
+
+
+def test_exceptions_must_name_checks_of_the_profile(write_spec) -> None:
+    found = findings(write_spec, API + "security:\n  exceptions:\n    sec1: {reason: 'not even an id'}\n")
+    assert [d.field_path for d in found] == ["security.exceptions.sec1"]
+    found = findings(write_spec, API + "security:\n  exceptions:\n    SEC013: {reason: 'anonymous by design here'}\n"
+                     "    SEC099: {reason: 'no such check exists at all'}\n")
+    assert [(d.code, d.field_path) for d in found] == [("E230", "security.exceptions.SEC013"),
+                                                       ("E230", "security.exceptions.SEC099")]
+    assert "not a check of the 'baseline' profile" in found[0].message
+
+
+def test_deletion_policy_is_declared_on_every_data_store(write_spec) -> None:
+    stores = ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SQS::Queue")
+    for choice in ("Retain", "Delete"):
+        extra = "" if choice == "Retain" else "security: {deletion_policy: Delete}\n"
+        spec = API + "tables:\n  items: {partition_key: {name: id, type: S}}\n" + extra
+        resources = compile_spec(write_spec(spec)).templates["service.json"]["Resources"]
+        declared = [(r["DeletionPolicy"], r["UpdateReplacePolicy"]) for r in resources.values() if r["Type"] in stores]
+        assert len(declared) >= 5 and set(declared) == {(choice, choice)}
+
+
+def test_check_command_text_json_and_sarif(runner, write_spec) -> None:
+    good = write_spec(API, name="good.yaml")
+    result = runner.invoke(main, ["check", str(good)])
+    assert result.exit_code == 0 and "passes the baseline profile" in result.output
+    bad = write_spec(API + "security: {profile: pci}\n", name="bad.yaml")
+    result = runner.invoke(main, ["check", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:10:3 SEC013 routes.'GET /orders': RouteGetOrders can be called anonymously" in result.output
+    result = runner.invoke(main, ["check", "--format", "json", str(bad)])
+    assert result.exit_code == 1
+    body = json.loads(result.stdout)
+    assert {r["rule"] for r in body["results"]} == {"SEC008", "SEC013", "SEC014"}
+    result = runner.invoke(main, ["check", "--format", "sarif", str(bad)])
+    sarif = json.loads(result.stdout)
+    rules = {r["id"]: r["shortDescription"]["text"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["SEC014"] == "Functions run in the VPC's private subnets."
+
+
+def test_compile_refuses_a_spec_that_fails_its_profile(runner, write_spec, tmp_path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["compile", str(write_spec(API + "security: {profile: pci}\n")), "--out", str(out)])
+    assert result.exit_code == 1 and "nothing was written" in result.output and not out.exists()
+
+
+def test_the_pci_example_passes_the_pci_profile(repo: Path) -> None:
+    compiled = compile_spec(repo / "specs" / "examples" / "pci-payments.yaml")
+    assert compiled.spec.security.profile == "pci"
+    assert compiled.policy.checks_run == len(policy.CHECKS)
+
+
+# Checks that specc's kinds never trip (their resources are secure by construction), shown able to fail on
+# hand-written weak resources, and quiet on the strong version of the same resource.
+WEAK = {
+    "SEC001": [{"Type": "AWS::S3::Bucket", "Properties": {"BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                   {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}},
+               {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": "alias/aws/sqs"}},
+               {"Type": "AWS::SNS::Topic", "Properties": {}},
+               {"Type": "AWS::StepFunctions::StateMachine", "Properties": {}}],
+    "SEC002": [{"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [
+                   {"Effect": "Allow", "Action": ["s3:Get*"], "Resource": ["arn:aws:s3:::b/*"]}]}}},
+               {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": [
+                   {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/x"},
+                    "Action": "kms:*", "Resource": "*"}]}}}],
+    "SEC003": [{"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [
+                   {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*"}]}}}],
+    "SEC004": [{"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [
+                   "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]}}],
+    "SEC006": [{"Type": "AWS::SQS::Queue", "Properties": {}}],
+    "SEC007": [{"Type": "AWS::ApiGateway::DomainName", "Properties": {"SecurityPolicy": "TLS_1_0"}},
+               {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+                   "ViewerCertificate": {"MinimumProtocolVersion": "TLSv1.1_2016"}}}}],
+    "SEC011": [{"Type": "AWS::DynamoDB::Table", "Properties": {}, "DeletionPolicy": "Retain"}],
+    "SEC012": [{"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": False}}],
+}
+STRONG = {
+    "SEC001": {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["K", "Arn"]}}},
+    "SEC002": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True, "KeyPolicy": {"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+         "Action": "kms:*", "Resource": "*"}]}}},
+    "SEC003": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["s3:*"], "Resource": "*"}]}}},
+    "SEC004": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWS_ConfigRole"}]}},
+    "SEC007": {"Type": "AWS::ApiGateway::DomainName", "Properties": {"SecurityPolicy": "TLS_1_2"}},
+    "SEC011": {"Type": "AWS::DynamoDB::Table", "Properties": {}, "DeletionPolicy": "Delete",
+               "UpdateReplacePolicy": "Delete"},
+    "SEC012": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}},
+}
+
+
+KEY = {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "Retain",
+       "UpdateReplacePolicy": "Retain"}
+
+
+@pytest.mark.parametrize("check_id", sorted(WEAK))
+def test_each_check_fails_a_weak_resource_and_passes_a_strong_one(check_id: str) -> None:
+    check = policy.BY_ID[check_id]
+    for index, weak in enumerate(WEAK[check_id]):
+        view = TemplateView(resources={"K": KEY,
+                                       "Weak": weak}, spec=None, profile="baseline")
+        assert [f.logical_id for f in check.run(view)] == ["Weak"], (check_id, index)
+    if check_id in STRONG:
+        view = TemplateView(resources={"K": KEY,
+                                       "Strong": STRONG[check_id]}, spec=None, profile="baseline")
+        assert list(check.run(view)) == [], check_id
+
+
+def test_a_recorded_opt_out_with_its_reason_is_accepted_by_the_key_check() -> None:
+    bucket = WEAK["SEC001"][0] | {"Metadata": {"specc": {"opt_outs": [
+        {"control": "customer_managed_key", "spec": "buckets.x", "reason": "S3 access logs need SSE-S3"}]}}}
+    view = TemplateView(resources={"Logs": bucket}, spec=None, profile="baseline")
+    assert list(policy.BY_ID["SEC001"].run(view)) == []
+
+
+def test_policy_checks_import_cleanly() -> None:
+    for check in policy.CHECKS:
+        assert importlib.import_module(check.module.__name__) is check.module

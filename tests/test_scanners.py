@@ -1,0 +1,112 @@
+"""Independent scanners over every committed template: checkov and cfripper find zero failures.
+
+A check that truly cannot apply is skipped in that resource's Metadata with its reason (the kinds call
+`specc.scanners.skip`); nothing is skipped globally. The scanners live in .venv-scan (their pins clash with
+ours): when it is missing these tests fail and say to run `make test`, they never skip.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scan_harness.py (pytest runs with importlib mode)
+from scan_harness import (  # noqa: E402
+    MISSING, SCAN_PYTHON, SCAN_VENV, CfripperResult, CheckovResult, cfripper, checkov, committed_templates, pinned)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def templates() -> list[Path]:
+    found = committed_templates()
+    assert len(found) >= 12, found  # service, stackset and bootstrap of each spec under specs/
+    return found
+
+
+@pytest.fixture(scope="module")
+def scan_venv() -> Path:
+    if not (SCAN_PYTHON.exists() and (SCAN_VENV / "bin" / "checkov").exists()):
+        pytest.fail(MISSING)
+    return SCAN_VENV
+
+
+@pytest.fixture(scope="module")
+def checkov_result(scan_venv, templates, tmp_path_factory) -> CheckovResult:
+    return checkov(templates, tmp_path_factory.mktemp("checkov"))
+
+
+@pytest.fixture(scope="module")
+def cfripper_result(scan_venv, templates) -> CfripperResult:
+    return cfripper(templates)
+
+
+def test_the_scanners_are_the_pinned_versions(scan_venv) -> None:
+    run = subprocess.run([str(SCAN_PYTHON), "-c", "from importlib.metadata import version as v; "
+                          "print(v('checkov'), v('cfripper'), v('pycfmodel'))"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [pinned("checkov"), pinned("cfripper"), pinned("pycfmodel")], MISSING
+
+
+def test_checkov_finds_nothing(checkov_result: CheckovResult) -> None:
+    failed = [f"{f['file_path']} {f['resource']} {f['check_id']} {f['check_name']}" for f in checkov_result.failed]
+    assert failed == []
+    assert checkov_result.parsing_errors == 0
+    assert checkov_result.passed > 500  # it really read the templates
+
+
+def test_checkov_skips_carry_their_reason(checkov_result: CheckovResult, templates) -> None:
+    assert checkov_result.skipped, "the committed templates have documented skips; none seen means none were read"
+    for skipped in checkov_result.skipped:
+        comment = (skipped.get("check_result") or {}).get("suppress_comment", "")
+        assert len(comment) > 20, f"{skipped['resource']} {skipped['check_id']}: no reason given"
+    for template in templates:  # skips live in Metadata only, never as a global list
+        for logical_id, resource in json.loads(template.read_text()).get("Resources", {}).items():
+            for entry in (resource.get("Metadata") or {}).get("checkov", {}).get("skip", []):
+                assert set(entry) == {"id", "comment"} and entry["comment"].strip(), (template, logical_id)
+
+
+def test_cfripper_finds_nothing(cfripper_result: CfripperResult) -> None:
+    assert cfripper_result.rules >= 40
+    assert [(path, f["rule"], f["resources"], f["reason"]) for path, f in cfripper_result.blocking()] == []
+    errors = {path: r["errors"] for path, r in cfripper_result.templates.items() if r["errors"]}
+    assert errors == {}  # a rule that crashed did not pass
+
+
+def test_cfripper_skips_are_per_resource_and_still_needed(cfripper_result: CfripperResult) -> None:
+    skipped = [s for r in cfripper_result.templates.values() for s in r["skipped"]]
+    assert skipped, "the key policies' root statement is skipped with its reason; none seen means none were read"
+    assert all(len(s["reason"]) > 20 for s in skipped)
+    stale = {path: r["stale_skips"] for path, r in cfripper_result.templates.items() if r["stale_skips"]}
+    assert stale == {}, "these skips excuse no cfripper failure any more: remove them"
+
+
+def test_pycfmodel_cannot_parse_fractional_alarm_thresholds(scan_venv) -> None:
+    """Why tests/cfripper_scan.py rounds alarm thresholds in its copy: pycfmodel types them as integers (CloudWatch
+    takes a double). When a new pycfmodel parses this, remove the workaround."""
+    template = {"Resources": {"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "MetricName": "Errors",
+        "Namespace": "AWS/Lambda", "Period": 60, "Statistic": "Average", "Threshold": 0.05}}}}
+    code = "import json, sys, pycfmodel; pycfmodel.parse(json.loads(sys.argv[1]))"
+    run = subprocess.run([str(SCAN_PYTHON), "-c", code, json.dumps(template)], capture_output=True, text=True)
+    assert run.returncode != 0 and "Threshold" in run.stderr
+    template["Resources"]["A"]["Properties"]["Threshold"] = 1
+    run = subprocess.run([str(SCAN_PYTHON), "-c", code, json.dumps(template)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def test_a_weak_template_fails_both_scanners(scan_venv, tmp_path) -> None:
+    """The harness can fail: an unencrypted public bucket and an admin policy are caught by both tools."""
+    weak = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {
+        "Open": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "Admin": {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "admin", "Roles": ["r"], "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"}]}}}}}
+    path = tmp_path / "weak.json"
+    path.write_text(json.dumps(weak))
+    assert {f["check_id"] for f in checkov([path], tmp_path).failed} >= {"CKV_AWS_18", "CKV_AWS_21"}
+    assert {f["rule"] for _, f in cfripper([path]).blocking()} >= {"GenericResourceWildcardPolicyRule"}
