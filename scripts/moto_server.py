@@ -67,6 +67,10 @@ PATCHES = (
           "(HTTP 500) and records nothing; AWS records that instance as FAILED with the reason (StatusReason, "
           "StackInstanceStatus.DetailedStatus), marks the operation FAILED and leaves the other instances as they "
           "are."),
+    Patch("moto.cloudformation.models.Stack.get_cfn_attribute",
+          "AWS::CloudFormation::Stack has no get_cfn_attribute: `Fn::GetAtt [NestedStack, Outputs.Name]` (how a "
+          "parent reads a nested stack's outputs, and how split services pass values between stacks) fails with "
+          "AttributeError, HTTP 500."),
     Patch("moto.cloudformation.models.StackSet.update",
           "UpdateStackSet stores the new template but never updates the existing instances' stacks (AWS updates "
           "every instance, or the accounts and regions given)."),
@@ -97,6 +101,7 @@ def apply_patches() -> None:
     _added_resources_in_dependency_order()
     _stack_instance_failures()
     _stack_set_updates()
+    _nested_stack_outputs()
 
 
 def _empty_change_sets() -> None:
@@ -244,6 +249,21 @@ def _lambda_version_attributes() -> None:
 
     LambdaVersion.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
     LambdaVersion.has_cfn_attr = classmethod(lambda cls, attr: attr == "Version")  # type: ignore[method-assign]
+
+
+def _nested_stack_outputs() -> None:
+    """GetAtt Outputs.<name> on a nested stack: the value of that output of the nested stack."""
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+    from moto.cloudformation.models import Stack
+
+    def get_cfn_attribute(self: Any, attribute_name: str) -> Any:
+        if attribute_name.startswith("Outputs."):
+            output = self.output_map[attribute_name.split(".", 1)[1]]
+            if output is not None:
+                return output.value
+        raise UnformattedGetAttTemplateException()
+
+    Stack.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
 
 
 def _register_lambda_alias() -> None:

@@ -192,11 +192,15 @@ def test_usage_errors_exit_2(runner, args) -> None:
     assert runner.invoke(main, args).exit_code == 2
 
 
-def test_past_cloudformations_resource_limit_is_a_located_error(runner, write_spec) -> None:
+def test_past_cloudformations_resource_limit_is_split_or_a_located_error(runner, write_spec, tmp_path) -> None:
+    """60 functions (about 800 resources) are split into nested stacks; with one shard they cannot fit: E240."""
     functions = "".join(f"  f{i}:\n    handler: handlers/app.py:handler\n" for i in range(60))
     spec = write_spec(MINIMAL.split("functions:")[0] + "functions:\n" + functions)
-    result = runner.invoke(main, ["compile", str(spec)])
+    result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "nested/functions-" in result.output
+    spec.write_text(spec.read_text() + "limits: {shards: 1}\n")
+    result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     first = result.output.splitlines()[0]
-    assert " E401 functions.f" in first
-    assert "more than the 500 CloudFormation allows in one template" in first
+    assert " E240 " in first and "nested/functions-0.json needs" in first and "raise limits.shards" in first

@@ -11,6 +11,7 @@ from specc._startup import prepare
 prepare()
 
 from specc import iam  # noqa: E402  (prepare() must run before the spec models are built)
+from specc import policy  # noqa: E402
 from specc.assemble import assemble  # noqa: E402
 from specc.checks import run_all
 from specc.context import BuildContext
@@ -19,6 +20,7 @@ from specc.packaging import CodeArtifact
 from specc.plan import Plan, make_plan
 from specc.rollout import rollout_templates
 from specc.source import SourceFile, load
+from specc.split import Layout, split_service
 from specc.validate import validate
 
 
@@ -29,6 +31,8 @@ class Compiled:
     plan: Plan
     templates: dict[str, dict[str, Any]]  # file name -> template
     artifacts: dict[str, CodeArtifact]
+    policy: Any = None  # specc.policy.Outcome: the checks that ran and the findings excused
+    layout: Layout | None = None  # how the service was fitted into templates (split.py): stacks, budgets, bytes
 
 
 def check(path: Path | str) -> tuple[Any, SourceFile]:
@@ -57,10 +61,17 @@ def compile_checked(spec: Any, source: SourceFile) -> Compiled:
     iam.attach(ctx)
     for kind, name, entry in late:
         kind.build(ctx, name, entry)
-    problems = ctx.problems + ctx.limit_problems()
-    if problems:
-        raise SpecError(problems)
+    if ctx.problems:
+        raise SpecError(ctx.problems)
     assemble(ctx)
-    templates = {"service.json": ctx.template.to_dict()}
+    service = ctx.template.to_dict()
+    outcome = policy.evaluate(ctx, {"service.json": service})  # the spec's security profile (SEC checks); excuses go in Metadata
+    if outcome.diagnostics:
+        raise SpecError(outcome.diagnostics)
+    # After the policy: splitting renders and hashes the nested templates (their TemplateURLs name the sha256),
+    # so nothing may edit a template once it is split.
+    layout = split_service(ctx, plan, service)  # service.json, plus nested/*.json past CloudFormation's quotas
+    templates = dict(layout.templates)
     templates.update(rollout_templates(spec, templates))  # stackset.json and bootstrap.json
-    return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts)
+    return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
+                    layout=layout, policy=outcome)

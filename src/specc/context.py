@@ -22,6 +22,17 @@ MAX_RESOURCES = 500
 MAX_OUTPUTS = 200
 
 
+class UnboundedTemplate(Template):
+    """A troposphere Template without its 500-resource and 200-output guards: a service is built whole, and the
+    split pass (split.py) then fits it into CloudFormation's quotas, splitting it into nested stacks when needed."""
+
+    def add_resource(self, resource: Any) -> Any:
+        return self._update(self.resources, resource)
+
+    def add_output(self, output: Any) -> Any:
+        return self._update(self.outputs, output)
+
+
 @dataclass
 class ServiceUse:
     actions: set[str] = field(default_factory=set)
@@ -41,13 +52,11 @@ class BuildContext:
     spec: Any
     source: SourceFile
     artifacts: dict[str, CodeArtifact]
-    template: Template = field(default_factory=Template)
+    template: Template = field(default_factory=UnboundedTemplate)
     grants: dict[tuple[str, str], list[Grant]] = field(default_factory=lambda: defaultdict(list))  # (role, policy)
     key_users: dict[str, KeyUsers] = field(default_factory=lambda: defaultdict(KeyUsers))
     origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> spec path
     problems: list[Diagnostic] = field(default_factory=list)
-    overflow: list[tuple[Any, ...]] = field(default_factory=list)  # entries past the resource limit
-    dropped_outputs: list[str] = field(default_factory=list)
     opt_outs: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
     # Statements other kinds need in a spec bucket's policy (CloudFront reading through its origin access
     # control), by bucket entry name: a bucket has one policy, so the buckets kind (built after them) adds them.
@@ -62,9 +71,6 @@ class BuildContext:
                 "E302", origin, f"the logical ID '{title}' is already used by {first}",
                 "rename one of the two entries", at_key=True))
             return resource
-        if len(self.template.resources) >= MAX_RESOURCES:
-            self.overflow.append(origin)
-            return resource
         self.origins[title] = origin
         return self.template.add_resource(resource)
 
@@ -76,27 +82,7 @@ class BuildContext:
         self.opt_outs[resource.title].append(entry)
 
     def output(self, title: str, value: Any, description: str) -> None:
-        if len(self.template.outputs) >= MAX_OUTPUTS:
-            self.dropped_outputs.append(title)  # reported by `limit_problems`
-            return
         self.template.add_output(Output(title, Value=value, Description=description))
-
-    def limit_problems(self) -> list[Diagnostic]:
-        """CloudFormation's per-template limits, reported at the first entry that did not fit."""
-        problems = []
-        if self.dropped_outputs:
-            total = len(self.template.outputs) + len(self.dropped_outputs)
-            problems.append(self.source.diagnostic(
-                "E402", (), f"the service needs {total} outputs, more than the {MAX_OUTPUTS} CloudFormation allows "
-                "in one template", "split the service into several specs"))
-        if not self.overflow:
-            return problems
-        total = len(self.template.resources) + len(self.overflow)
-        return problems + [self.source.diagnostic(
-            "E401", self.overflow[0], f"the service needs {total} resources, more than the {MAX_RESOURCES} "
-            "CloudFormation allows in one template",
-            "split the service into several specs (automatic nested-stack splitting is not available yet)",
-            at_key=True)]
 
     def physical(self, name: str) -> str:
         return physical_name(self.spec.service, name, self.spec.environment)

@@ -45,7 +45,11 @@ def rendered_files(compiled: Compiled, fmt: str = "json") -> dict[str, bytes]:
     summary: dict[str, Any] = {}
     for name, template in sorted(compiled.templates.items()):
         file_name = name if fmt == "json" else name.rsplit(".", 1)[0] + ".yaml"
-        body = render(template, fmt)
+        layout = compiled.layout
+        if fmt == "json" and layout and name.startswith("nested/"):  # the bytes the parent's TemplateURL hashed
+            body = layout.rendered[name]
+        else:
+            body = render(template, fmt)
         files[file_name] = body
         types = Counter(resource["Type"] for resource in template.get("Resources", {}).values())
         summary[file_name] = {
@@ -75,6 +79,8 @@ def rendered_files(compiled: Compiled, fmt: str = "json") -> dict[str, bytes]:
             for function, artifact in sorted(compiled.artifacts.items())
         },
     }
+    if compiled.layout is not None and compiled.layout.split:  # the nested stacks and the entries each holds
+        manifest["split"] = compiled.layout.manifest()
     files["manifest.json"] = render_json(manifest)
     return files
 

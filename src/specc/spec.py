@@ -8,8 +8,10 @@ from pydantic import Field, StringConstraints, create_model, model_validator
 
 from specc.kinds import KINDS
 from specc.kinds.functions import RUNTIMES
+from specc.limits import Limits
 from specc.naming import physical_name
 from specc.rollout_spec import AccountId, OrganizationalUnits, Rollout
+from specc.security_spec import SecuritySpec
 from specc.spec_types import Name, RetentionDays, SpecModel
 
 REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
@@ -63,9 +65,14 @@ class ServiceFields(SpecModel):
     organizational_units: OrganizationalUnits | None = Field(
         None, description="Instead of `accounts`: every account in these AWS Organizations units (a "
         "service-managed StackSet).", examples=[{"ids": ["ou-ab12-cd34ef56"], "auto_deployment": True}])
+    security: SecuritySpec = Field(default_factory=SecuritySpec, description="The policy profile the compiled "
+                                   "template must pass, required tags, retention and justified exceptions.",
+                                   examples=[{"profile": "pci", "required_tags": ["DataClassification"]}])
     rollout: Rollout = Field(default_factory=Rollout, description="How the StackSet proceeds across regions and "
                              "accounts.", examples=[{"region_order": ["us-west-2", "us-east-1"], "max_concurrent": 2,
                                                      "failure_tolerance": 1}])
+    limits: Limits = Field(default_factory=Limits, description="CloudFormation's per-template quotas as a budget: past "
+                           "it, the service is split into nested stacks.", examples=[{"margin": 0.1, "shards": 32}])
 
     @model_validator(mode="before")
     @classmethod

@@ -257,3 +257,28 @@ def test_getatt_resolves_in_any_order_an_undefined_resource_is_a_failure_in_disg
     with pytest.raises(ClientError, match="instance of Fn::GetAtt references undefined resource Key"):
         _stack(servers["released"], json.loads(json.dumps(FORWARD).replace('"z"', '"z2"')))
     assert _stack(servers["patched"], FORWARD)["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_nested_stack_outputs(servers: dict[str, Client], aws: Any, unpatched_server: Any) -> None:
+    """A parent reads a nested stack's output with GetAtt Outputs.<name> (split services pass values that way)."""
+    def nested(queue: str) -> bytes:
+        return json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": queue}}},
+                           "Outputs": {"QueueName": {"Value": {"Fn::GetAtt": ["Queue", "QueueName"]}}}}).encode()
+
+    for name, client in servers.items():
+        url = f"http://localhost:{(unpatched_server if name == 'released' else aws).port}/templates"
+        client("s3").create_bucket(Bucket="templates")
+        client("s3").put_object(Bucket="templates", Key="a.json", Body=nested("nested-a"))
+        client("s3").put_object(Bucket="templates", Key="b.json", Body=nested("nested-b"))
+        parent = {"Resources": {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+            "TemplateURL": f"{url}/a.json"}}},
+            "Outputs": {"FromNested": {"Value": {"Fn::GetAtt": ["Nested", "Outputs.QueueName"]}}}}
+        reader = {"Resources": {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+            "TemplateURL": f"{url}/b.json"}}, "Reader": {"Type": "AWS::SQS::Queue", "Properties": {
+                "QueueName": {"Fn::Sub": ["${Name}-reader", {"Name": {"Fn::GetAtt": ["Nested", "Outputs.QueueName"]}}]}}}}}
+        if name == "released":
+            assert "500" in _server_error(lambda: _stack(client, reader, name="reader"))
+        else:
+            assert _stack(client, parent)["Outputs"] == [{"OutputKey": "FromNested", "OutputValue": "nested-a"}]
+            assert _stack(client, reader, name="reader")["StackStatus"] == "CREATE_COMPLETE"
+            assert "nested-b-reader" in "".join(client("sqs").list_queues()["QueueUrls"])

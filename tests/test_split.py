@@ -1,0 +1,169 @@
+"""Splitting a service past CloudFormation's quotas (src/specc/split.py): stable, acyclic, within budget, wired.
+
+The property test compiles a service, changes one function (added, removed or renamed) and asserts that every
+other resource stays in the stack it was in. Services here keep half of each quota free (`limits.margin: 0.5`,
+a budget of 250 resources), so two dozen functions are enough to split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from specc.compiler import compile_spec
+from specc.diagnostics import SpecError
+from specc.emit import render_json
+from specc.naming import camel
+from specc.split import Budget, dependency_edges, find_cycle, shard
+
+HERE = Path(__file__).parent
+SPLIT_SERVICE = HERE / "deploy" / "split_service" / "spec.yaml"
+NAMES = st.from_regex(r"[a-z][a-z0-9]{1,8}", fullmatch=True)
+
+
+def write_service(directory: Path, functions: list[str], *, margin: float = 0.5, shards: int = 4,
+                  calls: dict[str, str] | None = None) -> Path:
+    """Functions with a route each under a shared `/api` prefix, two tables, one function calling another."""
+    (directory / "handlers").mkdir(parents=True, exist_ok=True)
+    (directory / "handlers" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    spec: dict[str, Any] = {
+        "specc": 1, "service": "svc", "environment": "dev", "regions": ["us-east-1"],
+        "limits": {"margin": margin, "shards": shards},
+        "tables": {"orders": {"partition_key": {"name": "id", "type": "S"}},
+                   "stock": {"partition_key": {"name": "sku", "type": "S"}}},
+        "functions": {}, "routes": {},
+    }
+    for index, name in enumerate(sorted(functions)):
+        uses: dict[str, Any] = {"tables": {"orders" if index % 2 else "stock": "read_write"}}
+        if calls and name in calls and calls[name] in functions:
+            uses["functions"] = {calls[name]: "invoke"}
+        spec["functions"][name] = {"handler": "handlers/app.py:handler", "uses": uses}
+        spec["routes"][f"POST /api/{name}/{{id}}"] = name
+    path = directory / "spec.yaml"
+    path.write_text(json.dumps(spec))  # JSON is YAML
+    return path
+
+
+def placement(path: Path) -> dict[str, str]:
+    compiled = compile_spec(path)
+    assert compiled.layout is not None and compiled.layout.split
+    return compiled.layout.placement
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # each example compiles twice: no long shrinking
+@given(names=st.lists(NAMES, min_size=22, max_size=28, unique=True), change=st.sampled_from(["add", "remove", "rename"]),
+       new=NAMES, pick=st.integers(min_value=0))
+def test_one_function_changed_moves_no_other_resource(tmp_path_factory, names, change, new, pick) -> None:
+    if new in names:
+        new += "x"
+    target = sorted(names)[pick % len(names)]
+    calls = {a: b for a, b in zip(sorted(names), sorted(names)[1:])}  # a chain of invocations across stacks
+    after = {"add": names + [new], "remove": [n for n in names if n != target],
+             "rename": [new if n == target else n for n in names]}[change]
+    before_path = write_service(tmp_path_factory.mktemp("before"), names, calls=calls)
+    after_path = write_service(tmp_path_factory.mktemp("after"), after, calls=calls)
+    before, later = placement(before_path), placement(after_path)
+    changed = {target, new}
+    prefixes = tuple(camel(n) for n in changed)
+    common = before.keys() & later.keys()
+    assert len(common) > 100
+    moved = {title: (before[title], later[title]) for title in common
+             if before[title] != later[title] and not _belongs_to(title, prefixes)}
+    assert moved == {}, f"{change} {target}->{new} moved other resources: {moved}"
+
+
+def _belongs_to(title: str, prefixes: tuple[str, ...]) -> bool:
+    """Resources of the changed function itself (FooRole, FooPolicy, RoutePostApiFooIdParam...)."""
+    return any(title.startswith(p) or f"Api{p}" in title for p in prefixes)
+
+
+def test_shard_depends_only_on_the_name_and_the_count() -> None:
+    assert shard("create_payment", 32) == shard("create_payment", 32)
+    assert {shard(f"f{i}", 8) for i in range(200)} == set(range(8))  # every shard is used
+
+
+def test_split_templates_fit_the_budget_are_acyclic_and_wired(tmp_path) -> None:
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)], calls={"fn0": "fn9"}))
+    layout = compiled.layout
+    assert layout is not None and layout.split
+    budget = Budget.with_margin(0.5)
+    assert budget == Budget(resources=250, outputs=100, parameters=100, bytes=524288)
+    for usage in layout.usage:
+        assert usage.over(budget) == [], usage
+    service_templates = {n: t for n, t in compiled.templates.items() if n == "service.json" or n.startswith("nested/")}
+    assert find_cycle(dependency_edges(service_templates)) == []
+    parent = compiled.templates["service.json"]
+    stacks = {t: r for t, r in parent["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"}
+    assert set(stacks) == set(layout.stacks)
+    for title, resource in stacks.items():
+        nested = compiled.templates[layout.stacks[title].file]
+        digest = hashlib.sha256(render_json(nested)).hexdigest()
+        for branch in resource["Properties"]["TemplateURL"]["Fn::If"][1:]:
+            assert branch["Fn::Sub"].endswith(f"/svc/templates/{digest}.json")  # content-addressed upload
+        passed = set(resource["Properties"].get("Parameters", {}))
+        assert passed == set(nested.get("Parameters", {})), title  # every parameter given, none extra
+        for value in resource["Properties"].get("Parameters", {}).values():
+            if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in layout.stacks:  # another stack's output
+                other, attribute = value["Fn::GetAtt"]
+                assert attribute.removeprefix("Outputs.") in compiled.templates[layout.stacks[other].file]["Outputs"]
+        for stack in layout.stacks[title].depends_on:
+            assert stack.startswith("Shared"), "function stacks read from shared stacks only, never each other"
+    # each function travels with its role, policy, log group, queue, permissions and alarms
+    for name in (f"fn{i}" for i in range(24)):
+        title = camel(name)
+        home = layout.placement[f"{title}Function"]
+        assert home.startswith("Functions")
+        for suffix in ("Role", "Policy", "LogGroup", "DeadLetterQueue", "EventInvokeConfig", "FunctionErrorsAlarm"):
+            assert layout.placement[f"{title}{suffix}"] == home, suffix
+        assert layout.placement[f"RoutePostApi{title}IdParamPermission"] == home
+    for stateful in ("OrdersTable", "StockTable", "MainKey"):
+        assert layout.placement[stateful] == ""
+    fn0 = next(t for t in compiled.templates.values() if "Fn0Function" in t.get("Resources", {}))
+    variables = fn0["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
+    if layout.placement["Fn9Function"] != layout.placement["Fn0Function"]:
+        assert variables["FUNCTION_FN9"] == "svc-fn9-dev"  # by name: no dependency between function stacks
+
+
+def test_key_policy_names_only_the_roles_beside_it(tmp_path) -> None:
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    key = compiled.templates["service.json"]["Resources"]["MainKey"]
+    principals = json.dumps(key["Properties"]["KeyPolicy"])
+    assert "Fn0Role" not in principals
+    note = key["Metadata"]["specc"]["split"]
+    assert "Fn0Role" in note["roles_in_nested_stacks"] and "circular dependency" in note["why"]
+
+
+def test_a_service_within_budget_is_not_split(tmp_path) -> None:
+    compiled = compile_spec(write_service(tmp_path, ["a", "b"], margin=0.1))
+    assert [n for n in compiled.templates if n.startswith("nested/")] == []
+    assert "ArtifactsEndpoint" not in compiled.templates["service.json"].get("Parameters", {})
+
+
+def test_a_shard_over_budget_is_a_located_error(tmp_path) -> None:
+    with pytest.raises(SpecError) as caught:
+        compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)], shards=1))
+    [problem] = caught.value.diagnostics
+    assert problem.code == "E240" and "nested/functions-0.json needs" in problem.message
+    assert "limits.shards" in problem.hint
+
+
+def test_find_cycle() -> None:
+    assert find_cycle({"a": ["b"], "b": ["c"], "c": []}) == []
+    assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
+    assert find_cycle({"x": ["x"]}) == ["x", "x"]
+
+
+@pytest.mark.slow
+def test_split_service_is_clean_under_cfn_lint() -> None:
+    from specc.lint import lint_templates
+
+    compiled = compile_spec(SPLIT_SERVICE)
+    assert compiled.layout is not None and len(compiled.layout.stacks) >= 3
+    assert [f.render() for f in lint_templates(compiled.templates, list(compiled.spec.regions))] == []
