@@ -167,3 +167,44 @@ def test_split_service_is_clean_under_cfn_lint() -> None:
     compiled = compile_spec(SPLIT_SERVICE)
     assert compiled.layout is not None and len(compiled.layout.stacks) >= 3
     assert [f.render() for f in lint_templates(compiled.templates, list(compiled.spec.regions))] == []
+
+
+def test_compile_prints_the_budget_of_every_template(runner, tmp_path) -> None:
+    from specc.cli import main
+
+    spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
+    result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "budget per template (limits.margin 0.5): 250 resources, 100 outputs, 100 parameters, 524,288 bytes" in result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    for name, summary in manifest["templates"].items():
+        line = next(line for line in result.output.splitlines() if line.startswith(f"  {name} "))
+        assert f"{summary['resources']:>4} resources ({round(100 * summary['resources'] / 250)}%)" in line
+        assert f"{summary['bytes']:>9,} bytes" in line
+    assert set(manifest["split"]["stacks"]) == {s for s in json.loads(
+        (tmp_path / "out" / "service.json").read_text())["Resources"] if s.endswith("Stack")}
+
+
+def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatch) -> None:
+    from specc import graph
+    from specc.cli import main
+
+    spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
+    layout = compile_spec(spec).layout
+    monkeypatch.setattr(graph, "renderer", lambda: None)
+    result = runner.invoke(main, ["graph", str(spec), "--out", str(tmp_path / "g.svg")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("flowchart LR\n")
+    for stack in layout.stacks.values():
+        assert f'subgraph {stack.logical_id}["{stack.logical_id}: {stack.file}"]' in result.stdout
+    assert 'functions__fn3(["function fn3"])' in result.stdout
+    assert "routes__POST__api_fn3__id_ -->|serves| functions__fn3" in result.stdout
+    assert "mermaid-cli (mmdc) is not installed" in result.stderr and not (tmp_path / "g.svg").exists()
+
+    fake = tmp_path / "mmdc"  # a stand-in renderer: copies its input to its output
+    fake.write_text("#!/bin/sh\ncp \"$2\" \"$4\"\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(graph, "renderer", lambda: str(fake))
+    result = runner.invoke(main, ["graph", str(spec), "--out", str(tmp_path / "g.svg")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "g.svg").read_text() == result.stdout

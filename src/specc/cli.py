@@ -78,6 +78,13 @@ def compile(spec: Path, out: Path | None, fmt: str) -> None:
         template = compiled.templates.get(name) or compiled.templates[name.rsplit(".", 1)[0] + ".json"]
         click.echo(f"{out_dir / name}: {len(template.get('Resources', {}))} resources, "
                    f"{len(template.get('Outputs', {}))} outputs, {len(body):,} bytes")
+    from specc.split import Budget, budget_report, usage_of
+
+    margin = compiled.spec.limits.margin
+    usages = [usage_of(name, compiled.templates.get(name) or compiled.templates[name.rsplit(".", 1)[0] + ".json"], body)
+              for name, body in sorted(files.items()) if name != "manifest.json"]
+    for line in budget_report(usages, Budget.with_margin(margin), margin):
+        click.echo(line)
 
 
 @main.command()
@@ -232,3 +239,4 @@ def package(spec: Path, out: Path) -> None:
 
 from specc import cli_tools  # noqa: E402,F401  (registers init and diff)
 from specc import cli_aws  # noqa: E402,F401  (registers bootstrap, deploy, rollout and status)
+from specc import cli_scale  # noqa: E402,F401  (registers graph)

@@ -634,3 +634,21 @@ def dependency_edges(templates: dict[str, dict[str, Any]]) -> dict[str, list[str
 
 
 Check = Callable[[dict[str, Any]], None]
+
+
+def budget_report(usages: list[Usage], budget: Budget, margin: float) -> list[str]:
+    """`specc compile`'s budget report: each template's resources, outputs, parameters and bytes against its budget."""
+    lines = [f"budget per template (limits.margin {margin:g}): {budget.resources:,} resources, {budget.outputs:,} "
+             f"outputs, {budget.parameters:,} parameters, {budget.bytes:,} bytes"]
+    width = max(len(u.template) for u in usages)
+    for usage in usages:
+        cells = [f"{getattr(usage, name):>{9 if name == 'bytes' else 4},} {name} ({_share(usage, budget, name)})"
+                 for name in QUOTAS]
+        flag = "  OVER BUDGET" if usage.over(budget) else ""
+        lines.append(f"  {usage.template:<{width}}  " + ", ".join(cells) + flag)
+    return lines
+
+
+def _share(usage: Usage, budget: Budget, name: str) -> str:
+    limit = getattr(budget, name)
+    return f"{round(100 * getattr(usage, name) / limit)}%" if limit else "-"
