@@ -138,14 +138,22 @@ def check_command(specs: tuple[Path, ...], fmt: str) -> None:
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @format_option
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes running cfn-lint at once (default: one per core).")
+@click.option("--no-cache", is_flag=True, help="Lint every template again, ignoring and not writing the cache "
+              "(.specc-cache/lint, or $SPECC_CACHE_DIR/lint).")
 @guarded
-def lint(specs: tuple[Path, ...], fmt: str) -> None:
-    """Compile SPECS in memory and run cfn-lint on every template for every region they target."""
+def lint(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> None:
+    """Compile SPECS in memory and run cfn-lint on every template for every region they target.
+
+    Findings are cached by template content, cfn-lint version and regions: an unchanged template is not linted again.
+    """
     from specc import report
     from specc.compiler import compile_spec
     from specc.diagnostics import SpecError
-    from specc.emit import default_out_dir
-    from specc.lint import lint_templates
+    from specc.emit import default_out_dir, render_json
+    from specc.lint import Finding
+    from specc.lint_cache import Job, LintCache, lint_jobs
 
     compiled, problems = [], []
     for path in specs:
@@ -153,14 +161,21 @@ def lint(specs: tuple[Path, ...], fmt: str) -> None:
             compiled.append((path, compile_spec(path)))
         except SpecError as exc:
             problems += exc.diagnostics
-    work = [(path, result, name) for path, result in compiled for name in sorted(result.templates)]
+    work = [Job(f"{index}:{name}", render_json(result.templates[name]), list(result.spec.regions))
+            for index, (path, result) in enumerate(compiled) for name in sorted(result.templates)]
     stderr = click.get_text_stream("stderr")
-    found: dict[Path, list[report.Result]] = {path: [] for path, _ in compiled}
-    with click.progressbar(work, label="cfn-lint", file=stderr, hidden=len(work) < 2 or not report.interactive(stderr),
-                           item_show_func=lambda item: item and f"{item[0]} {item[2]}") as bar:
-        for path, result, name in bar:  # one template at a time, so the bar moves on long runs
-            findings = lint_templates({name: result.templates[name]}, list(result.spec.regions))
-            found[path] += report.from_lint_findings(findings, _shown(default_out_dir(path)))
+    cache = None if no_cache else LintCache()
+    with click.progressbar(length=len(work), label="cfn-lint", file=stderr,
+                           hidden=len(work) < 2 or not report.interactive(stderr)) as bar:
+        outcome = lint_jobs(work, cache=cache, workers=jobs, done=lambda job: bar.update(1))
+    if cache is not None and work and fmt == "text":
+        click.echo(f"cfn-lint: {outcome.linted} template(s) linted, {outcome.hits} unchanged from the cache "
+                   f"({cache.directory}).", err=True)
+    found: dict[Path, list[report.Result]] = {}
+    for index, (path, result) in enumerate(compiled):
+        findings = sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"])
+                           for name in result.templates for f in outcome.findings[f"{index}:{name}"]})
+        found[path] = report.from_lint_findings(findings, _shown(default_out_dir(path)))
     lint_results = [r for results in found.values() for r in results]
     if fmt != "text":
         report.output(report.from_diagnostics(problems) + lint_results, fmt, tools=("specc", "cfn-lint"))

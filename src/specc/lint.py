@@ -1,9 +1,11 @@
-"""cfn-lint as a library, over every template and every region the spec targets."""
+"""cfn-lint as a library, over every template and every region the spec targets (cached and parallel: lint_cache.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
+
+from specc.lint_cache import Job, LintCache, lint_jobs
 
 
 @dataclass(frozen=True, order=True)
@@ -20,17 +22,13 @@ class Finding:
         return f"{where}:{self.line}:{self.column} {self.rule} [{self.severity}] {self.message}"
 
 
-def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str]) -> list[Finding]:
-    from cfnlint.api import ManualArgs, lint
-
-    from specc.asl_lint import definition_findings
+def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str], *, cache: LintCache | None = None,
+                   workers: int = 1, done: Callable[[str], None] | None = None) -> list[Finding]:
+    """Findings over `templates` (rendered as compile writes them, so line numbers match the files). Without a
+    cache and with one worker this is plain cfn-lint, in this process."""
     from specc.emit import render_json
 
-    findings: set[Finding] = set()
-    for name, template in sorted(templates.items()):
-        body = render_json(template).decode()  # the emitted bytes, so line numbers match the files
-        for match in lint(body, config=ManualArgs(regions=list(regions))):
-            findings.add(Finding(name, match.linenumber, match.columnnumber, match.rule.id,
-                                 str(getattr(match.rule, "severity", "error")), match.message))
-        findings.update(definition_findings(name, template, body, regions))  # ASL inside Fn::Sub
-    return sorted(findings)
+    jobs = [Job(name, render_json(template), list(regions)) for name, template in sorted(templates.items())]
+    outcome = lint_jobs(jobs, cache=cache, workers=workers, done=(lambda job: done(job.name)) if done else None)
+    return sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"])
+                   for name, found in outcome.findings.items() for f in found})
