@@ -32,7 +32,7 @@ class Diagnostic:
         text = f"{where} {self.code} {subject}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return printable(text)
 
     def sort_key(self) -> tuple:
         return (self.file, self.position, self.code, self.field_path, self.message)
@@ -49,6 +49,14 @@ class SpecError(Exception):
 
     def render(self) -> str:
         return "\n".join(d.render() for d in sorted(self.diagnostics, key=Diagnostic.sort_key))
+
+
+def printable(text: str) -> str:
+    """One diagnostic, one line: control characters and line separators a spec smuggled into a name or value are
+    shown escaped, so they can neither break the line nor forge another diagnostic in a CI log."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def dotted(path: Iterable[object]) -> str:

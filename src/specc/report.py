@@ -17,6 +17,7 @@ from typing import IO, Any, Iterable, Mapping, Sequence
 import click
 
 from specc import __version__
+from specc.diagnostics import printable
 
 FORMATS = ("text", "json", "sarif")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -90,7 +91,7 @@ class Result:
             where = click.style(where, bold=True)
             rule = click.style(rule, fg="red" if self.level == "error" else "yellow", bold=True)
             hint = click.style(hint, dim=True)
-        return f"{where} {rule} {subject}{self.message}{hint}"
+        return printable(f"{where} {rule} {subject}{self.message}{hint}")
 
 
 def from_diagnostics(diagnostics: Iterable[Any]) -> list[Result]:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from specc.checks import api_shape, defaults, handlers, names, placement, references
 from specc.checks import rollout_targets
 from specc.checks import perimeter
-from specc.checks import security
+from specc.checks import cycles, security
 from specc.checks import bucket_metrics, bucket_triggers
 from specc.checks import workflows
 from specc.diagnostics import Diagnostic
@@ -30,7 +30,7 @@ CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics,
-                   perimeter, workflows, security)
+                   perimeter, workflows, security, cycles)
 )
 
 

@@ -57,6 +57,13 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 "expected one of: " + ", ".join(f"{k} ({v})" for k, v in kind.access.items())))
         if ref.relation == "watches":
             found += _metric(spec, source, ref)
+    usable = sorted(k.section for k in KINDS if k.grant)
+    for name, function in spec.functions.items():  # an empty `uses: {section: {}}` makes no reference to check
+        for section, entries in function.uses.items():
+            if not entries and section not in usable:
+                found.append(source.diagnostic(
+                    ID, ("functions", name, "uses", section), f"'{section}' is not something a function can use"
+                    f"{_suggest(section, usable)}", "usable sections: " + ", ".join(usable), at_key=True))
     for name, alarm in spec.alarms.items():
         if alarm.metric and alarm.metric.startswith("api."):
             found += _metric(spec, source, Reference(("alarms", name, "metric"), "api", "api", relation="watches"))

@@ -1,0 +1,98 @@
+"""Bad input never gets through: generated malformed and hostile specs each end in located diagnostics and no
+output, valid variations compile completely, and nothing ever gives a traceback (tests/bad_specs.py).
+
+2,100 examples in all (slow: CI runs them); `bench/soak.py` runs the same generators for much longer.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
+from bad_specs import (  # noqa: E402
+    BASE, MALFORMED, MAY_FIT, compile_fresh, odd_names, reference_cycle, render, text_level, unknown_field,
+    unknown_reference, valid_variation, wrong_type)
+
+pytestmark = pytest.mark.slow
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                database=None)
+
+
+def test_the_base_spec_compiles() -> None:
+    assert compile_fresh(render(BASE)).exit_code == 0
+
+
+@settings(FUZZ, max_examples=600)
+@given(raw=wrong_type())
+def test_wrong_types_are_located_errors(raw: bytes) -> None:
+    compile_fresh(raw)  # a few replacements are still valid (a string for a string): either way, no crash
+
+
+@settings(FUZZ, max_examples=250)
+@given(raw=unknown_field())
+def test_unknown_fields_are_refused(raw: bytes) -> None:
+    outcome = compile_fresh(raw)
+    assert outcome.exit_code == 1 and "E101" in outcome.codes
+
+
+@settings(FUZZ, max_examples=150)
+@given(raw=unknown_reference())
+def test_unknown_references_are_refused(raw: bytes) -> None:
+    outcome = compile_fresh(raw)
+    assert outcome.exit_code == 1 and set(outcome.codes) & {"E201", "E203", "E102"}
+
+
+@settings(FUZZ, max_examples=30)
+@given(raw=reference_cycle())
+def test_reference_cycles_are_refused(raw: bytes) -> None:
+    assert compile_fresh(raw).codes == ("E232",)
+
+
+@settings(FUZZ, max_examples=500)
+@given(raw=text_level())
+def test_hostile_yaml_is_one_located_error(raw: bytes) -> None:
+    compile_fresh(raw)
+
+
+@settings(FUZZ, max_examples=250)
+@given(case=odd_names())
+def test_long_and_non_ascii_names_are_refused_where_aws_refuses_them(case: tuple[str, bytes]) -> None:
+    where, raw = case
+    outcome = compile_fresh(raw)
+    if where not in MAY_FIT:
+        assert outcome.exit_code == 1 and set(outcome.codes) & {"E102", "E104", "E301"}, outcome
+
+
+@settings(FUZZ, max_examples=120)
+@given(raw=valid_variation())
+def test_valid_variations_compile_completely(raw: bytes) -> None:
+    assert compile_fresh(raw).exit_code == 0
+
+
+@settings(FUZZ, max_examples=200)
+@given(raw=MALFORMED)
+def test_any_malformed_spec_never_crashes(raw: bytes) -> None:
+    compile_fresh(raw)
+
+
+@settings(FUZZ, max_examples=150)
+@given(service=st.from_regex(r"[a-z][a-z0-9]{0,23}[a-z0-9]", fullmatch=True),
+       environment=st.from_regex(r"[a-z][a-z0-9]{0,9}", fullmatch=True),
+       function=st.from_regex(r"[a-z][a-z0-9_]{0,39}", fullmatch=True))
+def test_physical_names_past_aws_limits_are_refused_at_the_entry(service: str, environment: str,
+                                                                  function: str) -> None:
+    """Entry, service and environment names are each valid; together they may pass AWS's limits (a function name
+    is at most 64 characters, its dead-letter queue's 80): E301 exactly then, at the entry."""
+    spec = {"specc": 1, "service": service, "environment": environment, "regions": ["eu-west-1"],
+            "functions": {function: {"handler": "handlers/app.py:handler"}}}
+    physical = f"{service}-{function}-{environment}".replace("_", "-")
+    outcome = compile_fresh(render(spec))
+    if len(physical) > 64:
+        assert outcome.codes == ("E301",), (physical, outcome)
+    else:
+        assert outcome.exit_code == 0, (physical, outcome)
