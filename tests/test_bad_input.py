@@ -96,3 +96,10 @@ def test_physical_names_past_aws_limits_are_refused_at_the_entry(service: str, e
         assert outcome.codes == ("E301",), (physical, outcome)
     else:
         assert outcome.exit_code == 0, (physical, outcome)
+
+
+def test_entries_that_map_to_one_logical_id_are_located_errors() -> None:
+    """Found by the soak: `a` and `a_` both become `AFunction...`; their outputs clashed before E302 was reported."""
+    spec = {"specc": 1, "service": "sv", "environment": "dev", "regions": ["eu-west-1"],
+            "functions": {"a": {"handler": "handlers/app.py:handler"}, "a_": {"handler": "handlers/app.py:handler"}}}
+    assert compile_fresh(render(spec)).codes == ("E302",)

@@ -82,6 +82,8 @@ class BuildContext:
         self.opt_outs[resource.title].append(entry)
 
     def output(self, title: str, value: Any, description: str) -> None:
+        if title in self.template.outputs:  # two entries with one logical ID (`a`, `a_`): `add` reports it (E302)
+            return
         self.template.add_output(Output(title, Value=value, Description=description))
 
     def physical(self, name: str) -> str:
