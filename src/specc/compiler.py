@@ -21,6 +21,7 @@ from specc.plan import Plan, make_plan
 from specc.rollout import rollout_templates
 from specc.source import SourceFile, load
 from specc.split import Layout, split_service
+from specc.template_dict import template_dict
 from specc.validate import validate
 
 
@@ -64,7 +65,7 @@ def compile_checked(spec: Any, source: SourceFile) -> Compiled:
     if ctx.problems:
         raise SpecError(ctx.problems)
     assemble(ctx)
-    service = ctx.template.to_dict()
+    service = template_dict(ctx.template)  # ctx.template.to_dict(), in one pass
     outcome = policy.evaluate(ctx, {"service.json": service})  # the spec's security profile (SEC checks); excuses go in Metadata
     if outcome.diagnostics:
         raise SpecError(outcome.diagnostics)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from awacs.aws import Action, Allow, ArnLike, Condition, Deny, PolicyDocument, Statement
@@ -66,11 +67,17 @@ def use_logs_key(ctx: "BuildContext", key: str) -> None:
         Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"))])
 
 
+@lru_cache(maxsize=4096)
+def _action(name: str) -> Action:
+    """One awacs Action per name, shared by every statement (never mutated; a large service has thousands)."""
+    return Action(*name.split(":", 1))
+
+
 def _statement(grant: Grant) -> Statement:
     statement = Statement(
         Sid=grant.sid,
         Effect=Deny if grant.deny else Allow,
-        Action=[Action(*name.split(":", 1)) for name in grant.actions],
+        Action=[_action(name) for name in grant.actions],
         Resource=list(grant.resources),
     )
     if grant.conditions:

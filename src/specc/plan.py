@@ -62,7 +62,10 @@ def make_plan(spec: Any, source: SourceFile) -> Plan:
         source_node = Node(ref.path[0], ref.path[1] if len(ref.path) > 1 and ref.path[0] != "monitoring" else ref.path[0])
         plan.edges.append(Edge(source_node, Node(ref.section, ref.target), ref.relation, ref.access or ""))
     plan.edges.sort()
+    collected: dict[tuple[Any, ...], CodeArtifact] = {}  # functions sharing a code directory hash it once
     for name, function in sorted(spec.functions.items()):
-        code_dir, handler_file, function_name = locate(spec, source, function)
-        plan.artifacts[name] = collect(code_dir, handler_file, function_name)
+        located = locate(spec, source, function)
+        if located not in collected:
+            collected[located] = collect(*located)
+        plan.artifacts[name] = collected[located]
     return plan

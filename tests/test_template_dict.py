@@ -1,0 +1,28 @@
+"""template_dict (the one-pass encoder the compiler uses) gives exactly troposphere's `Template.to_dict()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from specc import compiler
+from specc.template_dict import template_dict
+
+GOLDEN = sorted((Path(__file__).parent / "golden").glob("*/spec.yaml"))
+
+
+@pytest.mark.parametrize("spec", GOLDEN, ids=[p.parent.name for p in GOLDEN])
+def test_same_as_troposphere(spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    real = compiler.split_service
+
+    def compare(ctx, plan, service):
+        assert service == ctx.template.to_dict()
+        assert template_dict(ctx.template) == service
+        seen.append(spec)
+        return real(ctx, plan, service)
+
+    monkeypatch.setattr(compiler, "split_service", compare)
+    compiler.compile_spec(spec)
+    assert seen == [spec]
