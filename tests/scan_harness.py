@@ -27,6 +27,7 @@ def committed_templates() -> list[Path]:
     found = []
     for spec in sorted((REPO / "specs").rglob("*.yaml")):
         out_dir = default_out_dir(spec)
+        assert (out_dir / "manifest.json").is_file(), f"{out_dir} has no manifest.json: run `make templates`"
         manifest = json.loads((out_dir / "manifest.json").read_text())
         found += [out_dir / name for name in sorted(manifest["templates"])]
     return found

@@ -8,6 +8,7 @@ from troposphere import Tags
 
 from specc.context import BuildContext
 from specc.retention import declare as declare_retention
+from specc.scanners import skip
 
 
 def service_tags(spec: Any) -> dict[str, str]:
@@ -27,6 +28,9 @@ def assemble(ctx: BuildContext) -> None:
             continue
         resource.Tags = dict(tags) if prop[0] is dict else Tags(**tags)
     declare_retention(ctx)
+    for title, skips in sorted(ctx.scanner_skips.items()):
+        for tool, check_id, reason in skips:
+            skip(template.resources[title], check_id, reason, tool=tool)  # type: ignore[arg-type]
     for title, entries in sorted(ctx.opt_outs.items()):
         resource = template.resources[title]
         metadata = dict(resource.resource.get("Metadata") or {})  # keep scanner skips a builder set

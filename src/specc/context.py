@@ -58,6 +58,9 @@ class BuildContext:
     origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> spec path
     problems: list[Diagnostic] = field(default_factory=list)
     opt_outs: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    # Scanner checks skipped on resources a kind does not create itself (its role's policy, made by the IAM pass):
+    # logical ID -> [(tool, check id, reason)], written into their Metadata by `assemble` (specc.scanners).
+    scanner_skips: dict[str, list[tuple[str, str, str]]] = field(default_factory=lambda: defaultdict(list))
     # Statements other kinds need in a spec bucket's policy (CloudFront reading through its origin access
     # control), by bucket entry name: a bucket has one policy, so the buckets kind (built after them) adds them.
     bucket_statements: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))

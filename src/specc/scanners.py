@@ -13,6 +13,12 @@ from typing import Any, Literal
 Tool = Literal["checkov", "cfripper"]
 
 
+def skip_later(ctx: Any, logical_id: str, check_id: str, reason: str, tool: Tool = "checkov") -> None:
+    """The same, for a resource another pass creates (a role's policy, made by the IAM pass from the kind's grants)."""
+    assert reason.strip(), "a skip without a reason is a global skip in disguise"
+    ctx.scanner_skips[logical_id].append((tool, check_id, reason))
+
+
 def skip(resource: Any, check_id: str, reason: str, tool: Tool = "checkov") -> None:
     """Record on `resource` (a troposphere object) that `tool`'s `check_id` does not apply, and why."""
     assert reason.strip(), "a skip without a reason is a global skip in disguise"

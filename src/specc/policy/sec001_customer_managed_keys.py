@@ -12,7 +12,7 @@ RATIONALE = ("AWS-owned and AWS-managed keys (SSE-S3 `AES256`, `alias/aws/sqs`, 
              "on your schedule, have a key policy you cannot narrow, and do not show who decrypted what in CloudTrail "
              "under your key. Scanners accept them; a cardholder-data environment cannot.")
 PROFILES = ("baseline", "pci")
-SECURITY_HUB = "S3.17, SNS.1, SQS.1, DynamoDB.? (KMS), CloudWatch log groups (CMK)"
+SECURITY_HUB = "S3.17, SNS.1, SQS.1, CloudTrail.2"
 PCI_DSS = "3.5.1, 3.6.1"
 # The opt-out a kind records when AWS allows nothing but an AWS-managed key (S3 delivers server access logs
 # only to SSE-S3 buckets): accepted because it carries its reason.

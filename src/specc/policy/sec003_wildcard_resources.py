@@ -13,7 +13,7 @@ RATIONALE = ("`Resource: *` lets a role act on every present and future resource
              "APIs take no resource ARN at all (X-Ray segments, EC2 Describe calls, vended log deliveries); only "
              "those, listed here with the AWS reason, may use it.")
 PROFILES = ("baseline", "pci")
-SECURITY_HUB = "IAM.21"
+SECURITY_HUB = "IAM.1"
 PCI_DSS = "7.2.1, 7.2.2"
 
 VENDED_LOGS = "CloudWatch Logs vended-log delivery APIs do not support resource-level permissions"

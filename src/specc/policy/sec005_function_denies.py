@@ -14,7 +14,7 @@ RATIONALE = ("An explicit Deny wins over any Allow, including one attached later
              "own permissions.")
 PROFILES = ("pci",)
 SECURITY_HUB = "-"
-PCI_DSS = "7.2.1, 7.2.2, 10.3.2"
+PCI_DSS = "7.2.2, 10.3.2"
 CONTROLS = ("deny_destructive",)
 
 

@@ -11,7 +11,7 @@ DESCRIPTION = "buckets, queues and topics deny requests without TLS"
 RATIONALE = ("Without a Deny on `aws:SecureTransport: false`, a misconfigured client may send or read data in clear "
              "text over HTTP; only a resource policy stops it, for every principal at once.")
 PROFILES = ("baseline", "pci")
-SECURITY_HUB = "S3.5, SNS.? (TLS), SQS.? (TLS)"
+SECURITY_HUB = "S3.5"
 PCI_DSS = "4.2.1"
 
 # The policy type that protects each store, and the property that names the stores it applies to.

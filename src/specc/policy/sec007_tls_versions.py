@@ -11,7 +11,7 @@ DESCRIPTION = "endpoints accept TLS 1.2 or newer only"
 RATIONALE = ("TLS 1.0 and 1.1 have known weaknesses (BEAST, POODLE-era cipher suites) and PCI DSS no longer "
              "counts them as strong cryptography. Scanners do not read API Gateway security policies.")
 PROFILES = ("baseline", "pci")
-SECURITY_HUB = "CloudFront.10, ELB.17"
+SECURITY_HUB = "-"
 PCI_DSS = "4.2.1"
 # CloudFront's default certificate (no custom domain) is fixed at TLSv1 by AWS: the cdn kind records that opt-out.
 CONTROLS = ("custom_certificate", "tls_version")

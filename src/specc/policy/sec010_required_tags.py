@@ -11,7 +11,7 @@ DESCRIPTION = "taggable resources carry the required tags"
 RATIONALE = ("PCI DSS scoping and cost and incident ownership start from an inventory: a resource without its "
              "data classification or compliance scope tag is outside every report that filters on them.")
 PROFILES = ("baseline", "pci")
-SECURITY_HUB = "the *.tagged controls (DynamoDB.5, SNS.3, SQS.2...)"
+SECURITY_HUB = 'the resource-tagging controls ("... should be tagged")'
 PCI_DSS = "12.5.1"
 
 

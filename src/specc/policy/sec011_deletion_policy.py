@@ -13,7 +13,7 @@ RATIONALE = ("CloudFormation's implied default deletes a table, bucket or key wh
              "(`security.deletion_policy`), visible on every resource, not an accident.")
 PROFILES = ("baseline", "pci")
 SECURITY_HUB = "-"
-PCI_DSS = "3.2.1, 10.5.1"
+PCI_DSS = "3.2.1"
 
 DATA_STORES = (
     "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup",

@@ -12,7 +12,7 @@ RATIONALE = ("Rotation limits how much data one key version protects and is what
              "cryptoperiod; KMS keeps old versions, so nothing needs re-encrypting.")
 PROFILES = ("baseline", "pci")
 SECURITY_HUB = "KMS.4"
-PCI_DSS = "3.6.4, 3.7.4"
+PCI_DSS = "3.7.4"
 
 
 def run(view: TemplateView) -> Iterator[Finding]:
