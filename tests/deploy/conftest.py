@@ -68,7 +68,7 @@ MOTO_DROPS = {
     "AWS::Lambda::Function": ["DeadLetterConfig", "TracingConfig", "KmsKeyArn"],
     "AWS::Logs::LogGroup": ["KmsKeyId"],
     "AWS::S3::Bucket": ["VersioningConfiguration", "PublicAccessBlockConfiguration", "LifecycleConfiguration",
-                        "OwnershipControls", "LoggingConfiguration", "BucketKeyEnabled"],
+                        "OwnershipControls", "LoggingConfiguration", "BucketKeyEnabled", "NotificationConfiguration"],
 }
 
 

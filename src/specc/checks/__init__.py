@@ -14,6 +14,7 @@ from specc.checks import rollout_targets
 from specc.checks import perimeter
 from specc.checks import cycles, security
 from specc.checks import bucket_metrics, bucket_triggers
+from specc.checks import queue_consumers, queue_names
 from specc.checks import workflows
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
@@ -29,7 +30,7 @@ class Check:
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
-                   bucket_triggers, bucket_metrics,
+                   bucket_triggers, bucket_metrics, queue_consumers, queue_names,
                    perimeter, workflows, security, cycles)
 )
 

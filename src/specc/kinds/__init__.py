@@ -6,6 +6,7 @@ from specc.kinds import alarms, api, api_keys, functions, keys, routes, tables, 
 from specc.kinds import audit
 from specc.kinds import domains, network, waf
 from specc.kinds import buckets, cdn
+from specc.kinds import queues
 from specc.kinds import workflows
 from specc.kinds.base import Kind
 
@@ -24,6 +25,7 @@ KINDS: tuple[Kind, ...] = (
     domains.KIND,
     cdn.KIND,  # before buckets: it adds statements to its bucket's policy (ctx.bucket_statements)
     buckets.KIND,
+    queues.KIND,
     alarms.MONITORING,
     alarms.KIND,
     audit.KIND,

@@ -1,0 +1,181 @@
+"""IAM of the storage and messaging kinds: the exact statements each `uses` level, consumer and trigger gives a
+role, what the keys' policies admit in return, and what no policy may contain (as tests/test_iam.py does for
+tables and topics)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from specc.compiler import compile_spec
+from specc.iam import WILDCARD_RESOURCE_REASONS
+
+BASE = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+defaults: {{key: data}}
+keys:
+  data: {{}}
+  store: {{}}
+buckets:
+  files: {{encryption: store}}
+queues:
+  jobs: {{encryption: store}}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    uses: {uses}
+"""
+
+FILES = "arn:${AWS::Partition}:s3:::svc-files-dev-${AWS::AccountId}-${AWS::Region}"
+JOBS = {"Fn::GetAtt": ["JobsQueue", "Arn"]}
+# (section, entry, access) -> {Sid: (actions, resources)} it adds, and the actions it needs on the `store` key
+CASES = {
+    ("buckets", "files", "read"): ({
+        "FilesBucketReadObjects": ({"s3:GetObject"}, [{"Fn::Sub": FILES + "/*"}]),
+        "FilesBucketList": ({"s3:ListBucket"}, [{"Fn::Sub": FILES}]),
+    }, {"kms:Decrypt"}),
+    ("buckets", "files", "write"): ({
+        "FilesBucketWriteObjects": ({"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"},
+                                    [{"Fn::Sub": FILES + "/*"}]),
+    }, {"kms:Decrypt", "kms:GenerateDataKey"}),
+    ("buckets", "files", "read_write"): ({
+        "FilesBucketReadWriteObjects": ({"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+                                        [{"Fn::Sub": FILES + "/*"}]),
+        "FilesBucketList": ({"s3:ListBucket"}, [{"Fn::Sub": FILES}]),
+    }, {"kms:Decrypt", "kms:GenerateDataKey"}),
+    ("queues", "jobs", "send"): ({"SendToJobsQueue": ({"sqs:SendMessage"}, [JOBS])},
+                                 {"kms:Decrypt", "kms:GenerateDataKey"}),
+    ("queues", "jobs", "consume"): ({"ConsumeJobsQueue": (
+        {"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}, [JOBS])}, {"kms:Decrypt"}),
+}
+# What every function has whatever it uses (its logs, traces, DLQ, environment key and two guardrails).
+BASELINE_SIDS = {"EnvironmentKeyData", "KeyData", "SendToDeadLetterQueue", "WriteOwnLogs", "WriteTraces",
+                 "DenyDestructiveActions", "DenyInsecureTransport"}
+
+
+def _uses_yaml(uses: dict[str, dict[str, str]]) -> str:
+    return "{" + ", ".join(f"{s}: {{" + ", ".join(f"{n}: {a}" for n, a in e.items()) + "}" for s, e in uses.items()) + "}"
+
+
+def _compile(write_spec, uses: dict[str, dict[str, str]], base: str = BASE) -> dict:
+    return compile_spec(write_spec(base.format(uses=_uses_yaml(uses)))).templates["service.json"]
+
+
+def _statements(template: dict, function: str = "Worker") -> dict[str, dict]:
+    policy = template["Resources"][f"{function}Policy"]["Properties"]["PolicyDocument"]
+    return {s["Sid"]: s for s in policy["Statement"]}
+
+
+def _key_users(template: dict, key: str) -> dict[str, set[str]]:
+    """Role logical ID -> the actions the key's policy lets it use."""
+    users: dict[str, set[str]] = {}
+    for statement in template["Resources"][key]["Properties"]["KeyPolicy"]["Statement"]:
+        principals = statement["Principal"].get("AWS") if isinstance(statement["Principal"], dict) else None
+        if not isinstance(principals, list):
+            continue
+        for principal in principals:
+            users.setdefault(principal["Fn::GetAtt"][0], set()).update(statement["Action"])
+    return users
+
+
+@pytest.mark.parametrize("case", sorted(CASES), ids=lambda c: "-".join(c))
+def test_single_use_gives_exactly_its_statements(case, write_spec) -> None:
+    section, entry, access = case
+    expected, key_actions = CASES[case]
+    template = _compile(write_spec, {section: {entry: access}})
+    statements = _statements(template)
+    assert set(statements) == BASELINE_SIDS | set(expected) | {"KeyStore"}
+    for sid, (actions, resources) in expected.items():
+        assert set(statements[sid]["Action"]) == actions
+        assert statements[sid]["Resource"] == resources
+    assert set(statements["KeyStore"]["Action"]) == key_actions
+    assert statements["KeyStore"]["Resource"] == [{"Fn::GetAtt": ["StoreKey", "Arn"]}]
+    assert _key_users(template, "StoreKey") == {"WorkerRole": key_actions}  # the key admits exactly that use
+    denied = set(statements["DenyInsecureTransport"]["Action"])
+    assert set().union(*(a for a, _ in expected.values())) <= denied  # and never without TLS
+
+
+@pytest.mark.parametrize("pair", [(a, b) for a, b in itertools.combinations(sorted(CASES), 2) if a[:2] != b[:2]],
+                         ids=lambda p: "+".join("-".join(c) for c in p))
+def test_combinations_union_without_widening(pair, write_spec) -> None:
+    uses: dict[str, dict[str, str]] = {}
+    for section, entry, access in pair:
+        uses.setdefault(section, {})[entry] = access
+    statements = _statements(_compile(write_spec, uses))
+    assert set(statements) == BASELINE_SIDS | {"KeyStore"} | {sid for c in pair for sid in CASES[c][0]}
+    assert set(statements["KeyStore"]["Action"]) == CASES[pair[0]][1] | CASES[pair[1]][1]
+
+
+def test_no_wildcard_actions_and_only_documented_wildcard_resources(write_spec) -> None:
+    template = _compile(write_spec, {"buckets": {"files": "read_write"}, "queues": {"jobs": "send"}})
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            assert all("*" not in action for action in statement["Action"])
+            if statement["Effect"] == "Allow" and "*" in statement["Resource"]:
+                assert all(action in WILDCARD_RESOURCE_REASONS for action in statement["Action"])
+
+
+CONSUMER = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+keys: {{store: {{}}}}
+queues:
+  jobs: {{consumers: [{{function: worker}}]}}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    uses: {uses}
+"""
+
+
+def test_a_consumer_role_gets_exactly_polling_and_decrypt(write_spec) -> None:
+    template = _compile(write_spec, {}, CONSUMER)
+    statements = _statements(template)
+    assert set(statements["ConsumeJobsQueue"]["Action"]) == {"sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                                              "sqs:ReceiveMessage"}
+    assert statements["ConsumeJobsQueue"]["Resource"] == [JOBS]
+    assert set(statements["KeyStore"]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}  # its own DLQ's sends
+    mapping = template["Resources"]["JobsQueueWorkerMapping"]
+    assert mapping["DependsOn"] == ["WorkerPolicy"]
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_consume_through_uses_and_as_a_consumer_is_one_statement(write_spec) -> None:
+    statements = _statements(_compile(write_spec, {"queues": {"jobs": "consume"}}, CONSUMER))
+    assert [sid for sid in statements if "Jobs" in sid] == ["ConsumeJobsQueue"]
+
+
+TRIGGERED = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+buckets:
+  files: {{triggers: [{{function: worker, prefix: in/}}]}}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    uses: {uses}
+"""
+
+
+def test_a_triggered_function_that_reads_its_bucket_has_no_cycle(write_spec) -> None:
+    """bucket → permission → function → policy: the policy and environment name the bucket by name, not by Ref."""
+    template = _compile(write_spec, {"buckets": {"files": "read"}}, TRIGGERED)
+    resources = template["Resources"]
+    assert resources["FilesBucket"]["DependsOn"] == ["FilesBucketWorkerPermission"]
+    permission = resources["FilesBucketWorkerPermission"]["Properties"]
+    assert permission["SourceArn"] == {"Fn::Sub": FILES}
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"} and permission["Principal"] == "s3.amazonaws.com"
+    text = str({k: v for k, v in resources.items() if k in ("WorkerPolicy", "WorkerFunction")})
+    assert "'FilesBucket'" not in text and "FilesBucket.Arn" not in text
+    variables = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["BUCKET_FILES"] == {"Fn::Sub": "svc-files-dev-${AWS::AccountId}-${AWS::Region}"}
