@@ -285,3 +285,26 @@ def test_lint_validates_definitions_inside_fn_sub(write_spec) -> None:
     findings = lint_templates({"service.json": template}, ["us-east-1"])
     assert [(f.rule, f.message.split(":")[0]) for f in findings] == [("E3601", "FlowStateMachine definition")]
     assert "'Taks' is not one of" in findings[0].message
+
+
+def test_a_split_service_keeps_its_definition_linted(write_spec) -> None:
+    """Past the budget the state machine reads function ARNs from nested stacks (a list-form Fn::Sub)."""
+    workflow = """    start: a
+    states:
+      a: {task: work, next: b}
+      b: {task: other}"""
+    more = "".join(f"  extra{i}:\n    handler: handlers/app.py:handler\n" for i in range(4))
+    text = BASE.format(workflow=workflow).replace("functions:\n", "functions:\n" + more)
+    compiled = compile_spec(write_spec(text + "limits: {margin: 0.9, shards: 4}\n"))
+    templates = json.loads(json.dumps(compiled.templates))
+    machines = [(name, t["Resources"]["FlowStateMachine"]) for name, t in templates.items()
+                if "FlowStateMachine" in t.get("Resources", {})]
+    assert len(machines) == 1 and len(templates) > 3  # split into nested stacks
+    name, machine = machines[0]
+    text, variables = machine["Properties"]["DefinitionString"]["Fn::Sub"]
+    assert variables and all(f"${{{v}}}" in text for v in variables)
+    assert lint_templates(templates, ["us-east-1"]) == []
+    broken = json.loads(text)
+    broken["States"]["a"]["Type"] = "Taks"
+    machine["Properties"]["DefinitionString"]["Fn::Sub"][0] = json.dumps(broken)
+    assert [f.rule for f in lint_templates({name: templates[name]}, ["us-east-1"])] == ["E3601"]

@@ -21,7 +21,17 @@ _ARN = {
 }
 
 
-def resolve(text: str, resources: dict[str, Any], region: str) -> str:
+def _guess_type(name: str) -> str:
+    """A variable of a list-form `Fn::Sub` (a split template passes ARNs between stacks) by its name."""
+    for suffix, kind in (("AliasArn", "AWS::Lambda::Alias"), ("Alias", "AWS::Lambda::Alias"),
+                         ("FunctionArn", "AWS::Lambda::Function"), ("Topic", "AWS::SNS::Topic"),
+                         ("TopicArn", "AWS::SNS::Topic")):
+        if name.endswith(suffix):
+            return kind
+    return ""
+
+
+def resolve(text: str, resources: dict[str, Any], region: str, variables: tuple[str, ...] = ()) -> str:
     """The `Fn::Sub` body as CloudFormation would render it in `region`."""
     pseudo = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": _ACCOUNT, "AWS::URLSuffix":
               "amazonaws.com"}
@@ -31,7 +41,8 @@ def resolve(text: str, resources: dict[str, Any], region: str) -> str:
         if name in pseudo:
             return pseudo[name]
         resource = name.split(".", 1)[0]
-        pattern = _ARN.get(resources.get(resource, {}).get("Type", ""), "arn:aws:unknown:{region}:{account}:{name}")
+        kind = resources.get(resource, {}).get("Type", "") or (_guess_type(name) if name in variables else "")
+        pattern = _ARN.get(kind, "arn:aws:unknown:{region}:{account}:{name}")
         return pattern.format(region=region, account=_ACCOUNT, name=resource.lower())
 
     return _PLACEHOLDER.sub(value, text).replace("${!", "${")
@@ -51,6 +62,9 @@ def definition_findings(name: str, template: dict[str, Any], body: str, regions:
         if resource.get("Type") != "AWS::StepFunctions::StateMachine" or not isinstance(definition, dict):
             continue
         sub = definition.get("Fn::Sub")
+        variables: tuple[str, ...] = ()
+        if isinstance(sub, list) and len(sub) == 2 and isinstance(sub[1], dict):  # values from other stacks
+            sub, variables = sub[0], tuple(sub[1])
         if not isinstance(sub, str):
             continue
         line = next((i + 1 for i, text in enumerate(lines) if text.strip().startswith(f'"{logical_id}": {{')), 1)
@@ -58,7 +72,7 @@ def definition_findings(name: str, template: dict[str, Any], body: str, regions:
             alone = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {logical_id: {
                 "Type": resource["Type"],
                 "Properties": {"RoleArn": f"arn:aws:iam::{_ACCOUNT}:role/r",
-                               "DefinitionString": resolve(sub, resources, region)}}}}
+                               "DefinitionString": resolve(sub, resources, region, variables)}}}}
             for match in lint(json.dumps(alone), config=ManualArgs(regions=[region])):
                 if match.rule.id.startswith(("E36", "W36")):
                     found.append(Finding(name, line, 1, match.rule.id, str(getattr(match.rule, "severity", "error")),
