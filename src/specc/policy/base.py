@@ -33,11 +33,15 @@ class TemplateView:
     spec: Any
     profile: str
     taggable: dict[str, bool] = field(default_factory=dict)  # logical ID -> its type takes Tags
+    _by_type: dict[Any, list[tuple[str, dict[str, Any]]]] | None = field(default=None, repr=False, compare=False)
 
     def of_type(self, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for logical_id, resource in sorted(self.resources.items()):
-            if resource.get("Type") in types:
-                yield logical_id, resource
+        if self._by_type is None:  # indexed once: a service split into nested stacks has tens of thousands
+            self._by_type = {}
+            for logical_id, resource in sorted(self.resources.items()):
+                self._by_type.setdefault(resource.get("Type"), []).append((logical_id, resource))
+        found = [item for kind in set(types) for item in self._by_type.get(kind, ())]
+        yield from sorted(found, key=lambda item: item[0]) if len(set(types)) > 1 else found
 
     def properties(self, logical_id: str) -> dict[str, Any]:
         return self.resources.get(logical_id, {}).get("Properties") or {}
