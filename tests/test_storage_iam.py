@@ -179,3 +179,33 @@ def test_a_triggered_function_that_reads_its_bucket_has_no_cycle(write_spec) -> 
     assert "'FilesBucket'" not in text and "FilesBucket.Arn" not in text
     variables = resources["WorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["BUCKET_FILES"] == {"Fn::Sub": "svc-files-dev-${AWS::AccountId}-${AWS::Region}"}
+
+
+SECRETS = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+defaults: {{key: data}}
+keys: {{data: {{}}, store: {{}}}}
+secrets:
+  token: {{encryption: store}}
+  other: {{encryption: store}}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    uses: {uses}
+"""
+
+
+def test_reading_a_secret_gives_that_secret_and_decrypt_only(write_spec) -> None:
+    template = _compile(write_spec, {"secrets": {"token": "read"}}, SECRETS)
+    statements = _statements(template)
+    assert set(statements) == BASELINE_SIDS | {"ReadTokenSecret", "KeyStore"}
+    assert set(statements["ReadTokenSecret"]["Action"]) == {"secretsmanager:DescribeSecret",
+                                                             "secretsmanager:GetSecretValue"}
+    assert statements["ReadTokenSecret"]["Resource"] == [{"Ref": "TokenSecret"}]  # not the other secret
+    assert statements["KeyStore"]["Action"] == ["kms:Decrypt"]
+    assert _key_users(template, "StoreKey") == {"WorkerRole": {"kms:Decrypt"}}
+    variables = template["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["SECRET_TOKEN"] == {"Ref": "TokenSecret"} and "SECRET_OTHER" not in variables

@@ -7,6 +7,7 @@ from specc.kinds import audit
 from specc.kinds import domains, network, waf
 from specc.kinds import buckets, cdn
 from specc.kinds import queues
+from specc.kinds import secrets
 from specc.kinds import workflows
 from specc.kinds.base import Kind
 
@@ -26,6 +27,7 @@ KINDS: tuple[Kind, ...] = (
     cdn.KIND,  # before buckets: it adds statements to its bucket's policy (ctx.bucket_statements)
     buckets.KIND,
     queues.KIND,
+    secrets.KIND,
     alarms.MONITORING,
     alarms.KIND,
     audit.KIND,
