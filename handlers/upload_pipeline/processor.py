@@ -5,6 +5,11 @@ An upload that can never be processed (not JSON, too large, wrong shape) is reco
 nothing: retrying it would fail the same way. Anything else that fails (S3, DynamoDB, Step Functions) raises,
 so Lambda retries the event and then sends it to the on-failure destination. S3 may deliver an event twice:
 the execution is named after the object's version, so a duplicate starts no second execution.
+
+Events that exhausted Lambda's retries land in the `failed_uploads` queue (the on-failure destination), which
+feeds them back here: each message is Lambda's destination record, whose `requestPayload` is the original S3
+event. A message that fails again is reported in `batchItemFailures`, so only it returns to the queue, and after
+the queue's receive limit it moves to the queue's own dead-letter queue for a person to look at.
 """
 
 from __future__ import annotations
@@ -62,9 +67,9 @@ def process_record(record: dict[str, Any]) -> str:
     return "received"
 
 
-def handler(event: Event, context: Any) -> dict[str, Any]:
+def _s3_records(records: list[dict[str, Any]]) -> dict[str, int]:
     outcomes: dict[str, int] = {}
-    for record in (event or {}).get("Records", []):
+    for record in records:
         if record.get("eventSource") != "aws:s3" or not record.get("eventName", "").startswith("ObjectCreated:"):
             logger.warning("ignored record", extra={"event_source": record.get("eventSource"),
                                                     "event_name": record.get("eventName")})
@@ -72,3 +77,26 @@ def handler(event: Event, context: Any) -> dict[str, Any]:
         outcome = process_record(record)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+def _redrive(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    failures = []
+    for message in messages:
+        try:
+            payload = json.loads(message["body"]).get("requestPayload")
+            if not isinstance(payload, dict) or not isinstance(payload.get("Records"), list):
+                raise ValueError("the message is not a Lambda destination record of an S3 event")
+            outcomes = _s3_records(payload["Records"])
+            logger.info("failed upload event processed again", extra={"message_id": message["messageId"],
+                                                                      "outcomes": outcomes})
+        except Exception:
+            logger.exception("failed upload event failed again", extra={"message_id": message.get("messageId")})
+            failures.append({"itemIdentifier": message.get("messageId")})
+    return {"batchItemFailures": failures}
+
+
+def handler(event: Event, context: Any) -> dict[str, Any]:
+    records = (event or {}).get("Records", [])
+    if records and records[0].get("eventSource") == "aws:sqs":
+        return _redrive(records)
+    return _s3_records(records)

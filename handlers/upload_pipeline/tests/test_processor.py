@@ -48,7 +48,7 @@ def test_too_large_uploads_are_rejected(pipeline, monkeypatch) -> None:
 
 
 def test_other_events_are_ignored_and_failures_raise_for_lambda_retries(pipeline, monkeypatch) -> None:
-    assert pipeline.process({"eventSource": "aws:sqs"}) == {}
+    assert pipeline.process({"eventSource": "aws:sns"}) == {}
     record = pipeline.upload("uploads/ok.json", "[]")
     monkeypatch.setenv("WORKFLOW_PIPELINE", pipeline.machine_arn + "-gone")
     with pytest.raises(Exception, match="StateMachineDoesNotExist"):
@@ -57,3 +57,27 @@ def test_other_events_are_ignored_and_failures_raise_for_lambda_retries(pipeline
     pipeline.s3.delete_object(Bucket="pipeline-uploads-test", Key="uploads/gone.json")
     with pytest.raises(Exception, match="NoSuch"):
         pipeline.process({**missing, "s3": {**missing["s3"], "object": {**missing["s3"]["object"], "versionId": None}}})
+
+
+def _destination_message(message_id: str, payload: dict) -> dict:
+    """An SQS message holding Lambda's on-failure destination record for an asynchronous invocation."""
+    body = {"version": "1.0", "timestamp": "2026-11-28T06:00:00.000Z",
+            "requestContext": {"requestId": "r-1", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:p",
+                               "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+            "requestPayload": payload, "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": "ThrottlingException", "errorType": "ClientError"}}
+    return {"messageId": message_id, "eventSource": "aws:sqs", "body": json.dumps(body)}
+
+
+def test_failed_events_come_back_from_the_queue_and_only_failures_return_to_it(pipeline) -> None:
+    good = pipeline.upload("uploads/late.json", '[{"id": 1}]')
+    gone = pipeline.upload("uploads/gone.json", "[]")
+    pipeline.s3.delete_object(Bucket="pipeline-uploads-test", Key="uploads/gone.json",
+                              VersionId=gone["s3"]["object"]["versionId"])
+    result = pipeline.process(_destination_message("m-1", {"Records": [good]}),
+                              _destination_message("m-2", {"Records": [gone]}),
+                              {"messageId": "m-3", "eventSource": "aws:sqs", "body": '{"unexpected": true}'})
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-2"}, {"itemIdentifier": "m-3"}]}
+    assert pipeline.statuses("late")[0]["status"] == "received" and len(pipeline.executions()) == 1
+    errors = [line for line in pipeline.logs() if line["level"] == "ERROR"]
+    assert [line["message_id"] for line in errors] == ["m-2", "m-3"]
