@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 
 
+@lru_cache(maxsize=65536)
 def camel(name: str) -> str:
     """`create_payment` -> `CreatePayment`; `{payment_id}` -> `PaymentId`."""
     return "".join(part[:1].upper() + part[1:] for part in _SPLIT.split(name) if part)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import BaseAWSObject, Template
+from troposphere import AWSHelperFn, BaseAWSObject, Tags, Template
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -32,6 +32,10 @@ def encode(obj: Any) -> Any:
         if hasattr(obj, "resource_type"):
             return {key: encode(value) for key, value in obj.resource.items() if key != "Properties"}
         return {}
+    if isinstance(obj, AWSHelperFn) and type(obj).to_dict is AWSHelperFn.to_dict:  # Ref, GetAtt, Sub, If...
+        return encode(obj.data)
+    if isinstance(obj, Tags):
+        return [encode(tag) for tag in obj.tags]
     if hasattr(obj, "to_dict"):
         return encode(obj.to_dict())
     if hasattr(obj, "JSONrepr"):
