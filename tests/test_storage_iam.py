@@ -209,3 +209,40 @@ def test_reading_a_secret_gives_that_secret_and_decrypt_only(write_spec) -> None
     assert _key_users(template, "StoreKey") == {"WorkerRole": {"kms:Decrypt"}}
     variables = template["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["SECRET_TOKEN"] == {"Ref": "TokenSecret"} and "SECRET_OTHER" not in variables
+
+
+STREAM = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+keys: {{data: {{}}}}
+tables:
+  entries: {{partition_key: {{name: id, type: S}}, stream: new_image}}
+  other: {{partition_key: {{name: id, type: S}}, stream: new_image}}
+queues:
+  failures: {{}}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    uses: {uses}
+events:
+  changed: {{stream: {{table: entries, function: worker, on_failure: queues.failures}}}}
+"""
+
+
+def test_a_stream_trigger_reads_that_stream_only_and_sends_failures(write_spec) -> None:
+    template = _compile(write_spec, {}, STREAM)
+    statements = _statements(template)
+    assert set(statements) == BASELINE_SIDS | {"ReadEntriesTableStream", "SendToFailuresQueue"}
+    assert set(statements["ReadEntriesTableStream"]["Action"]) == {
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
+    assert statements["ReadEntriesTableStream"]["Resource"] == [{"Fn::GetAtt": ["EntriesTable", "StreamArn"]}]
+    assert statements["SendToFailuresQueue"]["Resource"] == [{"Fn::GetAtt": ["FailuresQueue", "Arn"]}]
+    dynamodb = [sid for sid, s in statements.items()
+                if s["Effect"] == "Allow" and any(a.startswith("dynamodb:") for a in s["Action"])]
+    assert dynamodb == ["ReadEntriesTableStream"]  # nothing on the table itself, nor on the other stream
+    mapping = template["Resources"]["ChangedStreamMapping"]
+    assert mapping["DependsOn"] == ["WorkerPolicy"]
+    assert mapping["Properties"]["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["FailuresQueue", "Arn"]}}}

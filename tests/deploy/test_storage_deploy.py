@@ -87,3 +87,22 @@ def test_secrets_deploy_as_far_as_moto_models_them(aws, runner, session, deploye
     functions = session().client("lambda", region_name="us-east-1")
     variables = functions.get_function_configuration(FunctionName="admin-admin-test")["Environment"]["Variables"]
     assert variables == {"ENVIRONMENT": "test", "SERVICE": "admin"}  # SECRET_API_TOKEN, SECRET_DATABASE dropped
+
+
+def test_events_deploy_with_schedules_and_stream_mappings(aws, runner, session, deployed, services, template) -> None:
+    physical = _deploy(runner, session, deployed, services, template, "events", "ledger-test")
+    rules = session().client("events", region_name="us-east-1")
+    rule = rules.describe_rule(Name="ledger-every-five-minutes-test")
+    assert rule["ScheduleExpression"] == "rate(5 minutes)" and rule["State"] == "ENABLED"
+    assert rules.describe_rule(Name="ledger-month-end-test")["State"] == "DISABLED"
+    [target] = rules.list_targets_by_rule(Rule="ledger-every-five-minutes-test")["Targets"]
+    assert target["Arn"].endswith(":function:ledger-cleanup-test")
+    assert json.loads(target["Input"]) == {"older_than_minutes": 30, "task": "expire_holds"}
+    functions = session().client("lambda", region_name="us-east-1")
+    policy = json.loads(functions.get_policy(FunctionName="ledger-cleanup-test")["Policy"])
+    assert [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]] == [rule["Arn"]]
+    tables = session().client("dynamodb", region_name="us-east-1")
+    stream_arn = tables.describe_table(TableName="ledger-entries-test")["Table"]["LatestStreamArn"]
+    [mapping] = functions.list_event_source_mappings(EventSourceArn=stream_arn)["EventSourceMappings"]
+    assert mapping["FunctionArn"].endswith(":function:ledger-project-test")
+    assert mapping["BatchSize"] == 500 and mapping["StartingPosition"] == "TRIM_HORIZON"

@@ -15,6 +15,7 @@ from specc.checks import perimeter
 from specc.checks import cycles, security
 from specc.checks import bucket_metrics, bucket_triggers
 from specc.checks import queue_consumers, queue_names
+from specc.checks import event_metrics, streams
 from specc.checks import workflows
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
@@ -30,7 +31,7 @@ class Check:
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
-                   bucket_triggers, bucket_metrics, queue_consumers, queue_names,
+                   bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    perimeter, workflows, security, cycles)
 )
 

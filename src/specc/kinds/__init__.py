@@ -7,7 +7,7 @@ from specc.kinds import audit
 from specc.kinds import domains, network, waf
 from specc.kinds import buckets, cdn
 from specc.kinds import queues
-from specc.kinds import secrets
+from specc.kinds import events, secrets
 from specc.kinds import workflows
 from specc.kinds.base import Kind
 
@@ -28,6 +28,7 @@ KINDS: tuple[Kind, ...] = (
     buckets.KIND,
     queues.KIND,
     secrets.KIND,
+    events.KIND,
     alarms.MONITORING,
     alarms.KIND,
     audit.KIND,
