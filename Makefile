@@ -51,6 +51,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) $(SCAN_VENV) build .pytest_cache .hypothesis

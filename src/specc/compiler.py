@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,18 @@ def compile_spec(path: Path | str) -> Compiled:
 
 
 def compile_checked(spec: Any, source: SourceFile) -> Compiled:
+    # Building allocates millions of small objects and frees almost none until the end: the cyclic garbage
+    # collector's passes find nothing to collect and cost a fifth of a large compile. Off while compiling.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(spec, source)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(spec: Any, source: SourceFile) -> Compiled:
     plan = make_plan(spec, source)
     ctx = BuildContext(spec=spec, source=source, artifacts=plan.artifacts)
     late = []

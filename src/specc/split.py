@@ -14,7 +14,9 @@ keeps a fraction of each free. A service that fits stays one `service.json`. A l
   deployment and stage, monitoring. A shared stack references only the parent; a function stack references
   the parent and shared stacks; the parent's deployment waits for the function stacks. Functions that call
   each other across stacks are named by their deterministic physical name (`arn:...:function:<name>`), not
-  through outputs, so function stacks never depend on each other.
+  through outputs, so function stacks never depend on each other. Parent tables are named the same way (the
+  stack `DependsOn` them instead of taking two parameters per table: 200 tables read by 128 stacks would
+  otherwise overflow the parent's 1 MB with parameters).
 - **Stable assignment.** A group's stack is `sha256(entry name) mod shards` (`limits.shards`, fixed; shared
   stacks use a quarter of it). It depends on nothing but the entry's own name and that number, so adding,
   removing or renaming a function moves no other resource to another stack (tests/test_split.py asserts it
