@@ -83,15 +83,15 @@ class Result:
         return f"{subject}{self.message}" + (f" ({self.hint})" if self.hint else "")
 
     def text(self, color: bool = False) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
+        where = printable(f"{self.file}:{self.line}:{self.column}")
         rule = self.rule + (f" [{self.severity_label}]" if self.severity_label else "")
-        subject = f"{self.subject}: " if self.subject else ""
-        hint = f" ({self.hint})" if self.hint else ""
-        if color:
+        subject = printable(f"{self.subject}: ") if self.subject else ""
+        hint = printable(f" ({self.hint})") if self.hint else ""
+        if color:  # escaped first, so only our own colour codes reach the terminal
             where = click.style(where, bold=True)
             rule = click.style(rule, fg="red" if self.level == "error" else "yellow", bold=True)
             hint = click.style(hint, dim=True)
-        return printable(f"{where} {rule} {subject}{self.message}{hint}")
+        return f"{where} {rule} {subject}{printable(self.message)}{hint}"
 
 
 def from_diagnostics(diagnostics: Iterable[Any]) -> list[Result]:
