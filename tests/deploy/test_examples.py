@@ -77,7 +77,16 @@ def test_serverless_api_deploys_with_its_order_workflow(aws, runner, session, de
     assert stdout.startswith("serverless-infra-prod in us-east-1 (123456789012): created (CREATE_COMPLETE)\n")
     service = template(spec=REPO / spec)
     physical = deployed(session(), "us-east-1", "serverless-infra-prod", service)
-    assert services(session(), "us-east-1", service, physical) >= {
+    # moto has no model for secrets and drops the variables that Ref one (on AWS: the secret's ARN).
+    skipped = set(service["Resources"]) - set(physical)
+    checked = json.loads(json.dumps(service))
+    for resource in checked["Resources"].values():
+        variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
+        for name in [n for n, v in variables.items() if isinstance(v, dict) and v.get("Ref") in skipped]:
+            del variables[name]
+    assert "SECRET_API_CREDENTIALS" not in checked["Resources"]["ProductsFunction"]["Properties"]["Environment"][
+        "Variables"]
+    assert services(session(), "us-east-1", checked, physical) >= {
         "AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::S3::Bucket",
         "AWS::ApiGateway::RestApi", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::IAM::Role"}
     states = session().client("stepfunctions", region_name="us-east-1")
