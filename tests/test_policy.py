@@ -223,3 +223,14 @@ def test_a_recorded_opt_out_with_its_reason_is_accepted_by_the_key_check() -> No
 def test_policy_checks_import_cleanly() -> None:
     for check in policy.CHECKS:
         assert importlib.import_module(check.module.__name__) is check.module
+
+
+def test_the_ci_check_step_passes_on_every_committed_spec(runner, repo: Path, monkeypatch) -> None:
+    """examples/ci/github-actions.yml runs `specc check --format sarif` over every spec: clean SARIF, exit 0."""
+    monkeypatch.chdir(repo)
+    specs = sorted(str(p.relative_to(repo)) for p in (repo / "specs").rglob("*.yaml"))
+    result = runner.invoke(main, ["check", "--format", "sarif", *specs])
+    assert result.exit_code == 0, result.output
+    log = json.loads(result.stdout)
+    assert [run["tool"]["driver"]["name"] for run in log["runs"]] == ["specc"]
+    assert log["runs"][0]["results"] == []
