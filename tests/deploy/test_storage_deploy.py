@@ -106,3 +106,34 @@ def test_events_deploy_with_schedules_and_stream_mappings(aws, runner, session, 
     [mapping] = functions.list_event_source_mappings(EventSourceArn=stream_arn)["EventSourceMappings"]
     assert mapping["FunctionArn"].endswith(":function:ledger-project-test")
     assert mapping["BatchSize"] == 500 and mapping["StartingPosition"] == "TRIM_HORIZON"
+
+
+def test_secure_multiregion_deploys_with_its_bucket_behind_the_gateway_endpoints(aws, runner, session, deployed,
+                                                                                  services, template) -> None:
+    """Seed 004 (specs/examples/secure-multiregion.yaml) in both its regions: the data bucket and its log bucket,
+    both functions in the two private subnets with the bucket's name in their environment, the S3 and DynamoDB
+    gateway endpoints and the NAT gateway. Every resource is checked in us-east-1, the trail's home region (in
+    us-west-1 the trail's resources are left out by their condition, which moto lists like skipped ones)."""
+    spec = "specs/examples/secure-multiregion.yaml"
+    service = template(spec=REPO / spec)
+    for region in ("us-west-1", "us-east-1"):
+        assert runner.invoke(main, ["bootstrap", spec, "--region", region]).exit_code == 0
+        result = runner.invoke(main, ["deploy", spec, "--region", region])
+        assert result.exit_code == 0, result.output
+        cfn = session().client("cloudformation", region_name=region)
+        physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in cfn.describe_stack_resources(
+            StackName="secureinfra-prod")["StackResources"] if "LogicalResourceId" in r}
+        if region == "us-east-1":
+            physical = deployed(session(), region, "secureinfra-prod", service)
+            services(session(), region, service, physical)
+        assert physical["DataBucket"] == f"secureinfra-data-prod-123456789012-{region}"
+        functions = session().client("lambda", region_name=region)
+        for function in ("secureinfra-data-processor-prod", "secureinfra-data-analytics-prod"):
+            configuration = functions.get_function_configuration(FunctionName=function)
+            assert configuration["Environment"]["Variables"]["BUCKET_DATA"] == physical["DataBucket"]
+            assert sorted(configuration["VpcConfig"]["SubnetIds"]) == sorted(
+                physical[f"PrivateSubnet{i}"] for i in (1, 2))
+        ec2 = session().client("ec2", region_name=region)
+        endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [physical["Vpc"]]}])
+        assert sorted(e["ServiceName"].rsplit(".", 1)[1] for e in endpoints["VpcEndpoints"]) == ["dynamodb", "s3"]
+        assert ec2.describe_nat_gateways(NatGatewayIds=[physical["NatGateway1"]])["NatGateways"]

@@ -319,7 +319,7 @@ def _selectors(ctx: BuildContext, events: DataEvents) -> list[cloudtrail.Advance
     buckets = selected(spec, "buckets", events.buckets)
     if buckets:
         selectors.append(data("Object data events", "AWS::S3::Object",
-                              StartsWith=[object_arn_prefix(ctx, b, region) for b in buckets for region in spec.regions]))
+                              StartsWith=[object_arn_prefix(ctx, b) for b in buckets]))
     functions = selected(spec, "functions", events.functions)
     if functions:
         selectors.append(data("Function invocations", "AWS::Lambda::Function",
@@ -327,9 +327,10 @@ def _selectors(ctx: BuildContext, events: DataEvents) -> list[cloudtrail.Advance
     return selectors
 
 
-def object_arn_prefix(ctx: BuildContext, bucket: str, region: str) -> Sub:
-    """`arn:<partition>:s3:::<the bucket's name in that region>/`."""
-    return Sub(f"arn:${{AWS::Partition}}:s3:::{ctx.physical(bucket)}-${{AWS::AccountId}}-{region}/")
+def object_arn_prefix(ctx: BuildContext, bucket: str) -> Sub:
+    """`arn:<partition>:s3:::<service>-<bucket>-<environment>-<account>-`: the bucket's copy in every region (its
+    name ends with the region), without naming a region in the template."""
+    return Sub(f"arn:${{AWS::Partition}}:s3:::{ctx.physical(bucket)}-${{AWS::AccountId}}-")
 
 
 def _config(ctx: BuildContext, spec: ConfigSpec, key: str) -> None:
