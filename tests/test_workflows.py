@@ -308,3 +308,20 @@ def test_a_split_service_keeps_its_definition_linted(write_spec) -> None:
     broken["States"]["a"]["Type"] = "Taks"
     machine["Properties"]["DefinitionString"]["Fn::Sub"][0] = json.dumps(broken)
     assert [f.rule for f in lint_templates({name: templates[name]}, ["us-east-1"])] == ["E3601"]
+
+
+def test_the_cached_parallel_lint_sees_definitions_too(write_spec) -> None:
+    """`specc lint` runs cfn-lint through lint_cache.run_cfn_lint: definition findings are part of a template's."""
+    from specc.emit import render_json
+    from specc.lint_cache import run_cfn_lint
+
+    template = json.loads(json.dumps(compile_spec(write_spec(BASE.format(workflow=SIMPLE))).templates["service.json"]))
+    assert run_cfn_lint(render_json(template).decode(), ["us-east-1"]) == []
+    properties = template["Resources"]["FlowStateMachine"]["Properties"]
+    broken = json.loads(properties["DefinitionString"]["Fn::Sub"])
+    broken["States"]["step"]["Nxt"] = "step"
+    properties["DefinitionString"]["Fn::Sub"] = json.dumps(broken)
+    body = render_json(template).decode()
+    (finding,) = run_cfn_lint(body, ["us-east-1"])
+    assert finding["rule"] == "E3601" and finding["message"].startswith("FlowStateMachine definition: ")
+    assert body.splitlines()[finding["line"] - 1].strip() == '"FlowStateMachine": {'

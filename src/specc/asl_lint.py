@@ -3,13 +3,15 @@
 A definition that refers to functions or topics is a `Fn::Sub` string, and cfn-lint validates only plain
 definitions (E3601). So each such definition is resolved here as CloudFormation would resolve it (ARNs of the
 right shape for the referenced resources, pseudo parameters, `${!` back to `${`) and linted on its own; each
-finding is reported at the state machine's line in the real template.
+finding is reported at the state machine's line in the real template. `lint_cache.run_cfn_lint` adds these
+findings to the template's own, so they are cached and run in parallel with it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 _PLACEHOLDER = re.compile(r"\$\{([^}!]*)\}")
@@ -48,15 +50,22 @@ def resolve(text: str, resources: dict[str, Any], region: str, variables: tuple[
     return _PLACEHOLDER.sub(value, text).replace("${!", "${")
 
 
-def definition_findings(name: str, template: dict[str, Any], body: str, regions: list[str]) -> list[Any]:
-    """cfn-lint findings in the resolved definitions of `template`'s state machines (its emitted `body`)."""
-    from cfnlint.api import ManualArgs, lint
+@dataclass(frozen=True)
+class Definition:
+    """One state machine's definition, resolved and alone in a template cfn-lint can check (cached like any)."""
 
-    from specc.lint import Finding
+    template: str  # the template it comes from
+    logical_id: str
+    line: int  # of the state machine in the emitted template, where findings are reported
+    body: bytes
 
+
+def definitions(name: str, template: dict[str, Any], body: str, regions: list[str]) -> list[Definition]:
+    """The definitions inside `Fn::Sub` of `template`'s state machines (its emitted `body`), resolved."""
     resources = template.get("Resources", {})
     found = []
     lines = body.splitlines()
+    region = regions[0] if regions else "us-east-1"  # the States Language schema does not vary by region
     for logical_id, resource in sorted(resources.items()):
         definition = resource.get("Properties", {}).get("DefinitionString")
         if resource.get("Type") != "AWS::StepFunctions::StateMachine" or not isinstance(definition, dict):
@@ -68,13 +77,33 @@ def definition_findings(name: str, template: dict[str, Any], body: str, regions:
         if not isinstance(sub, str):
             continue
         line = next((i + 1 for i, text in enumerate(lines) if text.strip().startswith(f'"{logical_id}": {{')), 1)
-        for region in regions[:1]:  # the schema does not vary by region
-            alone = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {logical_id: {
-                "Type": resource["Type"],
-                "Properties": {"RoleArn": f"arn:aws:iam::{_ACCOUNT}:role/r",
-                               "DefinitionString": resolve(sub, resources, region, variables)}}}}
-            for match in lint(json.dumps(alone), config=ManualArgs(regions=[region])):
-                if match.rule.id.startswith(("E36", "W36")):
-                    found.append(Finding(name, line, 1, match.rule.id, str(getattr(match.rule, "severity", "error")),
-                                         f"{logical_id} definition: {match.message}"))
+        alone = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {logical_id: {
+            "Type": resource["Type"],
+            "Properties": {"RoleArn": f"arn:aws:iam::{_ACCOUNT}:role/r",
+                           "DefinitionString": resolve(sub, resources, region, variables)}}}}
+        found.append(Definition(name, logical_id, line, json.dumps(alone, sort_keys=True).encode()))
+    return found
+
+
+def relevant(rule: str) -> bool:
+    """Only the States Language rules: the stand-in template around the definition is not the user's."""
+    return rule.startswith(("E36", "W36"))
+
+
+def definition_matches(body: str, regions: list[str]) -> list[dict[str, Any]]:
+    """Findings (as `lint_cache.run_cfn_lint` returns them) in the definitions of the emitted template `body`."""
+    from cfnlint.api import ManualArgs, lint
+
+    try:
+        template = json.loads(body)
+    except ValueError:  # a YAML rendering: cfn-lint's own pass reports on it
+        return []
+    found = []
+    for definition in definitions("", template, body, regions):
+        region = regions[0] if regions else "us-east-1"
+        for match in lint(definition.body.decode(), config=ManualArgs(regions=[region])):
+            if relevant(match.rule.id):
+                found.append({"line": definition.line, "column": 1, "rule": match.rule.id,
+                              "severity": str(getattr(match.rule, "severity", "error")),
+                              "message": f"{definition.logical_id} definition: {match.message}"})
     return found

@@ -26,13 +26,9 @@ def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str], *, 
                    workers: int = 1, done: Callable[[str], None] | None = None) -> list[Finding]:
     """Findings over `templates` (rendered as compile writes them, so line numbers match the files). Without a
     cache and with one worker this is plain cfn-lint, in this process."""
-    from specc.asl_lint import definition_findings
     from specc.emit import render_json
 
     jobs = [Job(name, render_json(template), list(regions)) for name, template in sorted(templates.items())]
     outcome = lint_jobs(jobs, cache=cache, workers=workers, done=(lambda job: done(job.name)) if done else None)
-    findings = {Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"])
-                for name, found in outcome.findings.items() for f in found}
-    for job in jobs:  # state machine definitions inside Fn::Sub, which cfn-lint does not look into
-        findings.update(definition_findings(job.name, templates[job.name], job.body.decode(), job.regions))
-    return sorted(findings)
+    return sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"])
+                   for name, found in outcome.findings.items() for f in found})

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes (2: findings include state machine definitions, asl_lint.py)
 
 
 @lru_cache(maxsize=1)
@@ -81,9 +81,11 @@ def run_cfn_lint(body: str, regions: list[str]) -> list[dict[str, Any]]:
     """cfn-lint as a library over one rendered template (in whichever process runs it)."""
     from cfnlint.api import ManualArgs, lint
 
+    from specc.asl_lint import definition_matches
+
     return [{"line": m.linenumber, "column": m.columnnumber, "rule": m.rule.id,
              "severity": str(getattr(m.rule, "severity", "error")), "message": m.message}
-            for m in lint(body, config=ManualArgs(regions=list(regions)))]
+            for m in lint(body, config=ManualArgs(regions=list(regions)))] + definition_matches(body, list(regions))
 
 
 @dataclass
