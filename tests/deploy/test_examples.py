@@ -1,6 +1,7 @@
-"""The seed examples waf-api (002) and pci-payments (003) deploy to moto server with `specc bootstrap` and
-`specc deploy`: every resource moto models is created (VPC, subnets, route tables, security groups, endpoints,
-flow logs, functions in the VPC, tables, topics, keys, the API), the rest is in MOTO_SKIPS."""
+"""The seed examples serverless-api (000), upload-pipeline (001), waf-api (002) and pci-payments (003) deploy to
+moto server with `specc bootstrap` and `specc deploy`: every resource moto models is created (VPC, subnets, route
+tables, security groups, endpoints, flow logs, functions in the VPC, tables, queues, topics, buckets, keys, the API,
+state machines with their definitions resolved), the rest is in MOTO_SKIPS."""
 
 from __future__ import annotations
 
