@@ -108,3 +108,68 @@ def test_cli_lint_twice_reads_the_cache(runner, tmp_path, monkeypatch, counted) 
     assert len(counted) == linted and f"0 template(s) linted, {linted} unchanged from the cache" in second.stderr
     runner.invoke(main, ["lint", spec, "--jobs", "1", "--no-cache"])
     assert len(counted) == 2 * linted
+
+
+MINIMAL = """
+specc: 1
+service: hello
+environment: dev
+regions: [eu-west-1]
+functions:
+  greet:
+    handler: handlers/app.py:handler
+"""
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every spec `specc lint` compiles."""
+    from specc import compiler
+
+    calls: list[Path] = []
+    real = compiler.compile_spec
+
+    def counted(path):
+        calls.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(compiler, "compile_spec", counted)
+    return calls
+
+
+def test_an_unchanged_spec_is_not_even_compiled(runner, write_spec, tmp_path, monkeypatch, compiles) -> None:
+    from specc import lint_inputs
+
+    monkeypatch.setenv("SPECC_CACHE_DIR", str(tmp_path / "cache"))
+    spec = write_spec(MINIMAL)
+
+    def lint() -> str:
+        result = runner.invoke(main, ["lint", str(spec), "--jobs", "1"])
+        assert result.exit_code == 0, result.output
+        assert "clean under cfn-lint in eu-west-1" in result.stdout
+        return result.stderr
+
+    lint()
+    assert len(compiles) == 1
+    assert "unchanged from the cache" in lint() and len(compiles) == 1  # inputs unchanged: no compile
+
+    handler = tmp_path / "handlers" / "app.py"
+    handler.write_text(handler.read_text() + "# changed\n")
+    lint()
+    assert len(compiles) == 2  # the code changed: compiled again (its artifact hash is in the template)
+    lint()
+    assert len(compiles) == 2
+
+    (tmp_path / "handlers" / "util.py").write_text("X = 1\n")
+    lint()
+    assert len(compiles) == 3  # a new file in the code directory changes the artifact
+    (tmp_path / "handlers" / "test_app.py").write_text("def test(): pass\n")
+    lint()
+    assert len(compiles) == 3  # tests are not packaged: not an input
+
+    spec.write_text(spec.read_text().replace("environment: dev", "environment: qa"))
+    lint()
+    assert len(compiles) == 4
+    monkeypatch.setattr(lint_inputs, "environment", lambda: "another specc or library version")
+    lint()
+    assert len(compiles) == 5

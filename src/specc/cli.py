@@ -146,51 +146,12 @@ def check_command(specs: tuple[Path, ...], fmt: str) -> None:
 def lint(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> None:
     """Compile SPECS in memory and run cfn-lint on every template for every region they target.
 
-    Findings are cached by template content, cfn-lint version and regions: an unchanged template is not linted again.
+    Findings are cached by template content, cfn-lint version and regions: an unchanged template is not linted again,
+    and a spec whose inputs (the spec, its code, specc itself) are unchanged is not even compiled.
     """
-    from specc import report
-    from specc.compiler import compile_spec
-    from specc.diagnostics import SpecError
-    from specc.emit import default_out_dir, render_json
-    from specc.lint import Finding
-    from specc.lint_cache import Job, LintCache, lint_jobs
+    from specc.lint_run import run
 
-    compiled, problems = [], []
-    for path in specs:
-        try:
-            compiled.append((path, compile_spec(path)))
-        except SpecError as exc:
-            problems += exc.diagnostics
-    work = [Job(f"{index}:{name}", render_json(result.templates[name]), list(result.spec.regions))
-            for index, (path, result) in enumerate(compiled) for name in sorted(result.templates)]
-    stderr = click.get_text_stream("stderr")
-    cache = None if no_cache else LintCache()
-    with click.progressbar(length=len(work), label="cfn-lint", file=stderr,
-                           hidden=len(work) < 2 or not report.interactive(stderr)) as bar:
-        outcome = lint_jobs(work, cache=cache, workers=jobs, done=lambda job: bar.update(1))
-    if cache is not None and work and fmt == "text":
-        click.echo(f"cfn-lint: {outcome.linted} template(s) linted, {outcome.hits} unchanged from the cache "
-                   f"({cache.directory}).", err=True)
-    found: dict[Path, list[report.Result]] = {}
-    for index, (path, result) in enumerate(compiled):
-        findings = sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"])
-                           for name in result.templates for f in outcome.findings[f"{index}:{name}"]})
-        found[path] = report.from_lint_findings(findings, _shown(default_out_dir(path)))
-    lint_results = [r for results in found.values() for r in results]
-    if fmt != "text":
-        report.output(report.from_diagnostics(problems) + lint_results, fmt, tools=("specc", "cfn-lint"))
-    else:
-        for path, result in compiled:
-            regions = ", ".join(result.spec.regions)
-            if found[path]:
-                report.output(found[path], fmt)
-                click.echo(f"{len(found[path])} cfn-lint finding(s) in {len(result.templates)} template(s) "
-                           f"({regions}).", err=True)
-            else:
-                click.echo(f"{path}: {len(result.templates)} template(s) clean under cfn-lint in {regions}.")
-    _exit_on_spec_errors(problems, fmt)
-    if lint_results:
-        sys.exit(EXIT_LINT)
+    run(specs, fmt, jobs, no_cache)
 
 
 def _exit_on_spec_errors(problems: list[Any], fmt: str) -> None:
