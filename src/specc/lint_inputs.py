@@ -7,7 +7,7 @@ compile that `specc lint` does, every input the compile depended on, and the tem
 
 - the bytes of every file it opened (the spec, handler files, anything a kind reads), seen through a Python
   audit hook while compiling; files of the Python installation and of specc itself are covered by the next two;
-- specc's own source (a digest of its .py files) and the versions of the libraries that shape the output;
+- specc's own source (a digest of its package's files) and the versions of the libraries that shape the output;
 - each function's code directory, as packaging.py hashes it (paths and contents of the files it would zip), so
   a file added or removed there counts too.
 
@@ -66,8 +66,9 @@ def environment() -> str:
     digest = hashlib.sha256(sys.version.encode())
     for name in LIBRARIES:
         digest.update(f"{name}=={version(name)}\0".encode())
-    for path in sorted(_SOURCE.rglob("*.py")):
-        digest.update(str(path.relative_to(_SOURCE)).encode() + b"\0" + path.read_bytes())
+    for path in sorted(_SOURCE.rglob("*")):  # its code and any data files it ships
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(str(path.relative_to(_SOURCE)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
