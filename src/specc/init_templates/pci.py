@@ -25,6 +25,12 @@ tags:
   ComplianceScope: pci-dss
   DataClassification: confidential
 
+security:                           # `specc check` (compile runs it too)
+  profile: baseline                 # `pci` also wants the functions in a VPC (`network`) and a mutual-TLS domain,
+  required_tags:                    # as specs/examples/pci-payments.yaml has
+    - ComplianceScope
+    - DataClassification
+
 defaults:
   key: cardholder                   # tables, queues and topics
   logs_key: logs                    # a separate key for CloudWatch Logs
