@@ -234,3 +234,12 @@ def test_the_ci_check_step_passes_on_every_committed_spec(runner, repo: Path, mo
     log = json.loads(result.stdout)
     assert [run["tool"]["driver"]["name"] for run in log["runs"]] == ["specc"]
     assert log["runs"][0]["results"] == []
+
+
+def test_a_nested_stacks_key_parameter_is_followed_to_what_the_parent_passes() -> None:
+    """A service split into nested stacks passes its keys as parameters: the key check follows them."""
+    log_group = {"Type": "AWS::Logs::LogGroup", "Properties": {"KmsKeyId": {"Ref": "DataKeyArn"}}}
+    for passed, expected in (({"Fn::GetAtt": ["K", "Arn"]}, []), ({"Fn::GetAtt": ["Q", "Arn"]}, ["Logs"])):
+        view = TemplateView(resources={"K": KEY, "Q": {"Type": "AWS::IAM::Role"}, "Logs": log_group},
+                            spec=None, profile="baseline", passed={"DataKeyArn": passed})
+        assert [f.logical_id for f in policy.BY_ID["SEC001"].run(view)] == expected

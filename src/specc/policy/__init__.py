@@ -71,7 +71,9 @@ def evaluate(ctx: Any, templates: dict[str, dict[str, Any]]) -> Outcome:
         resources.update(template.get("Resources") or {})
     taggable = {title: type(resource).props.get("Tags") is not None
                 for title, resource in ctx.template.resources.items()}
-    view = TemplateView(resources=resources, spec=spec, profile=security.profile, taggable=taggable)
+    passed = {name: value for _, stack in sorted(resources.items()) if stack.get("Type") == "AWS::CloudFormation::Stack"
+              for name, value in ((stack.get("Properties") or {}).get("Parameters") or {}).items()}
+    view = TemplateView(resources=resources, spec=spec, profile=security.profile, taggable=taggable, passed=passed)
     diagnostics: list[Diagnostic] = []
     used: set[str] = set()
     excused = 0

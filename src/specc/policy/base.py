@@ -33,6 +33,8 @@ class TemplateView:
     spec: Any
     profile: str
     taggable: dict[str, bool] = field(default_factory=dict)  # logical ID -> its type takes Tags
+    # Parameters of nested stacks (a service split past CloudFormation's quotas) -> the value the parent passes.
+    passed: dict[str, Any] = field(default_factory=dict)
     _by_type: dict[Any, list[tuple[str, dict[str, Any]]]] | None = field(default=None, repr=False, compare=False)
 
     def of_type(self, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -46,10 +48,17 @@ class TemplateView:
     def properties(self, logical_id: str) -> dict[str, Any]:
         return self.resources.get(logical_id, {}).get("Properties") or {}
 
-    def type_of(self, value: Any) -> str | None:
-        """The type of the resource a `Ref`/`GetAtt` points at, when it is in the template."""
+    def type_of(self, value: Any, depth: int = 0) -> str | None:
+        """The type of the resource a `Ref`/`GetAtt` points at, following a nested stack's parameter to the value
+        its parent passes; None when it is not in the templates."""
         target = single_ref(value)
-        return self.resources.get(target, {}).get("Type") if target else None
+        if target is None:
+            return None
+        if target in self.resources:
+            return self.resources[target].get("Type")
+        if target in self.passed and depth < 4:
+            return self.type_of(self.passed[target], depth + 1)
+        return None
 
     def opted_out(self, logical_id: str, controls: Iterable[str]) -> str:
         """The reason a kind recorded for turning one of `controls` off on this resource (because AWS leaves no
