@@ -25,6 +25,7 @@ from specc.log_buckets import (
     ACCOUNT_REGION, LogBucket, access_log_statement, add_log_bucket, bucket_name, bucket_name_example, tls_only,
 )
 from specc.naming import camel, logical_id
+from specc.scanners import skip
 from specc.spec_types import Name, SpecModel
 
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
@@ -195,20 +196,24 @@ def build(ctx: BuildContext, name: str, spec: BucketSpec) -> None:
             ObjectOwnership="BucketOwnerEnforced")]),
         LifecycleConfiguration=_lifecycle(spec),
     )
-    skips = []
     if spec.versioning:
         bucket.VersioningConfiguration = s3.VersioningConfiguration(Status="Enabled")
     else:
         ctx.opt_out(bucket, "versioning", origin + ("versioning",))
-        skips.append({"id": "CKV_AWS_21", "comment": "versioning turned off in the spec (versioning: false)"})
+        reason = f"versioning turned off in the spec (buckets.{name}.versioning: false)"
+        skip(bucket, "CKV_AWS_21", reason)
+        skip(bucket, "S3ObjectVersioningRule", reason, tool="cfripper")
     if spec.access_logs:
         bucket.LoggingConfiguration = s3.LoggingConfiguration(DestinationBucketName=Ref(logs_id),
                                                               LogFilePrefix=f"{name}/")
     else:
         ctx.opt_out(bucket, "access_logs", origin + ("access_logs",))
-        skips.append({"id": "CKV_AWS_18", "comment": "access logs turned off in the spec (access_logs: false)"})
-    if skips:
-        bucket.Metadata = {"checkov": {"skip": skips}}
+        skip(bucket, "CKV_AWS_18", f"access logs turned off in the spec (buckets.{name}.access_logs: false)")
+    if not spec.versioning:
+        from specc.scanners import skip
+
+        skip(bucket, "S3ObjectVersioningRule", "versioning turned off in the spec (versioning: false), recorded in "
+             "Metadata.specc.opt_outs", tool="cfripper")
     if spec.request_metrics:
         bucket.MetricsConfigurations = [s3.MetricsConfiguration(Id=REQUEST_METRICS_ID)]
     if spec.triggers:

@@ -153,7 +153,11 @@ def build(ctx: BuildContext, name: str, spec: TableSpec) -> None:
     if spec.ttl:
         table.TimeToLiveSpecification = dynamodb.TimeToLiveSpecification(AttributeName=spec.ttl, Enabled=True)
     if not spec.point_in_time_recovery:
+        from specc.scanners import skip
+
         ctx.opt_out(table, "point_in_time_recovery", ("tables", name, "point_in_time_recovery"))
+        skip(table, "CKV_AWS_28", "point-in-time recovery turned off in the spec (point_in_time_recovery: false), "
+             "recorded in Metadata.specc.opt_outs")
     ctx.add(table, ("tables", name))
     ctx.output(logical_id(name, "TableName"), Ref(table_id), f"Name of the {name} table")
     if spec.stream:
