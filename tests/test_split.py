@@ -208,3 +208,16 @@ def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatc
     result = runner.invoke(main, ["graph", str(spec), "--out", str(tmp_path / "g.svg")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "g.svg").read_text() == result.stdout
+
+
+def test_a_cycle_between_stacks_is_a_located_error(tmp_path, monkeypatch) -> None:
+    """Without dropping nested roles from the key policy, the key (parent) and the function stacks (which use the
+    key) would depend on each other: the splitter's DAG check must refuse that, never emit it."""
+    from specc import split
+
+    monkeypatch.setattr(split._Splitter, "_unname_nested_roles", lambda self, parent: None)
+    with pytest.raises(SpecError) as caught:
+        compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    [problem] = caught.value.diagnostics
+    assert problem.code == "E241" and "circular dependency" in problem.message
+    assert "MainKey" in problem.message and "Stack" in problem.message
