@@ -63,6 +63,8 @@ def test_opting_out_is_recorded_and_old_versions_need_versioning(write_spec) -> 
         {"control": "access_logs", "spec": "buckets.docs.access_logs"},
         {"control": "versioning", "spec": "buckets.docs.versioning"}]
     assert {s["id"] for s in bucket["Metadata"]["checkov"]["skip"]} == {"CKV_AWS_18", "CKV_AWS_21"}
+    assert [s["id"] for s in bucket["Metadata"]["cfripper"]["skip"]] == ["S3ObjectVersioningRule"]
+    assert all("buckets.docs." in s["comment"] for s in bucket["Metadata"]["checkov"]["skip"])
     key = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert key["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": ["StorageKey", "Arn"]}
 

@@ -209,11 +209,6 @@ def build(ctx: BuildContext, name: str, spec: BucketSpec) -> None:
     else:
         ctx.opt_out(bucket, "access_logs", origin + ("access_logs",))
         skip(bucket, "CKV_AWS_18", f"access logs turned off in the spec (buckets.{name}.access_logs: false)")
-    if not spec.versioning:
-        from specc.scanners import skip
-
-        skip(bucket, "S3ObjectVersioningRule", "versioning turned off in the spec (versioning: false), recorded in "
-             "Metadata.specc.opt_outs", tool="cfripper")
     if spec.request_metrics:
         bucket.MetricsConfigurations = [s3.MetricsConfiguration(Id=REQUEST_METRICS_ID)]
     if spec.triggers:

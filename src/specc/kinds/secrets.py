@@ -22,6 +22,7 @@ from specc.context import BuildContext
 from specc.iam import Grant, key_grant
 from specc.kinds.base import Kind, NameRule, Reference
 from specc.naming import camel, logical_id
+from specc.scanners import skip
 from specc.spec_types import Name, SpecModel
 
 READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
@@ -102,10 +103,9 @@ def build(ctx: BuildContext, name: str, spec: SecretSpec) -> None:
         Description=spec.description or f"{ctx.spec.service} {name} ({ctx.spec.environment})",
         KmsKeyId=GetAtt(logical_id(key, "Key"), "Arn"),
         GenerateSecretString=generate,
-        Metadata={"checkov": {"skip": [{"id": "CKV2_AWS_57", "comment": "specc creates no rotation function: a "
-                                        "generated value is rotated by redeploying with a new `generate` setting "
-                                        "or with put-secret-value"}]}},
     )
+    skip(secret, "CKV2_AWS_57", "specc creates no rotation function: the value is replaced with put-secret-value (or "
+         "a new secret entry); a rotation Lambda for an application-specific credential is the application's code")
     ctx.add(secret, origin)
     # Only this account's principals may read the secret, whatever an identity policy elsewhere grants.
     ctx.add(secretsmanager.ResourcePolicy(
