@@ -33,6 +33,11 @@ def committed_templates() -> list[Path]:
     return found
 
 
+def golden_templates() -> list[Path]:
+    """The expected templates of every golden case: each kind with its options, opt-outs included."""
+    return sorted(p for p in (REPO / "tests" / "golden").glob("*/expected/**/*.json") if p.name != "manifest.json")
+
+
 def pinned(package: str) -> str:
     for line in REQUIREMENTS.read_text().splitlines():
         name, _, version = line.partition("==")

@@ -16,7 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scan_harness.py (pytest runs with importlib mode)
 from scan_harness import (  # noqa: E402
-    MISSING, SCAN_PYTHON, SCAN_VENV, CfripperResult, CheckovResult, cfripper, checkov, committed_templates, pinned)
+    MISSING, SCAN_PYTHON, SCAN_VENV, CfripperResult, CheckovResult, cfripper, checkov, committed_templates,
+    golden_templates, pinned)
 
 pytestmark = pytest.mark.slow
 
@@ -110,3 +111,14 @@ def test_a_weak_template_fails_both_scanners(scan_venv, tmp_path) -> None:
     path.write_text(json.dumps(weak))
     assert {f["check_id"] for f in checkov([path], tmp_path).failed} >= {"CKV_AWS_18", "CKV_AWS_21"}
     assert {f["rule"] for _, f in cfripper([path]).blocking()} >= {"GenericResourceWildcardPolicyRule"}
+
+
+def test_every_golden_case_passes_both_scanners_too(scan_venv, tmp_path) -> None:
+    """The golden cases exercise each kind's options and opt-outs, including ones no example spec uses yet."""
+    templates = golden_templates()
+    assert len(templates) >= 30
+    failed = [f"{f['file_path']} {f['resource']} {f['check_id']}" for f in checkov(templates, tmp_path).failed]
+    assert failed == []
+    result = cfripper(templates)
+    assert [(path, f["rule"], f["resources"]) for path, f in result.blocking()] == []
+    assert {path: r["stale_skips"] for path, r in result.templates.items() if r["stale_skips"]} == {}
