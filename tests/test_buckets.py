@@ -93,3 +93,21 @@ audit: {trail: {data_events: {tables: [], buckets: [docs]}}, notify: alerts}"""
     arns = [f for f in objects["FieldSelectors"] if f["Field"] == "resources.ARN"]
     assert arns == [{"Field": "resources.ARN", "StartsWith": [
         {"Fn::Sub": "arn:${AWS::Partition}:s3:::files-docs-dev-${AWS::AccountId}-"}]}]
+
+
+def test_only_users_denies_every_other_principal_the_objects(write_spec) -> None:
+    extra = """functions:
+  reader: {handler: handlers/app.py:handler, uses: {buckets: {docs: read}}}
+  writer: {handler: handlers/app.py:handler, uses: {buckets: {docs: write}}}
+  other: {handler: handlers/app.py:handler}"""
+    resources = _compile(write_spec, "{only_users: true}", extra)["Resources"]
+    statements = {s["Sid"]: s for s in resources["DocsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
+    deny = statements["DenyAllButItsFunctions"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert "s3:GetObject" in deny["Action"] and "s3:PutObject" in deny["Action"] and "s3:ListBucket" in deny["Action"]
+    assert deny["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": [{"Fn::GetAtt": ["ReaderRole", "Arn"]},
+                                              {"Fn::GetAtt": ["WriterRole", "Arn"]}]},
+        "Bool": {"aws:PrincipalIsAWSService": "false"}}  # CloudFront's origin access and log delivery still pass
+    without = _compile(write_spec, "{}", extra)["Resources"]["DocsBucketPolicy"]["Properties"]["PolicyDocument"]
+    assert "DenyAllButItsFunctions" not in {s["Sid"] for s in without["Statement"]}

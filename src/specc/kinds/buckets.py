@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from awacs.aws import Action, Condition, Deny, PolicyDocument, Principal, Statement, StringNotEqualsIfExists
+from awacs.aws import (
+    Action, ArnNotEquals, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringNotEqualsIfExists,
+)
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, Sub, awslambda, s3
 
@@ -89,6 +91,10 @@ class BucketSpec(SpecModel):
                               "Turning them off is recorded in the template.", examples=[True])
     access_log_retention_days: int = Field(365, ge=1, le=36500, description="Days access logs are kept.",
                                            examples=[90])
+    only_users: bool = Field(False, description="The bucket policy denies reading, writing and listing objects to "
+                             "every principal except the roles of the functions that `use` this bucket (AWS services "
+                             "acting for the bucket, like CloudFront's origin access, are not affected): not even an "
+                             "administrator of the account can read the data.", examples=[True])
     request_metrics: bool = Field(False, description="CloudWatch request metrics for the whole bucket (AllRequests, "
                                   "4xxErrors, FirstByteLatency...), so alarms can watch them (paid per metric).",
                                   examples=[True])
@@ -177,8 +183,38 @@ def _policy(ctx: BuildContext, name: str, bucket_id: str, key: str) -> PolicyDoc
         Statement(Sid="DenyOtherKeys", Effect=Deny, Principal=Principal("*"), Action=[Action("s3", "PutObject")],
                   Resource=[objects], Condition=Condition(StringNotEqualsIfExists(
                       "s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn))),
+        *_only_users(ctx, name, bucket_id),
         *ctx.bucket_statements.get(name, []),
     ])
+
+
+OBJECT_DATA_ACTIONS = ("DeleteObject", "DeleteObjectVersion", "GetObject", "GetObjectVersion", "PutObject",
+                       "RestoreObject")
+
+
+def users(ctx: BuildContext, name: str) -> list[str]:
+    """The functions that `use` the bucket, by name."""
+    return sorted(f for f, spec in ctx.spec.functions.items() if name in spec.uses.get("buckets", {}))
+
+
+def _only_users(ctx: BuildContext, name: str, bucket_id: str) -> list[Statement]:
+    """`only_users`: a Deny no identity policy can override, for every principal but the using functions' roles.
+
+    Requests that AWS services make for the bucket (CloudFront's origin access, S3 log delivery) carry
+    `aws:PrincipalIsAWSService` true and pass; an absent `aws:PrincipalArn` never matches a role.
+    """
+    if not ctx.spec.buckets[name].only_users:
+        return []
+    conditions: list[Any] = [Bool("aws:PrincipalIsAWSService", "false")]
+    roles = [GetAtt(logical_id(function, "Role"), "Arn") for function in users(ctx, name)]
+    if roles:
+        conditions.append(ArnNotEquals("aws:PrincipalArn", roles))
+    return [Statement(
+        Sid="DenyAllButItsFunctions", Effect=Deny, Principal=Principal("*"),
+        Action=[Action("s3", a) for a in OBJECT_DATA_ACTIONS] + [Action("s3", "ListBucket")],
+        Resource=[GetAtt(bucket_id, "Arn"), Sub(f"${{{bucket_id}.Arn}}/*")],
+        Condition=Condition(conditions),
+    )]
 
 
 def build(ctx: BuildContext, name: str, spec: BucketSpec) -> None:
