@@ -325,3 +325,61 @@ def test_the_cached_parallel_lint_sees_definitions_too(write_spec) -> None:
     (finding,) = run_cfn_lint(body, ["us-east-1"])
     assert finding["rule"] == "E3601" and finding["message"].startswith("FlowStateMachine definition: ")
     assert body.splitlines()[finding["line"] - 1].strip() == '"FlowStateMachine": {'
+
+
+# Property: the graph checks accept exactly what Step Functions' schema accepts, as far as cfn-lint knows it.
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+STATE_NAMES = ["a", "b", "c", "d", "e"]
+
+
+@st.composite
+def workflows(draw: Any) -> dict[str, Any]:
+    """Random states with random transitions (sometimes to unknown states), one type each."""
+    names = STATE_NAMES[:draw(st.integers(1, len(STATE_NAMES)))]
+    states: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        following = names[index + 1:index + 2]  # mostly a chain, so that many drawn graphs are valid
+        target = st.sampled_from(following * 6 + names + ["zz"])
+        middle = ["task", "pass", "wait", "choice"] * (3 if following else 1)
+        kind = draw(st.sampled_from(middle + ["succeed", "fail"]))
+        ends = not following or draw(st.integers(0, 4)) == 0
+        if kind == "task":
+            state: dict[str, Any] = {"task": "work"}
+            if draw(st.booleans()):
+                state["catch"] = [{"errors": ["States.ALL"], "next": draw(target)}]
+        elif kind == "pass":
+            state = {"pass": {}}
+        elif kind == "wait":
+            state = {"wait": {"seconds": draw(st.integers(0, 5))}}
+        elif kind == "choice":
+            state = {"choice": [{"variable": "$.x", "is_present": True, "next": draw(target)}]}
+            if draw(st.booleans()):
+                state["default"] = draw(target)
+        elif kind == "succeed":
+            state = {"succeed": True}
+        else:
+            state = {"fail": {"error": "Failed"}}
+        if kind in ("task", "pass", "wait") and not ends:
+            state["next"] = draw(target)
+        states[name] = state
+    return {"start": draw(st.sampled_from(["a"] * 8 + names + ["zz"])), "states": states}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(workflow=workflows())
+def test_accepted_graphs_are_valid_asl_and_refused_ones_are_located(write_spec, workflow) -> None:
+    from specc.diagnostics import SpecError
+
+    body = "\n".join("    " + line for line in json.dumps(workflow).splitlines())
+    try:
+        compiled = compile_spec(write_spec(BASE.format(workflow=body)))
+    except SpecError as exc:
+        codes = {d.code for d in exc.diagnostics}
+        assert codes and codes <= {"E220", "E221", "E222"}, exc.render()
+        assert all(d.position.line > 0 for d in exc.diagnostics)
+        event("refused")
+        return
+    event("accepted")
+    assert lint_templates({"service.json": compiled.templates["service.json"]}, ["us-east-1"]) == []

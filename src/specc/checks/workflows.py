@@ -61,7 +61,9 @@ def _scope(source: SourceFile, base: tuple[Any, ...], start: str, states: dict[s
                 "E221", base + ("states", name), f"state '{name}' is never reached from '{start}'",
                 f"name it in a `next`, `default`, choice rule or `catch` of a reachable state, or remove it",
                 at_key=True))
-    can_end = {name for name, state in states.items() if state.terminal()} | dangling
+    # A choice without `default` ends the execution (States.NoChoiceMatched) when no rule holds: a way out.
+    no_default = {name for name, state in states.items() if state.choice is not None and state.default is None}
+    can_end = {name for name, state in states.items() if state.terminal()} | dangling | no_default
     reverse: dict[str, list[str]] = {name: [] for name in states}
     for name, targets in edges.items():
         for target in targets:
