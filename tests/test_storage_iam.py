@@ -246,3 +246,24 @@ def test_a_stream_trigger_reads_that_stream_only_and_sends_failures(write_spec) 
     assert mapping["DependsOn"] == ["WorkerPolicy"]
     assert mapping["Properties"]["DestinationConfig"] == {
         "OnFailure": {"Destination": {"Fn::GetAtt": ["FailuresQueue", "Arn"]}}}
+
+
+def test_a_rotation_function_may_rotate_that_secret_only(write_spec) -> None:
+    spec = SECRETS.replace("  token: {{encryption: store}}", "  token: {{encryption: store, rotation: {{function: worker}}}}")
+    template = _compile(write_spec, {}, spec)
+    statements = _statements(template)
+    assert set(statements) == BASELINE_SIDS | {"RotateTokenSecret", "GenerateRandomPasswords", "KeyStore"}
+    assert set(statements["RotateTokenSecret"]["Action"]) == {
+        "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage"}
+    assert statements["RotateTokenSecret"]["Resource"] == [{"Ref": "TokenSecret"}]
+    assert statements["GenerateRandomPasswords"] == {"Action": ["secretsmanager:GetRandomPassword"],
+                                                     "Effect": "Allow", "Resource": ["*"],
+                                                     "Sid": "GenerateRandomPasswords"}
+    resources = template["Resources"]
+    assert resources["TokenSecretRotationPermission"]["Properties"]["SourceArn"] == {"Ref": "TokenSecret"}
+    schedule = resources["TokenSecretRotationSchedule"]
+    assert schedule["DependsOn"] == ["TokenSecretRotationPermission"]
+    assert schedule["Properties"]["RotationRules"] == {"AutomaticallyAfterDays": 30}
+    assert "checkov" not in resources["TokenSecret"].get("Metadata", {})  # rotated: no skip needed
+    assert "CKV2_AWS_57" in str(resources["OtherSecret"]["Metadata"]["checkov"])

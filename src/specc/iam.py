@@ -26,6 +26,8 @@ WILDCARD_RESOURCE_REASONS = {
     # A function in a VPC (`network: private`): Lambda creates its network interfaces with the function's role.
     "ec2:DescribeNetworkInterfaces": "EC2 Describe APIs do not support resource-level permissions",
     "ec2:DescribeSubnets": "EC2 Describe APIs do not support resource-level permissions",
+    # A secret's rotation function (secrets.<name>.rotation): generating a password names no resource.
+    "secretsmanager:GetRandomPassword": "GetRandomPassword acts on no resource",
     # A workflow's role: X-Ray sampling, and the log delivery Step Functions sets up to its log group (AWS's
     # documented policy: these CloudWatch Logs APIs do not support resource-level permissions).
     "xray:GetSamplingRules": "X-Ray sampling APIs do not support resource-level permissions",

@@ -62,6 +62,7 @@ MOTO_SKIPS = {
     "AWS::CloudFront::ResponseHeadersPolicy": "no CloudFormation model in moto",
     # Seen deploying tests/golden/secrets (tests/deploy/test_storage_deploy.py):
     "AWS::SecretsManager::ResourcePolicy": "no CloudFormation model in moto",
+    "AWS::SecretsManager::RotationSchedule": "no CloudFormation model in moto",
     "AWS::SecretsManager::Secret": "no CloudFormation model in moto",
 }
 # Resources moto creates without some of their properties: checked to be still missing, so a moto release

@@ -16,7 +16,7 @@ from typing import Any
 
 from awacs.aws import Action, Condition, Deny, PolicyDocument, Principal, Statement, StringNotEquals
 from pydantic import Field, model_validator
-from troposphere import AccountId, GetAtt, Ref, secretsmanager
+from troposphere import AccountId, GetAtt, Ref, awslambda, secretsmanager
 
 from specc.context import BuildContext
 from specc.iam import Grant, key_grant
@@ -61,6 +61,14 @@ class Generate(SpecModel):
         return self
 
 
+class Rotation(SpecModel):
+    """Rotate the value with a function of the spec that implements Secrets Manager's four rotation steps."""
+
+    function: Name = Field(description="The rotation function (from `functions`): createSecret, setSecret, "
+                           "testSecret and finishSecret.", examples=["rotate_token"])
+    days: int = Field(30, ge=1, le=1000, description="Days between rotations.", examples=[30])
+
+
 class SecretSpec(SpecModel):
     """A Secrets Manager secret. Its value is generated, never written in the spec."""
 
@@ -69,6 +77,8 @@ class SecretSpec(SpecModel):
     encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the secret; default: "
                                     "`defaults.key`.", examples=["secrets"])
     generate: Generate = Field(default_factory=Generate, description="How the value is generated.")
+    rotation: Rotation | None = Field(None, description="Automatic rotation by a function of the spec; default: "
+                                      "none (recorded as a scanner skip with the reason).")
 
     @model_validator(mode="before")
     @classmethod
@@ -104,9 +114,12 @@ def build(ctx: BuildContext, name: str, spec: SecretSpec) -> None:
         KmsKeyId=GetAtt(logical_id(key, "Key"), "Arn"),
         GenerateSecretString=generate,
     )
-    skip(secret, "CKV2_AWS_57", "specc creates no rotation function: the value is replaced with put-secret-value (or "
-         "a new secret entry); a rotation Lambda for an application-specific credential is the application's code")
+    if spec.rotation is None:
+        skip(secret, "CKV2_AWS_57", f"no rotation in the spec (secrets.{name}.rotation): the value is replaced with "
+             "put-secret-value; rotating an application's credential needs that application's rotation function")
     ctx.add(secret, origin)
+    if spec.rotation is not None:
+        _rotation(ctx, name, spec, spec.rotation, origin + ("rotation",))
     # Only this account's principals may read the secret, whatever an identity policy elsewhere grants.
     ctx.add(secretsmanager.ResourcePolicy(
         logical_id(name, "SecretPolicy"),
@@ -124,6 +137,38 @@ def build(ctx: BuildContext, name: str, spec: SecretSpec) -> None:
     ctx.output(logical_id(name, "SecretArn"), Ref(secret_id), f"ARN of the {name} secret")
 
 
+ROTATION_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage")
+
+
+def _rotation(ctx: BuildContext, name: str, spec: SecretSpec, rotation: Rotation, origin: tuple[Any, ...]) -> None:
+    """A schedule, Secrets Manager's permission to invoke the function for this secret, and the function's grants
+    for the four steps (on this secret only; a new random value names no resource)."""
+    from specc.kinds.functions import invoke_arn
+
+    secret_id, permission_id = logical_id(name, "Secret"), logical_id(name, "SecretRotationPermission")
+    function = rotation.function
+    ctx.add(awslambda.Permission(
+        permission_id,
+        Action="lambda:InvokeFunction",
+        FunctionName=invoke_arn(ctx, function),
+        Principal="secretsmanager.amazonaws.com",
+        SourceArn=Ref(secret_id),
+    ), origin)
+    ctx.add(secretsmanager.RotationSchedule(
+        logical_id(name, "SecretRotationSchedule"),
+        SecretId=Ref(secret_id),
+        RotationLambdaARN=invoke_arn(ctx, function),
+        RotationRules=secretsmanager.RotationRules(AutomaticallyAfterDays=rotation.days),
+        DependsOn=[permission_id],
+    ), origin)
+    ctx.grant(logical_id(function, "Role"), logical_id(function, "Policy"), [
+        Grant(sid=f"Rotate{camel(name)}Secret", actions=ROTATION_ACTIONS, resources=(Ref(secret_id),)),
+        Grant(sid="GenerateRandomPasswords", actions=("secretsmanager:GetRandomPassword",), resources=("*",)),
+        key_grant(ctx.key_for(spec.encryption), ("kms:Decrypt", "kms:GenerateDataKey")),
+    ])
+
+
 def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     spec: SecretSpec = ctx.spec.secrets[name]
     return [
@@ -133,9 +178,13 @@ def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
 
 
 def references(name: str, spec: SecretSpec) -> list[Reference]:
+    refs = []
     if spec.encryption:
-        return [Reference(("secrets", name, "encryption"), "keys", spec.encryption)]
-    return []
+        refs.append(Reference(("secrets", name, "encryption"), "keys", spec.encryption))
+    if spec.rotation is not None:
+        refs.append(Reference(("secrets", name, "rotation", "function"), "functions", spec.rotation.function,
+                              relation="rotates"))
+    return refs
 
 
 def names(spec: Any, name: str, entry: SecretSpec) -> list[NameRule]:
