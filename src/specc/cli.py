@@ -65,6 +65,18 @@ def main() -> None:
 @guarded
 def compile(spec: Path, out: Path | None, fmt: str) -> None:
     """Compile SPEC into templates and a manifest, written atomically."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # compiling and writing free almost nothing before the end: collections would only cost time
+    try:
+        _compile(spec, out, fmt)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(spec: Path, out: Path | None, fmt: str) -> None:
     from specc.compiler import compile_spec
     from specc.emit import default_out_dir, rendered_files, write_atomically
 
