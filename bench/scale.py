@@ -149,7 +149,14 @@ def measure(size: int, runs: int, sam_max: int, work: Path) -> dict[str, Any]:
         sam = sam_template(size)
         translated = sam_transform(sam)  # warm-up
         result["sam_resources"] = len(translated["Resources"])
-        result["sam_s"] = median(lambda: sam_transform(sam), max(1, min(runs_here, 3 if size >= 400 else runs_here)))
+        sam_runs = max(1, min(runs_here, 3 if size >= 400 else runs_here))
+        result["sam_s"] = median(lambda: sam_transform(sam), sam_runs)
+        sam_file = directory / "sam.json"
+        sam_file.write_text(json.dumps(sam))
+        env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+        result["sam_whole_s"] = statistics.median(
+            run_process([sys.executable, str(Path(__file__)), "--translate", str(sam_file)], env)[0]
+            for _ in range(sam_runs))
     return result
 
 
@@ -175,14 +182,18 @@ def report(rows: list[dict[str, Any]], version: float, lint: dict[str, float] | 
         f"load average {os.getloadavg()[0]:.1f} at the end (the machine is shared: figures taken under load vary).",
         "",
         "| functions | resources (nested stacks) | specc whole process | peak RSS | specc in process | floor | "
-        "SAM translator (its resources) | SAM / specc whole |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "SAM translator in process (its resources) | SAM whole process | SAM in process / specc whole | "
+        "SAM whole / specc whole |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         sam = (f"{row['sam_s']:.2f} s ({row['sam_resources']:,})" if "sam_s" in row else "not run")
         ratio = f"{row['sam_s'] / row['whole_s']:.1f}x" if "sam_s" in row else "-"
+        whole_sam = f"{row['sam_whole_s']:.2f} s" if "sam_whole_s" in row else "not run"
+        whole_ratio = f"{row['sam_whole_s'] / row['whole_s']:.1f}x" if "sam_whole_s" in row else "-"
         lines.append(f"| {row['functions']:,} | {row['resources']:,} ({row['nested_stacks']}) | {row['whole_s']:.2f} s | "
-                     f"{row['peak_mb']} MB | {row['in_process_s']:.2f} s | {row['floor_s']:.3f} s | {sam} | {ratio} |")
+                     f"{row['peak_mb']} MB | {row['in_process_s']:.2f} s | {row['floor_s']:.3f} s | {sam} | "
+                     f"{whole_sam} | {ratio} | {whole_ratio} |")
     lines += ["", f"`specc --version`: {version:.3f} s."]
     if lint:
         lines.append(f"`specc lint` of the N=400 service: {lint['unchanged_s']:.2f} s unchanged (cached); "
@@ -194,8 +205,11 @@ def report(rows: list[dict[str, Any]], version: float, lint: dict[str, float] | 
 
     for size, factor in ((100, 10), (400, 40)):
         row = by.get(size)
+        ok = row["sam_whole_s"] / row["whole_s"] >= factor if row and "sam_whole_s" in row else None
+        target(f"whole process >= {factor}x faster than SAM (whole process) at N={size}", ok,
+               f"{row['sam_whole_s'] / row['whole_s']:.1f}x" if row and "sam_whole_s" in row else "-")
         ok = row["sam_s"] / row["whole_s"] >= factor if row and "sam_s" in row else None
-        target(f"whole process >= {factor}x faster than SAM at N={size}", ok,
+        target(f"whole process >= {factor}x faster than SAM (in process) at N={size}", ok,
                f"{row['sam_s'] / row['whole_s']:.1f}x" if row and "sam_s" in row else "-")
     big, mid = by.get(2000), by.get(400)
     target("N=2000 compiles and splits in <= 3 s", big["whole_s"] <= 3 if big else None,
@@ -218,7 +232,11 @@ def main() -> int:
     parser.add_argument("--sam-max", type=int, default=400, help="largest N given to the SAM translator (it is quadratic)")
     parser.add_argument("--no-lint", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--translate", type=Path, help=argparse.SUPPRESS)  # one SAM transform, as its own process
     args = parser.parse_args()
+    if args.translate:
+        json.dumps(sam_transform(json.loads(args.translate.read_text())), indent=2, sort_keys=True)
+        return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
