@@ -38,6 +38,7 @@ keeps a fraction of each free. A service that fits stays one `service.json`. A l
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections import defaultdict
@@ -128,7 +129,8 @@ def usage_of(name: str, template: dict[str, Any], body: bytes) -> Usage:
 
 def split_service(ctx: Any, plan: Any, template: dict[str, Any]) -> Layout:
     """The service template (`template`, finished: nothing may edit it after this) as it fits: whole when within
-    budget, else a parent and its nested stacks."""
+    budget, else a parent and its nested stacks (built from `template`'s own dicts, rewired in place: the
+    caller must not use `template` afterwards; every value in it is a fresh dict, as template_dict makes them)."""
     from specc.emit import render_json
 
     budget = Budget.with_margin(ctx.spec.limits.margin)
@@ -362,9 +364,19 @@ class _Splitter:
                             stack.conditions.add(inner)
                         elif key == "Fn::FindInMap":
                             stack.mappings.add(inner[0])
-                return {k: v if type(v) is str else walk(v) for k, v in value.items()}
+                for key, inner in value.items():  # in place: the unsplit template is not used after the split
+                    if type(inner) is not str:
+                        new = walk(inner)
+                        if new is not inner:
+                            value[key] = new
+                return value
             if kind is list:
-                return [v if type(v) is str else walk(v) for v in value]
+                for index, inner in enumerate(value):
+                    if type(inner) is not str:
+                        new = walk(inner)
+                        if new is not inner:
+                            value[index] = new
+                return value
             return value
 
         return walk
@@ -529,7 +541,7 @@ class _Splitter:
             name = pending.pop()
             if name in conditions or name not in parent_conditions:
                 continue
-            conditions[name] = self._rewrite(stack.logical_id, parent_conditions[name])
+            conditions[name] = self._rewrite(stack.logical_id, copy.deepcopy(parent_conditions[name]))
             pending += sorted(stack.conditions - set(conditions))
         template: dict[str, Any] = {
             "AWSTemplateFormatVersion": "2010-09-09",
