@@ -221,3 +221,19 @@ def test_a_cycle_between_stacks_is_a_located_error(tmp_path, monkeypatch) -> Non
     [problem] = caught.value.diagnostics
     assert problem.code == "E241" and "circular dependency" in problem.message
     assert "MainKey" in problem.message and "Stack" in problem.message
+
+
+def test_the_specc_process_ends_cleanly_after_a_large_compile(tmp_path) -> None:
+    """`specc compile` as its own process skips freeing the compiled service at exit: output complete, exit 0."""
+    import subprocess
+    import sys
+
+    spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
+    specc = Path(sys.executable).with_name("specc")
+    done = subprocess.run([str(specc), "compile", str(spec), "--out", str(tmp_path / "out")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert len(lines) == 2 * len(manifest["templates"]) + 1  # a line per file, the budget header, a line per file
+    assert lines[-1].startswith("  stackset.json ")
