@@ -19,10 +19,10 @@ def encode(obj: Any) -> Any:
     kind = type(obj)
     if kind in _PLAIN:
         return obj
-    if kind is dict:
-        return {key: encode(value) for key, value in obj.items()}
+    if kind is dict:  # strings, most of a template's leaves, are returned without a call
+        return {key: value if type(value) is str else encode(value) for key, value in obj.items()}
     if kind is list or kind is tuple:
-        return [encode(value) for value in obj]
+        return [value if type(value) is str else encode(value) for value in obj]
     if isinstance(obj, BaseAWSObject):
         if obj.do_validation:
             obj._validate_props()
@@ -30,7 +30,8 @@ def encode(obj: Any) -> Any:
         if obj.properties:
             return encode(obj.resource)
         if hasattr(obj, "resource_type"):
-            return {key: encode(value) for key, value in obj.resource.items() if key != "Properties"}
+            return {key: value if type(value) is str else encode(value)
+                    for key, value in obj.resource.items() if key != "Properties"}
         return {}
     if isinstance(obj, AWSHelperFn) and type(obj).to_dict is AWSHelperFn.to_dict:  # Ref, GetAtt, Sub, If...
         return encode(obj.data)
