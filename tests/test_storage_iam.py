@@ -267,3 +267,23 @@ def test_a_rotation_function_may_rotate_that_secret_only(write_spec) -> None:
     assert schedule["Properties"]["RotationRules"] == {"AutomaticallyAfterDays": 30}
     assert "checkov" not in resources["TokenSecret"].get("Metadata", {})  # rotated: no skip needed
     assert "CKV2_AWS_57" in str(resources["OtherSecret"]["Metadata"]["checkov"])
+
+
+def test_a_private_rotation_function_passes_the_secrets_manager_endpoint(write_spec) -> None:
+    """The rotation grants exist before the network kind derives its endpoint policies from the private roles."""
+    spec = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+secrets:
+  token: {rotation: {function: rotate}}
+functions:
+  rotate: {handler: handlers/app.py:handler, network: private}
+network: {interface_endpoints: [secretsmanager]}
+"""
+    template = compile_spec(write_spec(spec)).templates["service.json"]
+    policy = template["Resources"]["SecretsmanagerInterfaceEndpoint"]["Properties"]["PolicyDocument"]
+    allowed = {action: statement["Resource"] for statement in policy["Statement"] for action in statement["Action"]}
+    assert allowed["secretsmanager:PutSecretValue"] == [{"Ref": "TokenSecret"}]
+    assert allowed["secretsmanager:GetRandomPassword"] == ["*"]

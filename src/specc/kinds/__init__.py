@@ -17,6 +17,7 @@ KINDS: tuple[Kind, ...] = (
     topics.KIND,
     functions.KIND,
     workflows.KIND,  # after functions: its states invoke them
+    secrets.KIND,  # before network: a private rotation function's grants belong in the endpoint policies
     network.KIND,  # after functions: its endpoint policies are the private functions' grants
     routes.KIND,
     api.KIND,
@@ -27,7 +28,6 @@ KINDS: tuple[Kind, ...] = (
     cdn.KIND,  # before buckets: it adds statements to its bucket's policy (ctx.bucket_statements)
     buckets.KIND,
     queues.KIND,
-    secrets.KIND,
     events.KIND,
     alarms.MONITORING,
     alarms.KIND,
