@@ -99,6 +99,19 @@ def wrong_type(draw: Any) -> bytes:
     return render(_set(BASE, path, draw(any_value)))
 
 
+GOLDEN = Path(__file__).resolve().parent / "golden"
+# Every golden case's spec: together they use every kind with most of its options.
+GOLDEN_BASES = [yaml.safe_load(path.read_text()) for path in sorted(GOLDEN.glob("*/spec.yaml"))]
+
+
+@st.composite
+def golden_wrong_type(draw: Any) -> bytes:
+    """A wrong value anywhere in any golden case's spec: every kind's validation and build meet bad input."""
+    base = draw(st.sampled_from(GOLDEN_BASES))
+    path = draw(st.sampled_from(_paths(base)))
+    return render(_set(base, path, draw(any_value)))
+
+
 @st.composite
 def unknown_field(draw: Any) -> bytes:
     path = draw(st.sampled_from(OBJECT_PATHS))
@@ -249,8 +262,8 @@ def valid_variation(draw: Any) -> bytes:
     return render(data)
 
 
-MALFORMED = st.one_of(wrong_type(), unknown_field(), unknown_reference(), reference_cycle(), text_level(),
-                      odd_names().map(lambda case: case[1]))
+MALFORMED = st.one_of(wrong_type(), golden_wrong_type(), unknown_field(), unknown_reference(), reference_cycle(),
+                      text_level(), odd_names().map(lambda case: case[1]))
 
 
 @dataclass
@@ -261,8 +274,11 @@ class Outcome:
 
 def compile_in(workdir: Path, raw: bytes) -> Outcome:
     """Compile `raw` over a previous output and check the invariant; return what happened."""
-    (workdir / "handlers").mkdir(exist_ok=True)
-    (workdir / HANDLER).write_text("def handler(event, context):\n    return {}\n")
+    referenced = {h.decode() for h in re.findall(rb"handler: ([\w./-]+\.py):", raw)[:20]}  # golden cases' files
+    for handler in {HANDLER} | referenced:
+        if ".." not in handler and not handler.startswith("/"):
+            (workdir / handler).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / handler).write_text("def handler(event, context):\n    return {}\n")
     spec = workdir / "spec.yaml"
     spec.write_bytes(raw)
     out = workdir / "out"

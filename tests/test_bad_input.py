@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
 from bad_specs import (  # noqa: E402
-    BASE, MALFORMED, MAY_FIT, compile_fresh, odd_names, reference_cycle, render, text_level, unknown_field,
+    BASE, GOLDEN_BASES, MALFORMED, MAY_FIT, compile_fresh, golden_wrong_type, odd_names, reference_cycle, render, text_level, unknown_field,
     unknown_reference, valid_variation, wrong_type)
 
 pytestmark = pytest.mark.slow
@@ -31,6 +31,17 @@ def test_the_base_spec_compiles() -> None:
 @given(raw=wrong_type())
 def test_wrong_types_are_located_errors(raw: bytes) -> None:
     compile_fresh(raw)  # a few replacements are still valid (a string for a string): either way, no crash
+
+
+def test_every_golden_spec_compiles_as_a_base_for_mutations() -> None:
+    assert len(GOLDEN_BASES) >= 10
+    assert [compile_fresh(render(base)).exit_code for base in GOLDEN_BASES] == [0] * len(GOLDEN_BASES)
+
+
+@settings(FUZZ, max_examples=300)
+@given(raw=golden_wrong_type())
+def test_wrong_types_in_every_kind_are_located_errors(raw: bytes) -> None:
+    compile_fresh(raw)
 
 
 @settings(FUZZ, max_examples=250)
