@@ -56,7 +56,7 @@ def test_the_baseline_passes_by_default(write_spec) -> None:
 def test_pci_findings_point_at_the_spec_lines_that_caused_them(write_spec) -> None:
     found = findings(write_spec, API + "security: {profile: pci}\n")
     codes = {d.code for d in found}
-    assert codes == {"SEC008", "SEC013", "SEC014"}
+    assert codes == {"SEC008", "SEC013", "SEC014", "SEC015"}
     by_code = {d.code: d for d in found}
     assert by_code["SEC014"].position.line == 7 and by_code["SEC014"].field_path == "functions.orders"
     assert by_code["SEC013"].position.line == 10 and "anonymously" in by_code["SEC013"].message
@@ -84,13 +84,14 @@ def test_an_exception_excuses_a_finding_and_its_reason_goes_into_metadata(write_
     spec = API + ("security:\n  profile: pci\n  exceptions:\n"
                   f"    SEC013: {{reason: '{reason}', entries: ['routes.GET /orders']}}\n"
                   "    SEC014: {reason: 'the function only reads a public price list from DynamoDB'}\n"
-                  "    SEC008: {reason: 'the API is internal to the shop and fronted by a WAF'}\n")
+                  "    SEC008: {reason: 'the API is internal to the shop and fronted by a WAF'}\n"
+                  "    SEC015: {reason: 'the edge firewall of the shop network filters web attacks'}\n")
     compiled = compile_spec(write_spec(spec))
     resources = compiled.templates["service.json"]["Resources"]
     assert resources["RouteGetOrders"]["Metadata"]["specc"]["exceptions"] == [
         {"check": "SEC013", "reason": reason, "spec": "security.exceptions.SEC013"}]
     assert resources["OrdersFunction"]["Metadata"]["specc"]["exceptions"][0]["check"] == "SEC014"
-    assert compiled.policy.excused == 3
+    assert compiled.policy.excused == 4
 
 
 def test_an_exception_narrowed_to_other_entries_does_not_excuse(write_spec) -> None:
@@ -136,7 +137,7 @@ def test_check_command_text_json_and_sarif(runner, write_spec) -> None:
     result = runner.invoke(main, ["check", "--format", "json", str(bad)])
     assert result.exit_code == 1
     body = json.loads(result.stdout)
-    assert {r["rule"] for r in body["results"]} == {"SEC008", "SEC013", "SEC014"}
+    assert {r["rule"] for r in body["results"]} == {"SEC008", "SEC013", "SEC014", "SEC015"}
     result = runner.invoke(main, ["check", "--format", "sarif", str(bad)])
     sarif = json.loads(result.stdout)
     rules = {r["id"]: r["shortDescription"]["text"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}

@@ -37,7 +37,8 @@ class SecuritySpec(SpecModel):
 
     profile: Literal["baseline", "pci"] = Field(
         "baseline", description="`baseline` (every service) or `pci` (stricter: explicit denies on every function "
-        "role, functions in the VPC, authenticated routes, mutual TLS on domains, a year of logs).",
+        "role, functions in the VPC, authenticated routes, mutual TLS on domains, a web ACL on public APIs, a year of "
+        "logs).",
         examples=["pci"])
     required_tags: list[TagName] = Field(
         default_factory=list, description="Tags every taggable resource must carry (give their values in `tags`).",
