@@ -100,7 +100,8 @@ def test_physical_names_past_aws_limits_are_refused_at_the_entry(service: str, e
     """Entry, service and environment names are each valid; together they may pass AWS's limits (a function name
     is at most 64 characters, its dead-letter queue's 80): E301 exactly then, at the entry."""
     spec = {"specc": 1, "service": service, "environment": environment, "regions": ["eu-west-1"],
-            "functions": {function: {"handler": "handlers/app.py:handler"}}}
+            "functions": {function: {"handler": "handlers/app.py:handler"}},
+            "events": {function: {"schedule": "rate(5 minutes)", "function": function}}}  # a rule name: 64 too
     physical = f"{service}-{function}-{environment}".replace("_", "-")
     outcome = compile_fresh(render(spec))
     if len(physical) > 64:
