@@ -96,7 +96,7 @@ def test_an_exception_excuses_a_finding_and_its_reason_goes_into_metadata(write_
 
 def test_an_exception_narrowed_to_other_entries_does_not_excuse(write_spec) -> None:
     spec = API + ("security:\n  profile: pci\n  exceptions:\n"
-                  "    SEC014: {reason: 'the other function is not in scope', entries: [functions.other]}\n")
+                  "    SEC014: {reason: 'only the routes were meant to be excused', entries: [routes]}\n")
     codes = [d.code for d in findings(write_spec, spec)]
     assert "SEC014" in codes and "E231" in codes  # still found, and the exception excused nothing
 
@@ -244,3 +244,12 @@ def test_a_nested_stacks_key_parameter_is_followed_to_what_the_parent_passes() -
         view = TemplateView(resources={"K": KEY, "Q": {"Type": "AWS::IAM::Role"}, "Logs": log_group},
                             spec=None, profile="baseline", passed={"DataKeyArn": passed})
         assert [f.logical_id for f in policy.BY_ID["SEC001"].run(view)] == expected
+
+
+def test_exception_entries_must_name_entries_of_the_spec(write_spec) -> None:
+    found = findings(write_spec, API + "security:\n  profile: pci\n  exceptions:\n    SEC014:\n"
+                     "      reason: 'the function only reads a public price list'\n"
+                     "      entries: [functions.order, routes, nothing.here]\n")
+    assert [(d.code, d.field_path) for d in found] == [
+        ("E230", "security.exceptions.SEC014.entries[0]"), ("E230", "security.exceptions.SEC014.entries[2]")]
+    assert "did you mean 'orders'?" in found[0].message

@@ -19,6 +19,7 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     in_profile = [check.id for check in checks_for(security.profile)]
     found = []
     for check_id in sorted(security.exceptions):
+        found += _entries(spec, source, check_id, security.exceptions[check_id].entries)
         if check_id in in_profile:
             continue
         if check_id in BY_ID:
@@ -29,4 +30,24 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
             message = f"there is no check {check_id}" + (f"; did you mean {close[0]}?" if close else "")
             hint = f"checks of the '{security.profile}' profile: {', '.join(in_profile)}"
         found.append(source.diagnostic(ID, ("security", "exceptions", check_id), message, hint, at_key=True))
+    return found
+
+
+def _entries(spec: Any, source: SourceFile, check_id: str, entries: list[str]) -> list[Diagnostic]:
+    """Each `entries` item names a section of the spec, or one of its entries: a typo would excuse nothing."""
+    from specc.kinds import BY_SECTION
+
+    found = []
+    for index, entry in enumerate(entries):
+        section, _, name = entry.partition(".")
+        kind = BY_SECTION.get(section)
+        value = getattr(spec, section, None) if kind is not None else None
+        if kind is None or value is None or (name and (not kind.keyed or name not in value)):
+            known = sorted(value) if kind is not None and kind.keyed and value else []
+            what = f"no {section} entry '{name}'" if kind is not None and name else f"no section '{section}'"
+            close = difflib.get_close_matches(name or section, known if name else sorted(BY_SECTION), n=1)
+            found.append(source.diagnostic(
+                ID, ("security", "exceptions", check_id, "entries", index),
+                f"the spec has {what}" + (f"; did you mean '{close[0]}'?" if close else ""),
+                "name `section` or `section.name` of this spec"))
     return found
