@@ -237,3 +237,27 @@ def test_the_specc_process_ends_cleanly_after_a_large_compile(tmp_path) -> None:
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert len(lines) == 2 * len(manifest["templates"]) + 1  # a line per file, the budget header, a line per file
     assert lines[-1].startswith("  stackset.json ")
+
+
+@pytest.mark.parametrize("case", ["queues", "events", "workflows", "private_api"])
+def test_other_kinds_split_without_redundant_or_missing_dependencies(tmp_path, case) -> None:
+    """Golden cases squeezed into tiny budgets: consumers, stream mappings, state machines and VPC endpoints in
+    the parent read functions of nested stacks; nothing both waits for and reads a stack (cfn-lint W3005)."""
+    import shutil
+
+    import yaml
+
+    from specc.split import _references
+
+    shutil.copytree(HERE / "golden" / case, tmp_path / case, ignore=shutil.ignore_patterns("expected"))
+    spec = tmp_path / case / "spec.yaml"
+    data = yaml.safe_load(spec.read_text())
+    data["limits"] = {"margin": 0.9, "shards": 2}
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    compiled = compile_spec(spec)
+    assert compiled.layout is not None and compiled.layout.split
+    templates = {n: t for n, t in compiled.templates.items() if n == "service.json" or n.startswith("nested/")}
+    assert find_cycle(dependency_edges(templates)) == []
+    for title, resource in compiled.templates["service.json"]["Resources"].items():
+        read = {target for target, _ in _references(resource.get("Properties", {}))}
+        assert not read & set(resource.get("DependsOn", [])), title

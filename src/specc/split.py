@@ -475,6 +475,14 @@ class _Splitter:
             stack.resources = {t: self._rewrite(stack.logical_id, self._depends(stack.logical_id, r))
                                for t, r in stack.resources.items()}
         parent_resources = {t: self._rewrite(PARENT, self._depends(PARENT, r)) for t, r in parent_resources.items()}
+        for title, resource in parent_resources.items():  # a stack both waited for and read: reading is enough
+            depends = resource.get("DependsOn")
+            if depends and any(d in self.stacks for d in depends):
+                read = {target for target, _ in _references(resource.get("Properties", {}))}
+                kept = [d for d in depends if d not in self.stacks or d not in read]
+                parent_resources[title] = {k: v for k, v in resource.items() if k != "DependsOn"}
+                if kept:
+                    parent_resources[title]["DependsOn"] = kept
         parent_outputs: dict[str, Any] = {}
         for name, output in self.template.get("Outputs", {}).items():
             home = self.output_place[name]
