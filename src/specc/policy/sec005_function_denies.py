@@ -15,7 +15,6 @@ RATIONALE = ("An explicit Deny wins over any Allow, including one attached later
 PROFILES = ("pci",)
 SECURITY_HUB = "-"
 PCI_DSS = "7.2.2, 10.3.2"
-CONTROLS = ("deny_destructive",)
 
 
 def run(view: TemplateView) -> Iterator[Finding]:
