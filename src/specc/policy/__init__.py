@@ -94,7 +94,8 @@ def evaluate(ctx: Any, templates: dict[str, dict[str, Any]]) -> Outcome:
         if check.id in security.exceptions and check.id not in used:
             diagnostics.append(ctx.source.diagnostic(
                 UNUSED_EXCEPTION, ("security", "exceptions", check.id),
-                f"the exception for {check.id} excuses nothing: the check passes",
+                f"the exception for {check.id} excuses no finding" + ("" if security.exceptions[check.id].entries
+                                                                       else ": the check passes"),
                 "remove the exception (or fix `entries` to name what still needs it)", at_key=True))
     return Outcome(diagnostics=diagnostics, checks_run=len(selected), excused=excused)
 
