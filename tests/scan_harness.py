@@ -19,6 +19,15 @@ MISSING = (f"{SCAN_VENV.relative_to(REPO)} is missing or incomplete: run `make t
            f"{REQUIREMENTS.name}); the scanner tests never skip")
 
 
+def require_scan_venv(venv: Path = SCAN_VENV) -> Path:
+    """The scanners' virtualenv, or a test failure that says how to make it (never a skip)."""
+    import pytest
+
+    if not ((venv / "bin" / "python").exists() and (venv / "bin" / "checkov").exists()):
+        pytest.fail(MISSING)
+    return venv
+
+
 def committed_templates() -> list[Path]:
     """Every template of every spec under specs/, as listed by its committed manifest (nested ones included)."""
     sys.path.insert(0, str(REPO / "src"))

@@ -16,8 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scan_harness.py (pytest runs with importlib mode)
 from scan_harness import (  # noqa: E402
-    MISSING, SCAN_PYTHON, SCAN_VENV, CfripperResult, CheckovResult, cfripper, checkov, committed_templates,
-    golden_templates, pinned)
+    MISSING, SCAN_PYTHON, CfripperResult, CheckovResult, cfripper, checkov, committed_templates, golden_templates,
+    pinned, require_scan_venv)
 
 pytestmark = pytest.mark.slow
 
@@ -31,9 +31,12 @@ def templates() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def scan_venv() -> Path:
-    if not (SCAN_PYTHON.exists() and (SCAN_VENV / "bin" / "checkov").exists()):
-        pytest.fail(MISSING)
-    return SCAN_VENV
+    return require_scan_venv()
+
+
+def test_without_the_scan_virtualenv_the_tests_fail_and_say_how_to_make_it(tmp_path) -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"run `make test`"):
+        require_scan_venv(tmp_path / ".venv-scan")
 
 
 @pytest.fixture(scope="module")
