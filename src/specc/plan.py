@@ -63,8 +63,12 @@ def make_plan(spec: Any, source: SourceFile) -> Plan:
         plan.edges.append(Edge(source_node, Node(ref.section, ref.target), ref.relation, ref.access or ""))
     plan.edges.sort()
     collected: dict[tuple[Any, ...], CodeArtifact] = {}  # functions sharing a code directory hash it once
+    places: dict[tuple[str, str | None], tuple[Any, ...]] = {}  # and resolve a handler path once
     for name, function in sorted(spec.functions.items()):
-        located = locate(spec, source, function)
+        where = (function.handler, function.code)
+        located = places.get(where)
+        if located is None:
+            located = places[where] = locate(spec, source, function)
         if located not in collected:
             collected[located] = collect(*located)
         plan.artifacts[name] = collected[located]

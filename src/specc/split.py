@@ -199,6 +199,7 @@ class _Splitter:
         self.place: dict[str, str] = {}  # logical ID -> stack ID, PARENT for the parent
         self.problems: list[Diagnostic] = []
         self._walkers: dict[str, Callable[[Any], Any]] = {}
+        self._seed_stacks: dict[tuple[str, str], _Stack] = {}
 
     # ---- placement -------------------------------------------------------------------------------------
     def _family(self, title: str, resource: dict[str, Any], routes: dict[str, str],
@@ -227,6 +228,9 @@ class _Splitter:
         return None
 
     def _stack(self, family: str, seed: str) -> _Stack:
+        known = self._seed_stacks.get((family, seed))
+        if known is not None:  # a group's resources all go where its first one went
+            return known
         count = self.spec.limits.shards if family == FUNCTIONS else max(1, self.spec.limits.shards // 4)
         width = len(str(count - 1))
         index = shard(seed.split(".", 1)[1] if family == FUNCTIONS else seed, count)
@@ -235,6 +239,7 @@ class _Splitter:
         if stack is None:
             stack = self.stacks[logical_id] = _Stack(logical_id, f"nested/{family.lower()}-{index:0{width}d}.json")
         stack.seeds.add(seed)
+        self._seed_stacks[(family, seed)] = stack
         return stack
 
     def _assign(self) -> None:
