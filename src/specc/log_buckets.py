@@ -16,6 +16,7 @@ from troposphere import GetAtt, Ref, Sub, s3
 
 from specc.context import BuildContext
 from specc.naming import logical_id
+from specc.scanners import skip
 
 ACCOUNT_REGION = "${AWS::AccountId}-${AWS::Region}"
 # The longest suffix `ACCOUNT_REGION` can expand to (12 digits, a hyphen, the longest region code specc accepts).
@@ -81,8 +82,8 @@ def add_log_bucket(ctx: BuildContext, spec: LogBucket) -> None:
         ctx.opt_out(bucket, "customer_managed_key", spec.origin, "S3 server access logs can only be delivered to a "
                     "bucket encrypted with SSE-S3 (AES256), not SSE-KMS")
     skips = list(spec.skips) + ([ACCESS_LOG_SKIP] if spec.access_log_target else [])
-    if skips:
-        bucket.Metadata = {"checkov": {"skip": skips}}
+    for entry in skips:
+        skip(bucket, entry["id"], entry["comment"])
     if spec.condition:
         bucket.Condition = spec.condition
     ctx.add(bucket, spec.origin)

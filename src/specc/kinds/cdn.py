@@ -24,6 +24,7 @@ from specc.kinds.base import Kind, NameRule, Reference
 from specc.log_buckets import LogBucket, add_log_bucket, bucket_name_example
 from specc.naming import logical_id
 from specc.spec_types import Name, SpecModel
+from specc.scanners import skip
 
 CDN_REGION = "CdnRegion"  # the Condition: this stack instance is in us-east-1
 # The account's own ARNs (certificates, web ACLs), keyed by CloudFront's region: the template itself stays account-
@@ -196,8 +197,8 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
         opt_outs.append(("access_logs", origin + ("access_logs",), ""))
 
     distribution = cloudfront.Distribution(distribution_id, Condition=CDN_REGION, DistributionConfig=config)
-    if skips:
-        distribution.Metadata = {"checkov": {"skip": skips}}
+    for entry in skips:
+        skip(distribution, entry["id"], entry["comment"])
     for control, path, reason in opt_outs:
         ctx.opt_out(distribution, control, path, reason)
     ctx.add(distribution, origin)

@@ -32,6 +32,7 @@ from specc.iam import Grant, use_logs_key
 from specc.kinds.base import Kind, NameRule
 from specc.naming import camel, logical_id
 from specc.spec_types import RetentionDays, SpecModel
+from specc.scanners import skip
 
 VPC_ID = "Vpc"
 FUNCTIONS_SG, ENDPOINTS_SG = "FunctionsSecurityGroup", "EndpointsSecurityGroup"
@@ -181,7 +182,7 @@ def _private_tier(ctx: BuildContext, spec: NetworkSpec, world: bool, origin: tup
         rules += [(120, False, outside, EPHEMERAL), (120, True, outside, (443, 443))]
     entries = _acl_entries(ctx, acl_id, "Private", rules, origin)
     if world:
-        entries[(120, False)].Metadata = {"checkov": {"skip": [REPLIES_SKIP]}}
+        skip(entries[(120, False)], REPLIES_SKIP["id"], REPLIES_SKIP["comment"])
     for i, cidr in enumerate(spec.subnet_cidrs("private")):
         subnet_id, table_id = f"PrivateSubnet{i + 1}", f"PrivateRouteTable{i + 1}"
         ctx.add(ec2.Subnet(subnet_id, VpcId=Ref(VPC_ID), CidrBlock=cidr, AvailabilityZone=_zone(i),
@@ -215,7 +216,7 @@ def _public_tier(ctx: BuildContext, spec: NetworkSpec, origin: tuple[Any, ...]) 
     ]
     entries = _acl_entries(ctx, acl_id, "Public", rules, origin)
     if nat:
-        entries[(110, False)].Metadata = {"checkov": {"skip": [REPLIES_SKIP]}}
+        skip(entries[(110, False)], REPLIES_SKIP["id"], REPLIES_SKIP["comment"])
     for i, cidr in enumerate(spec.subnet_cidrs("public")):
         subnet_id = f"PublicSubnet{i + 1}"
         ctx.add(ec2.Subnet(subnet_id, VpcId=Ref(VPC_ID), CidrBlock=cidr, AvailabilityZone=_zone(i),
@@ -341,8 +342,7 @@ def _flow_logs(ctx: BuildContext, spec: NetworkSpec, vpc: ec2.VPC, origin: tuple
     settings = spec.flow_logs
     if not settings.enabled:
         ctx.opt_out(vpc, "flow_logs", origin + ("flow_logs", "enabled"))
-        vpc.Metadata = {"checkov": {"skip": [{"id": "CKV2_AWS_11", "comment": "flow logs turned off in the spec "
-                                              "(network.flow_logs.enabled: false)"}]}}
+        skip(vpc, "CKV2_AWS_11", "flow logs turned off in the spec (network.flow_logs.enabled: false)")
         return
     origin = origin + ("flow_logs",)
     logs_key = ctx.logs_key()

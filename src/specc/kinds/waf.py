@@ -26,6 +26,7 @@ from specc.iam import use_logs_key
 from specc.kinds.base import Kind, Metrics, NameRule
 from specc.naming import camel, logical_id
 from specc.spec_types import RetentionDays, SpecModel
+from specc.scanners import skip
 
 CDN_REGION = "CdnRegion"  # the same Condition the cdn kind uses: this stack instance is in us-east-1
 CLOUDFRONT_REGION = "us-east-1"
@@ -257,8 +258,8 @@ def _opt_outs(ctx: BuildContext, acl: wafv2.WebACL, spec: WebAclSpec, origin: tu
         ctx.opt_out(acl, "logging", origin + ("logging", "enabled"))
         skips.append({"id": "CKV2_AWS_31", "comment": "request logging turned off in the spec (logging.enabled: "
                       "false)"})
-    if skips:
-        acl.Metadata = {"checkov": {"skip": skips}}
+    for entry in skips:
+        skip(acl, entry["id"], entry["comment"])
 
 
 def _visibility(metric: str) -> wafv2.VisibilityConfig:
