@@ -696,8 +696,6 @@ def dependency_edges(templates: dict[str, dict[str, Any]]) -> dict[str, list[str
     return dict(edges)
 
 
-Check = Callable[[dict[str, Any]], None]
-
 
 def budget_report(usages: list[Usage], budget: Budget, margin: float) -> list[str]:
     """`specc compile`'s budget report: each template's resources, outputs, parameters and bytes against its budget."""
