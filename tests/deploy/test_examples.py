@@ -37,7 +37,14 @@ def test_waf_api_deploys(aws, runner, session, deployed, services, template) -> 
     physical = deployed(session(), "us-west-2", "serverless-app-prod", service)
     assert services(session(), "us-west-2", service, physical) >= {
         "AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::SNS::Topic", "AWS::ApiGateway::RestApi",
-        "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::IAM::Role"}
+        "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::IAM::Role", "AWS::S3::Bucket"}
+    # The seed's one-step workflow: it invokes the function, by ARN, and nothing else.
+    states = session().client("stepfunctions", region_name="us-west-2")
+    definition = json.loads(states.describe_state_machine(stateMachineArn=physical["ProcessItemStateMachine"])["definition"])
+    assert definition["StartAt"] == "invoke_handler"
+    task = definition["States"]["invoke_handler"]
+    assert task["Type"] == "Task" and task["End"] is True
+    assert task["Resource"].endswith(":function:serverless-app-api-handler-prod"), task
     api = session().client("apigateway", region_name="us-west-2").get_rest_api(restApiId=physical["Api"])
     assert "policy" not in api  # moto drops the resource policy (when it keeps it, assert the IP allow list here)
     assert api["disableExecuteApiEndpoint"] is False  # no custom domain in this example
