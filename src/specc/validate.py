@@ -37,6 +37,10 @@ def _diagnostic(source: SourceFile, error: dict[str, Any]):
     ctx = error.get("ctx") or {}
     if loc and loc[-1] == "[key]":  # a mapping key that is not a valid name
         path = loc[:-2] + (loc[-2],)
+        if loc[:1] == ("tags",):
+            return source.diagnostic("E104", path, f"'{loc[-2]}' is not a valid tag key",
+                                     "tag keys are 1 to 128 letters, digits, spaces and the characters _ . : / = + - @",
+                                     at_key=True)
         hint = ("expected `METHOD /path` with METHOD one of ANY, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT and "
                 "path segments like `payments` or `{payment_id}`" if loc[:1] == ("routes",) else
                 "names are lower case letters, digits and underscores, starting with a letter, at most 40 characters")
