@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import sys
+from pathlib import Path
 
 import pytest
 
 from specc.compiler import compile_spec
 from specc.iam import WILDCARD_RESOURCE_REASONS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/iam_helpers.py (pytest runs with importlib mode)
+from iam_helpers import compile_uses, policy_statements as _statements  # noqa: E402
 
 BASE = """
 specc: 1
@@ -66,17 +71,8 @@ BASELINE_SIDS = {"EnvironmentKeyData", "KeyData", "SendToDeadLetterQueue", "Writ
 BASELINE_DATA_KEY = {"kms:Decrypt", "kms:GenerateDataKey"}
 
 
-def _uses_yaml(uses: dict[str, dict[str, str]]) -> str:
-    return "{" + ", ".join(f"{s}: {{" + ", ".join(f"{n}: {a}" for n, a in e.items()) + "}" for s, e in uses.items()) + "}"
-
-
 def _compile(write_spec, uses: dict[str, dict[str, str]]) -> dict:
-    return compile_spec(write_spec(BASE.format(uses=_uses_yaml(uses)))).templates["service.json"]
-
-
-def _statements(template: dict, function: str = "Worker") -> dict[str, dict]:
-    policy = template["Resources"][f"{function}Policy"]["Properties"]["PolicyDocument"]
-    return {s["Sid"]: s for s in policy["Statement"]}
+    return compile_uses(write_spec, BASE, uses)
 
 
 @pytest.mark.parametrize("case", sorted(CASES), ids=lambda c: "-".join(c))

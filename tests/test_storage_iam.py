@@ -5,11 +5,16 @@ tables and topics)."""
 from __future__ import annotations
 
 import itertools
+import sys
+from pathlib import Path
 
 import pytest
 
 from specc.compiler import compile_spec
 from specc.iam import WILDCARD_RESOURCE_REASONS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/iam_helpers.py (pytest runs with importlib mode)
+from iam_helpers import compile_uses, policy_statements as _statements  # noqa: E402
 
 BASE = """
 specc: 1
@@ -57,17 +62,8 @@ BASELINE_SIDS = {"EnvironmentKeyData", "KeyData", "SendToDeadLetterQueue", "Writ
                  "DenyDestructiveActions", "DenyInsecureTransport"}
 
 
-def _uses_yaml(uses: dict[str, dict[str, str]]) -> str:
-    return "{" + ", ".join(f"{s}: {{" + ", ".join(f"{n}: {a}" for n, a in e.items()) + "}" for s, e in uses.items()) + "}"
-
-
 def _compile(write_spec, uses: dict[str, dict[str, str]], base: str = BASE) -> dict:
-    return compile_spec(write_spec(base.format(uses=_uses_yaml(uses)))).templates["service.json"]
-
-
-def _statements(template: dict, function: str = "Worker") -> dict[str, dict]:
-    policy = template["Resources"][f"{function}Policy"]["Properties"]["PolicyDocument"]
-    return {s["Sid"]: s for s in policy["Statement"]}
+    return compile_uses(write_spec, base, uses)
 
 
 def _key_users(template: dict, key: str) -> dict[str, set[str]]:
