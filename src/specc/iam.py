@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from awacs.aws import Action, Allow, ArnLike, Condition, Deny, PolicyDocument, Statement
+from awacs.aws import Action, Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement
 from troposphere import GetAtt, Ref, Sub, iam
 
 from specc.naming import logical_id
@@ -132,3 +132,15 @@ def attach(ctx: "BuildContext") -> None:
 
 def _plain(value: Any) -> Any:
     return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+def deny_insecure_transport(actions: list[Action], resources: list[Any]) -> Statement:
+    """The resource-policy statement every data store gets: requests without TLS are refused (SEC006 looks for it)."""
+    return Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=actions,
+        Resource=resources,
+        Condition=Condition(Bool("aws:SecureTransport", "false")),
+    )

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from awacs.aws import Action, Bool, Condition, Deny, PolicyDocument, Principal, Statement
+from awacs.aws import Action, Condition, PolicyDocument, Principal, Statement
 from troposphere import GetAtt, Ref, Sub, s3
 
 from specc.context import BuildContext
+from specc.iam import deny_insecure_transport
 from specc.naming import logical_id
 from specc.scanners import skip
 
@@ -99,14 +100,7 @@ def add_log_bucket(ctx: BuildContext, spec: LogBucket) -> None:
 
 
 def tls_only(bucket_id: str) -> Statement:
-    return Statement(
-        Sid="DenyInsecureTransport",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[Action("s3", "*")],
-        Resource=[GetAtt(bucket_id, "Arn"), Sub(f"${{{bucket_id}.Arn}}/*")],
-        Condition=Condition(Bool("aws:SecureTransport", "false")),
-    )
+    return deny_insecure_transport([Action("s3", "*")], [GetAtt(bucket_id, "Arn"), Sub(f"${{{bucket_id}.Arn}}/*")])
 
 
 def access_log_statement(bucket_id: str, sources: list[str]) -> Statement:

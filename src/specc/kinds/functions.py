@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from troposphere import GetAtt, Ref, Sub, awslambda, iam, logs, sqs
 
 from specc.context import BuildContext
-from specc.iam import Grant, key_grant, use_logs_key
+from specc.iam import Grant, deny_insecure_transport, key_grant, use_logs_key
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.naming import camel, env_var_name, logical_id, short_hash
 from specc.scanners import skip
@@ -354,16 +354,8 @@ def _guardrails(ctx: BuildContext, spec: FunctionSpec, function: awslambda.Funct
 
 
 def _tls_only_queue_policy(queue_id: str) -> PolicyDocument:
-    from awacs.aws import Bool, Condition, Deny
-
-    return PolicyDocument(Version="2012-10-17", Statement=[Statement(
-        Sid="DenyInsecureTransport",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[Action("sqs", "SendMessage"), Action("sqs", "ReceiveMessage")],
-        Resource=[GetAtt(queue_id, "Arn")],
-        Condition=Condition(Bool("aws:SecureTransport", "false")),
-    )])
+    return PolicyDocument(Version="2012-10-17", Statement=[deny_insecure_transport(
+        [Action("sqs", "SendMessage"), Action("sqs", "ReceiveMessage")], [GetAtt(queue_id, "Arn")])])
 
 
 def references(name: str, spec: FunctionSpec) -> list[Reference]:

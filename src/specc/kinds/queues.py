@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from awacs.aws import Action, Bool, Condition, Deny, PolicyDocument, Principal, Statement
+from awacs.aws import Action, PolicyDocument, Statement
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, awslambda, sqs
 from troposphere.validators import integer
 
 from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.iam import Grant, deny_insecure_transport, key_grant
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.naming import camel, logical_id
 from specc.spec_types import Name, SpecModel
@@ -96,14 +96,8 @@ def _arn(physical: str) -> Sub:
 
 
 def _tls_only(queue_ids: list[str]) -> PolicyDocument:
-    return PolicyDocument(Version="2012-10-17", Statement=[Statement(
-        Sid="DenyInsecureTransport",
-        Effect=Deny,
-        Principal=Principal("*"),
-        Action=[Action("sqs", "*")],
-        Resource=[GetAtt(queue_id, "Arn") for queue_id in queue_ids],
-        Condition=Condition(Bool("aws:SecureTransport", "false")),
-    )])
+    return PolicyDocument(Version="2012-10-17", Statement=[deny_insecure_transport(
+        [Action("sqs", "*")], [GetAtt(queue_id, "Arn") for queue_id in queue_ids])])
 
 
 def build(ctx: BuildContext, name: str, spec: QueueSpec) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from awacs.aws import Action, Allow, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
+from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, sns
 
 from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.iam import Grant, deny_insecure_transport, key_grant
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.naming import logical_id, short_hash
 from specc.spec_types import Name, SpecModel
@@ -75,14 +75,7 @@ def build(ctx: BuildContext, name: str, spec: TopicSpec) -> None:
         logical_id(name, "TopicPolicy"),
         Topics=[Ref(topic_id)],
         PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[
-            Statement(
-                Sid="DenyInsecureTransport",
-                Effect=Deny,
-                Principal=Principal("*"),
-                Action=[Action("sns", "Publish")],
-                Resource=[Ref(topic_id)],
-                Condition=Condition(Bool("aws:SecureTransport", "false")),
-            ),
+            deny_insecure_transport([Action("sns", "Publish")], [Ref(topic_id)]),
             Statement(
                 Sid="AlarmsPublish",
                 Effect=Allow,
