@@ -7,13 +7,12 @@ handler directories may ship modules with the same names, so the modules are imp
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,6 +21,9 @@ import boto3
 import botocore.session
 import pytest
 from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # handlers/handler_testing.py
+from handler_testing import handler_modules as load_handler_modules  # noqa: E402
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
 MODULES = ("common", "validation", "model", "create", "get", "list_by_merchant", "settle", "receipt")
@@ -54,18 +56,8 @@ def shared_botocore_session() -> botocore.session.Session:
     return session
 
 
-@contextmanager
-def handler_modules() -> Iterator[SimpleNamespace]:
-    saved = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
-    sys.path.insert(0, str(HANDLER_DIR))
-    importlib.invalidate_caches()
-    try:
-        yield SimpleNamespace(**{name: importlib.import_module(name) for name in MODULES})
-    finally:
-        for name in MODULES:
-            sys.modules.pop(name, None)
-        sys.modules.update(saved)
-        sys.path.remove(str(HANDLER_DIR))
+def handler_modules() -> AbstractContextManager[SimpleNamespace]:
+    return load_handler_modules(HANDLER_DIR, MODULES)
 
 
 def rest_event(method: str, resource: str, path: str, *, path_params: dict[str, str] | None = None,

@@ -3,13 +3,12 @@ imported in isolation (other handler directories ship modules with the same name
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +16,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # handlers/handler_testing.py
+from handler_testing import handler_modules as load_handler_modules  # noqa: E402
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
 MODULES = ("common", "users", "products", "orders", "workflow")
@@ -31,18 +33,8 @@ UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_EN
          "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION", "LOG_LEVEL")
 
 
-@contextmanager
-def handler_modules() -> Iterator[SimpleNamespace]:
-    saved = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
-    sys.path.insert(0, str(HANDLER_DIR))
-    importlib.invalidate_caches()
-    try:
-        yield SimpleNamespace(**{name: importlib.import_module(name) for name in MODULES})
-    finally:
-        for name in MODULES:
-            sys.modules.pop(name, None)
-        sys.modules.update(saved)
-        sys.path.remove(str(HANDLER_DIR))
+def handler_modules() -> AbstractContextManager[SimpleNamespace]:
+    return load_handler_modules(HANDLER_DIR, MODULES)
 
 
 def rest_event(method: str, resource: str, path: str, *, path_params: dict[str, str] | None = None,
