@@ -22,6 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from bytecode import compile_bytecode
+
 REPO = Path(__file__).resolve().parent.parent
 SPECC = Path(sys.executable).parent / "specc"
 
@@ -65,6 +67,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    compile_bytecode()
 
     from specc.compiler import compile_spec
     from specc.emit import rendered_files

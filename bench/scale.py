@@ -38,6 +38,8 @@ from typing import Any, Callable
 
 import yaml
 
+from bytecode import compile_bytecode
+
 REPO = Path(__file__).resolve().parent.parent
 SPECC = Path(sys.executable).parent / "specc"
 RESULTS = REPO / "bench" / "results.md"
@@ -240,6 +242,7 @@ def main() -> int:
         json.dumps(sam_transform(json.loads(args.translate.read_text())), indent=2, sort_keys=True)
         return 0
     started = time.perf_counter()
+    compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         rows = []
         for size in args.sizes:
