@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from specc.kinds import BY_SECTION
+from specc.spec_types import fields_of
 
 
 def _type_name(annotation: Any) -> str:
@@ -60,7 +61,7 @@ def _example(info: FieldInfo) -> str:
 
 def _table(model: type[BaseModel]) -> list[str]:
     lines = ["| field | type | default | description | example |", "|---|---|---|---|---|"]
-    for name, info in model.model_fields.items():
+    for name, info in fields_of(model).items():
         description = (info.description or "").replace("|", "\\|").replace("\n", " ")
         spelled = info.alias or name  # the spec spelling (`pass`, not the Python name `pass_`)
         lines.append(f"| `{spelled}` | {_type_name(info.annotation)} | {_default(info)} | {description} | {_example(info)} |")
@@ -76,7 +77,7 @@ def markdown() -> str:
     out += _table(Spec)
     seen: set[type[BaseModel]] = {Spec}
     queue: list[type[BaseModel]] = []
-    for info in Spec.model_fields.values():
+    for info in fields_of(Spec).values():
         queue += _models_in(info.annotation)
     while queue:
         model = queue.pop(0)
@@ -90,6 +91,6 @@ def markdown() -> str:
         if model.__doc__ and not model.__doc__.startswith("!!!"):
             out += [" ".join(model.__doc__.split()), ""]
         out += _table(model)
-        for info in model.model_fields.values():
+        for info in fields_of(model).values():
             queue += [m for m in _models_in(info.annotation) if m not in seen]
     return "\n".join(out) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, StringConstraints, create_model, model_validator
@@ -16,6 +17,7 @@ from specc.spec_types import Name, RetentionDays, SpecModel
 
 REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
 IMPLICIT_KEY = "main"
+IMPLICIT_SECTIONS = frozenset({"keys", "monitoring"})  # filled in when a spec leaves them out
 
 Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN),
                    Field(description="An AWS region code like us-east-1.", examples=["us-east-1"])]
@@ -90,7 +92,12 @@ class ServiceFields(SpecModel):
         return self.defaults.key or (next(iter(keys)) if len(keys) == 1 else IMPLICIT_KEY)
 
 
-def _section_field(kind: Any) -> tuple[Any, Any]:
+def _section_field(kind: Any, written: bool = True) -> tuple[Any, Any]:
+    if not written:  # absent from the spec: its default is all it will hold, and its models stay unbuilt
+        if not kind.keyed and kind.section != "monitoring":
+            return Any, Field(None, description=kind.description)
+        if kind.keyed:
+            return dict[str, Any], Field(default_factory=dict, description=kind.description)
     if not kind.keyed:
         if kind.section == "monitoring":
             return kind.model, Field(default_factory=kind.model, description=kind.description)
@@ -105,3 +112,23 @@ Spec = create_model(  # type: ignore[call-overload]
     __doc__="A specc service spec.",
     **{kind.section: _section_field(kind) for kind in KINDS},
 )
+
+
+@lru_cache(maxsize=64)
+def spec_model(written: frozenset[str]) -> Any:
+    """The Spec model for a spec that writes these sections: the same fields, same validation of what is there.
+
+    Building every kind's validators costs more than compiling a 500-resource service; a spec pays only
+    for the kinds it uses. Sections it does not write keep their defaults (an empty mapping, none).
+    """
+    if written >= set(SECTIONS):
+        return Spec
+    return create_model(  # type: ignore[call-overload]
+        "Spec",
+        __base__=ServiceFields,
+        __doc__="A specc service spec.",
+        **{kind.section: _section_field(kind, kind.section in written) for kind in KINDS},
+    )
+
+
+SECTIONS = tuple(kind.section for kind in KINDS)

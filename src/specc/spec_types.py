@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class SpecModel(BaseModel):
-    """Every spec object: unknown fields are errors, and values are not silently coerced."""
+    """Every spec object: unknown fields are errors, and values are not silently coerced.
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    Validators are built on first use, not at import: a spec that declares no workflows never pays for
+    the workflow models (spec.py validates with a model of just the sections a spec writes).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+
+def fields_of(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields with their types resolved: a deferred model that names a later class (the recursive
+    workflow states) keeps a forward reference in its annotations until it is first built."""
+    if not getattr(model, "__pydantic_fields_complete__", True):
+        model.model_rebuild()
+    return model.model_fields
 
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"

@@ -12,12 +12,15 @@ from pydantic.fields import FieldInfo
 
 from specc.diagnostics import SpecError, dotted
 from specc.source import SourceFile
-from specc.spec import Spec
+from specc.spec_types import fields_of
+from specc.spec import IMPLICIT_SECTIONS, Spec, spec_model
 
 
 def validate(source: SourceFile) -> Any:
+    data = source.data
+    written = frozenset(data) | IMPLICIT_SECTIONS if isinstance(data, dict) else frozenset()
     try:
-        return Spec.model_validate(source.data)
+        return spec_model(written).model_validate(data)
     except ValidationError as exc:
         diagnostics = []
         seen = set()
@@ -48,7 +51,7 @@ def _diagnostic(source: SourceFile, error: dict[str, Any]):
     owner, info = field_at(loc)
     hint = (info.description or "") if info else ""
     if kind == "extra_forbidden":
-        allowed = sorted(f.alias or n for n, f in owner.model_fields.items()) if owner else []  # spec spelling
+        allowed = sorted(f.alias or n for n, f in fields_of(owner).items()) if owner else []  # spec spelling
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         message = f"unknown field '{loc[-1]}'"
         if guess:
@@ -129,12 +132,12 @@ def field_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | 
             if not (isinstance(current, type) and issubclass(current, BaseModel)):
                 pending_container = typing.get_origin(current) in (dict, list, tuple)
                 continue
-            if isinstance(part, int) or part not in current.model_fields:
+            if isinstance(part, int) or part not in fields_of(current):
                 continue
         if isinstance(current, type) and issubclass(current, BaseModel):
             owner = current
-            info = current.model_fields.get(str(part)) or next(  # a field spelled by its alias (`pass`)
-                (f for f in current.model_fields.values() if f.alias == str(part)), None)
+            info = fields_of(current).get(str(part)) or next(  # a field spelled by its alias (`pass`)
+                (f for f in fields_of(current).values() if f.alias == str(part)), None)
             if info is None:
                 return owner, None
             current = info.annotation
