@@ -11,7 +11,7 @@ from typing import Any
 
 from specc.checks.handlers import locate
 from specc.checks.references import all_references
-from specc.kinds import KINDS
+from specc.kinds import in_play
 from specc.packaging import CodeArtifact, collect
 from specc.source import SourceFile
 
@@ -40,7 +40,8 @@ class Plan:
 
     def entries(self):
         """(kind, name, entry) in build order: registry order, then name; late kinds last."""
-        ordered = [k for k in KINDS if not k.late] + [k for k in KINDS if k.late]
+        kinds = in_play(self.spec)
+        ordered = [k for k in kinds if not k.late] + [k for k in kinds if k.late]
         for kind in ordered:
             section = getattr(self.spec, kind.section)
             if kind.keyed:
@@ -52,7 +53,7 @@ class Plan:
 
 def make_plan(spec: Any, source: SourceFile) -> Plan:
     plan = Plan(spec=spec, source=source)
-    for kind in KINDS:
+    for kind in in_play(spec):
         section = getattr(spec, kind.section)
         if kind.keyed:
             plan.nodes += [Node(kind.section, name) for name in sorted(section)]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from specc.spec import Spec
-
 SCHEMA_ID = "https://specc.dev/schema/specc.schema.json"
 
 
 def json_schema() -> dict[str, Any]:
+    from specc.spec import Spec
+
     schema = Spec.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, StringConstraints, create_model, model_validator
 
-from specc.kinds import KINDS
+from specc.kinds import REGISTRY, SECTIONS, Entry, kind_of
 from specc.kinds.functions import RUNTIMES
 from specc.limits import Limits
 from specc.naming import physical_name
@@ -92,12 +92,10 @@ class ServiceFields(SpecModel):
         return self.defaults.key or (next(iter(keys)) if len(keys) == 1 else IMPLICIT_KEY)
 
 
-def _section_field(kind: Any, written: bool = True) -> tuple[Any, Any]:
-    if not written:  # absent from the spec: its default is all it will hold, and its models stay unbuilt
-        if not kind.keyed and kind.section != "monitoring":
-            return Any, Field(None, description=kind.description)
-        if kind.keyed:
-            return dict[str, Any], Field(default_factory=dict, description=kind.description)
+def _section_field(entry: Entry, written: bool = True) -> tuple[Any, Any]:
+    if not written:  # absent from the spec: its default is all it will hold, and its kind stays unimported
+        return (dict[str, Any], Field(default_factory=dict)) if entry.keyed else (Any, Field(None))
+    kind = kind_of(entry.section)
     if not kind.keyed:
         if kind.section == "monitoring":
             return kind.model, Field(default_factory=kind.model, description=kind.description)
@@ -106,29 +104,22 @@ def _section_field(kind: Any, written: bool = True) -> tuple[Any, Any]:
     return dict[key, kind.model], Field(default_factory=dict, description=kind.description)  # type: ignore[valid-type]
 
 
-Spec = create_model(  # type: ignore[call-overload]
-    "Spec",
-    __base__=ServiceFields,
-    __doc__="A specc service spec.",
-    **{kind.section: _section_field(kind) for kind in KINDS},
-)
-
-
 @lru_cache(maxsize=64)
 def spec_model(written: frozenset[str]) -> Any:
-    """The Spec model for a spec that writes these sections: the same fields, same validation of what is there.
+    """The Spec model for a spec that writes these sections: the same fields, the same validation of what is there.
 
     Building every kind's validators costs more than compiling a 500-resource service; a spec pays only
-    for the kinds it uses. Sections it does not write keep their defaults (an empty mapping, none).
+    for the kinds it writes. Sections it leaves out keep their defaults (an empty mapping, or none).
     """
-    if written >= set(SECTIONS):
-        return Spec
     return create_model(  # type: ignore[call-overload]
         "Spec",
         __base__=ServiceFields,
         __doc__="A specc service spec.",
-        **{kind.section: _section_field(kind, kind.section in written) for kind in KINDS},
+        **{entry.section: _section_field(entry, entry.section in written) for entry in REGISTRY},
     )
 
 
-SECTIONS = tuple(kind.section for kind in KINDS)
+def __getattr__(name: str) -> Any:
+    if name == "Spec":  # every section: the JSON Schema, the reference docs and error hints describe them all
+        return spec_model(frozenset(SECTIONS))
+    raise AttributeError(f"module 'specc.spec' has no attribute {name!r}")

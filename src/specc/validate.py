@@ -13,7 +13,8 @@ from pydantic.fields import FieldInfo
 from specc.diagnostics import SpecError, dotted
 from specc.source import SourceFile
 from specc.spec_types import fields_of
-from specc.spec import IMPLICIT_SECTIONS, Spec, spec_model
+from specc import spec as spec_language
+from specc.spec import IMPLICIT_SECTIONS, spec_model
 
 
 def validate(source: SourceFile) -> Any:
@@ -114,7 +115,7 @@ def _show(value: Any) -> str:
 
 def field_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     """The model that owns the last field in `loc`, and that field (walking models, dicts and lists)."""
-    current: Any = Spec
+    current: Any = spec_language.Spec  # every section (built on first use: only bad specs need it)
     owner: type[BaseModel] | None = None
     info: FieldInfo | None = None
     pending_container = False

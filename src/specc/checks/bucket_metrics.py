@@ -14,10 +14,12 @@ DESCRIPTION = "alarms on a bucket's request metrics have `request_metrics: true`
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    buckets = getattr(spec, "buckets", {})
+    if not buckets:
+        return found
     from specc.kinds.buckets import REQUEST_METRICS
 
-    found = []
-    buckets = getattr(spec, "buckets", {})
     for name, alarm in sorted(spec.alarms.items()):
         parts = (alarm.metric or "").split(".")
         if len(parts) != 3 or parts[0] != "buckets" or parts[1] not in buckets or parts[2] not in REQUEST_METRICS:

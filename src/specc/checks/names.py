@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from specc.diagnostics import Diagnostic
-from specc.kinds import KINDS
+from specc.kinds import in_play
 from specc.source import SourceFile
 
 ID = "E301"
@@ -15,7 +15,7 @@ DESCRIPTION = "physical names respect AWS length and character limits"
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
-    for kind in KINDS:
+    for kind in in_play(spec):
         if kind.names is None:
             continue
         section = getattr(spec, kind.section)

@@ -21,8 +21,6 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
 
 
 def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
-    from specc.kinds.network import AZ_COUNTS
-
     found = []
     network = getattr(spec, "network", None)
     for name, function in sorted(spec.functions.items()):
@@ -33,6 +31,8 @@ def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 "`network: private`"))
     if network is not None:
         found += _reachable(spec, source, network)
+        from specc.kinds.network import AZ_COUNTS
+
         for region in spec.regions:
             available = AZ_COUNTS.get(region)
             if available is not None and network.availability_zones > available:

@@ -6,7 +6,7 @@ import difflib
 from typing import Any
 
 from specc.diagnostics import Diagnostic
-from specc.kinds import BY_SECTION, KINDS
+from specc.kinds import BY_SECTION, in_play
 from specc.kinds.base import Reference
 from specc.source import SourceFile
 
@@ -16,7 +16,7 @@ DESCRIPTION = "references name existing entries (uses, routes, usage plans, keys
 
 def all_references(spec: Any) -> list[Reference]:
     refs: list[Reference] = []
-    for kind in KINDS:
+    for kind in in_play(spec):
         if kind.references is None:
             continue
         section = getattr(spec, kind.section)
@@ -37,8 +37,8 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
     for ref in all_references(spec):
         kind = BY_SECTION.get(ref.section)
-        usable = sorted(k.section for k in KINDS if k.grant) if ref.relation == "uses" else sorted(BY_SECTION)
         if kind is None or (ref.relation == "uses" and kind.grant is None):
+            usable = _usable() if ref.relation == "uses" else sorted(BY_SECTION)
             found.append(source.diagnostic(
                 ID, ref.path[:-1], f"'{ref.section}' is not something a function can use{_suggest(ref.section, usable)}",
                 "usable sections: " + ", ".join(usable), at_key=True))
@@ -57,10 +57,10 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 "expected one of: " + ", ".join(f"{k} ({v})" for k, v in kind.access.items())))
         if ref.relation == "watches":
             found += _metric(spec, source, ref)
-    usable = sorted(k.section for k in KINDS if k.grant)
     for name, function in spec.functions.items():  # an empty `uses: {section: {}}` makes no reference to check
         for section, entries in function.uses.items():
-            if not entries and section not in usable:
+            if not entries and (section not in BY_SECTION or BY_SECTION[section].grant is None):
+                usable = _usable()
                 found.append(source.diagnostic(
                     ID, ("functions", name, "uses", section), f"'{section}' is not something a function can use"
                     f"{_suggest(section, usable)}", "usable sections: " + ", ".join(usable), at_key=True))
@@ -68,6 +68,11 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if alarm.metric and alarm.metric.startswith("api."):
             found += _metric(spec, source, Reference(("alarms", name, "metric"), "api", "api", relation="watches"))
     return found
+
+
+def _usable() -> list[str]:
+    """The sections a function can `use` (imports every kind: only a spec with a mistake asks)."""
+    return sorted(section for section, kind in BY_SECTION.items() if kind.grant)
 
 
 def _metric(spec: Any, source: SourceFile, ref: Reference) -> list[Diagnostic]:

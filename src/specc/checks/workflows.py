@@ -10,11 +10,13 @@ E223 `States.ALL` misplaced, E224 a state name used twice, E225 a `.$` field tha
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
-from specc.workflow_states import StateSpec
+
+if TYPE_CHECKING:  # the state models load with the workflows kind, for a spec that has workflows
+    from specc.workflow_states import StateSpec
 
 ID = "E220"
 DESCRIPTION = ("workflow states name existing states of their own branch, are reachable and can end, have unique "
