@@ -104,12 +104,24 @@ def merge(grants: list[Grant]) -> list[Grant]:
             deny=seen.deny,
             conditions=seen.conditions,
         )
-    return [Grant(g.sid, tuple(sorted(set(g.actions))), g.resources, g.key, g.deny, g.conditions)
-            for _, g in sorted(by_sid.items())]
+    return [_sorted_actions(g) for _, g in sorted(by_sid.items())]
+
+
+def _sorted_actions(grant: Grant) -> Grant:
+    """The grant with its actions sorted and unique; the same object when they already are (most of them)."""
+    actions = tuple(sorted(set(grant.actions)))
+    if actions == grant.actions:
+        return grant
+    return Grant(grant.sid, actions, grant.resources, grant.key, grant.deny, grant.conditions)
 
 
 def policy_document(grants: list[Grant]) -> PolicyDocument:
-    return PolicyDocument(Version="2012-10-17", Statement=[_statement(g) for g in merge(grants)])
+    return _document(merge(grants))
+
+
+def _document(merged: list[Grant]) -> PolicyDocument:
+    """A policy of grants `merge` already merged (attach merges once, and uses the result twice)."""
+    return PolicyDocument(Version="2012-10-17", Statement=[_statement(g) for g in merged])
 
 
 def attach(ctx: "BuildContext") -> None:
@@ -123,7 +135,7 @@ def attach(ctx: "BuildContext") -> None:
             iam.PolicyType(
                 policy_id,
                 PolicyName=policy_id,
-                PolicyDocument=policy_document(merged),
+                PolicyDocument=_document(merged),
                 Roles=[Ref(role_id)],
             ),
             ctx.origins.get(role_id, ()),
