@@ -244,13 +244,25 @@ class _Splitter:
 
     def _assign(self) -> None:
         routes, alarms = _seed_owners(self.spec, self.plan)
+        origins, place = self.ctx.origins, self.place
+        # A movable resource's home depends only on its origin's entry and whether it is an API path resource:
+        # decided once per (entry, that), not once per resource (a function's dozen resources share one).
+        homes: dict[tuple[Any, ...], _Stack | None] = {}
         for title, resource in self.resources.items():
-            found = self._family(title, resource, routes, alarms)
-            if found is None:
-                self.place[title] = PARENT
+            kind = resource["Type"]
+            if kind in STATEFUL or "Condition" in resource:
+                place[title] = PARENT
                 continue
-            stack = self._stack(*found)
-            self.place[title] = stack.logical_id
+            key = ((origins.get(title) or ())[:2], kind == "AWS::ApiGateway::Resource")
+            if key in homes:
+                stack = homes[key]
+            else:
+                found = self._family(title, resource, routes, alarms)
+                stack = homes[key] = None if found is None else self._stack(*found)
+            if stack is None:
+                place[title] = PARENT
+                continue
+            place[title] = stack.logical_id
             stack.resources[title] = resource
         self.output_place: dict[str, str] = {}
         outputs = self.template.get("Outputs", {})
