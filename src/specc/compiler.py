@@ -99,6 +99,6 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
     # so nothing may edit a template once it is split.
     layout = split_service(ctx, plan, service)  # service.json, plus nested/*.json past CloudFormation's quotas
     templates = dict(layout.templates)
-    templates.update(rollout_templates(spec, templates))  # stackset.json and bootstrap.json
+    templates.update(rollout_templates(spec, templates, layout))  # stackset.json and bootstrap.json
     return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
                     layout=layout, policy=outcome)

@@ -34,7 +34,12 @@ def stack_set_name(spec: Any) -> str:
 
 def template_key(service: str, body: bytes) -> str:
     """Where a template is uploaded in the artifact bucket: named by its content."""
-    return f"{service}/templates/{hashlib.sha256(body).hexdigest()}.json"
+    return content_key(service, hashlib.sha256(body).hexdigest())
+
+
+def content_key(service: str, digest: str) -> str:
+    """`template_key` of a body whose sha256 (hex) is already known (split.Layout.digests)."""
+    return f"{service}/templates/{digest}.json"
 
 
 def template_url(bucket: str, region: str, key: str, endpoint: str | None = None) -> str:
@@ -80,8 +85,8 @@ def operation_preferences(spec: Any) -> dict[str, Any]:
 
 
 def build(spec: Any, service_template: dict[str, Any], service_body: bytes,
-          all_templates: list[dict[str, Any]]) -> dict[str, Any]:
-    """`stackset.json` for the service template whose rendered JSON is `service_body`."""
+          all_templates: list[dict[str, Any]], digest: str | None = None) -> dict[str, Any]:
+    """`stackset.json` for the service template whose rendered JSON is `service_body` (sha256 `digest`)."""
     template = Template()
     template.set_version("2010-09-09")
     template.set_description(f"{spec.service} ({spec.environment}): the StackSet that rolls service.json out to "
@@ -93,7 +98,7 @@ def build(spec: Any, service_template: dict[str, Any], service_body: bytes,
     template.add_condition(HAS_ENDPOINT, Not(Equals(Ref(ENDPOINT_PARAMETER), "")))
 
     bucket = f"{spec.artifacts.bucket_prefix}-{ACCOUNT_REGION}"
-    key = template_key(spec.service, service_body)
+    key = content_key(spec.service, digest) if digest else template_key(spec.service, service_body)
     order = region_order(spec)
     units = spec.organizational_units
     if units is not None:
@@ -127,13 +132,20 @@ def build(spec: Any, service_template: dict[str, Any], service_body: bytes,
     return template.to_dict()
 
 
-def rollout_templates(spec: Any, templates: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """`stackset.json` and `bootstrap.json` for a compiled service (`templates`: service.json and any nested)."""
+def rollout_templates(spec: Any, templates: dict[str, dict[str, Any]],
+                      layout: Any = None) -> dict[str, dict[str, Any]]:
+    """`stackset.json` and `bootstrap.json` for a compiled service (`templates`: service.json and any nested).
+    `layout` (split.Layout), when given, already holds service.json's bytes and their sha256."""
     from specc import bootstrap
     from specc.emit import render_json  # emit imports the compiler, which imports this module
 
     service = templates["service.json"]
-    return {"stackset.json": build(spec, service, render_json(service), list(templates.values())),
+    if layout is not None and "service.json" in layout.digests:
+        body, digest = layout.rendered["service.json"], layout.digests["service.json"]
+    else:
+        body = render_json(service)
+        digest = hashlib.sha256(body).hexdigest()
+    return {"stackset.json": build(spec, service, body, list(templates.values()), digest),
             "bootstrap.json": bootstrap.build(spec)}
 
 

@@ -103,6 +103,8 @@ class Layout:
     budget: Budget
     stacks: dict[str, StackInfo] = field(default_factory=dict)
     placement: dict[str, str] = field(default_factory=dict)  # resource logical ID -> stack ID ("" = parent)
+    # sha256 (hex) of each rendered template: hashed once here, for TemplateURLs, the StackSet's and the manifest
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def split(self) -> bool:
@@ -141,7 +143,8 @@ def split_service(ctx: Any, plan: Any, template: dict[str, Any]) -> Layout:
         body = render_json(template)
         if len(body) <= budget.bytes:
             return Layout({SERVICE: template}, {SERVICE: body}, [usage_of(SERVICE, template, body)], budget,
-                          placement={title: PARENT for title in template.get("Resources", {})})
+                          placement={title: PARENT for title in template.get("Resources", {})},
+                          digests={SERVICE: hashlib.sha256(body).hexdigest()})
     return _Splitter(ctx, plan, template, budget).run()
 
 
@@ -483,7 +486,7 @@ class _Splitter:
     def run(self) -> Layout:
         from specc.assemble import service_tags
         from specc.emit import render_json
-        from specc.rollout import ENDPOINT_PARAMETER, HAS_ENDPOINT, template_key
+        from specc.rollout import ENDPOINT_PARAMETER, HAS_ENDPOINT, content_key
 
         self._assign()
         parent_resources = {t: r for t, r in self.resources.items() if self.place[t] == PARENT}
@@ -514,6 +517,7 @@ class _Splitter:
             body_template = self._nested_template(stack)
             nested[stack.file] = body_template
             rendered[stack.file] = render_json(body_template)
+        digests = {name: hashlib.sha256(body).hexdigest() for name, body in rendered.items()}
 
         parent = {k: v for k, v in self.template.items() if k not in ("Resources", "Outputs")}
         parent_parameters = dict(parent.get("Parameters", {}))
@@ -529,7 +533,7 @@ class _Splitter:
         tags = [{"Key": k, "Value": v} for k, v in sorted(service_tags(self.spec).items())]
         infos: dict[str, StackInfo] = {}
         for stack in sorted(self.stacks.values(), key=lambda s: s.logical_id):
-            key = template_key(self.spec.service, rendered[stack.file])
+            key = content_key(self.spec.service, digests[stack.file])
             properties: dict[str, Any] = {
                 "TemplateURL": {"Fn::If": [HAS_ENDPOINT, {"Fn::Sub": f"${{{ENDPOINT_PARAMETER}}}/{bucket}/{key}"},
                                            {"Fn::Sub": f"https://{bucket}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}/{key}"}]},
@@ -550,13 +554,14 @@ class _Splitter:
             parent["Outputs"] = parent_outputs
         self._check_acyclic(parent_resources)
         rendered[SERVICE] = render_json(parent)
+        digests[SERVICE] = hashlib.sha256(rendered[SERVICE]).hexdigest()
         templates = {SERVICE: parent, **nested}
         usage = [usage_of(name, templates[name], rendered[name]) for name in sorted(templates)]
         self._check_budget(usage, infos)
         if self.problems:
             raise SpecError(self.problems)
         placement = dict(self.place)
-        return Layout(templates, rendered, usage, self.budget, infos, placement)
+        return Layout(templates, rendered, usage, self.budget, infos, placement, digests)
 
     def _nested_template(self, stack: _Stack) -> dict[str, Any]:
         parent_conditions = self.template.get("Conditions", {})
