@@ -22,11 +22,15 @@ def assemble(ctx: BuildContext) -> None:
     template.set_description(f"{spec.service} ({spec.environment}): compiled by specc from "
                              f"{ctx.source.path.name}. Do not edit; change the spec and recompile.")
     tags = dict(sorted(service_tags(spec).items()))
+    # One Tags object for every resource that takes one (16,608 of them at 2,000 functions: building each cost
+    # 0.036 s). Nothing edits a resource's Tags after this pass; encoding (template_dict, to_dict) only reads
+    # them and gives each resource its own list. Each assignment is still validated by troposphere.
+    shared = Tags(**tags)
     for resource in template.resources.values():
         prop = type(resource).props.get("Tags")
         if prop is None:
             continue
-        resource.Tags = dict(tags) if prop[0] is dict else Tags(**tags)
+        resource.Tags = dict(tags) if prop[0] is dict else shared
     declare_retention(ctx)
     for title, skips in sorted(ctx.scanner_skips.items()):
         for tool, check_id, reason in skips:
