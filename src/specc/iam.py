@@ -119,13 +119,56 @@ def policy_document(grants: list[Grant]) -> PolicyDocument:
     return _document(merge(grants))
 
 
-def _document(merged: list[Grant]) -> PolicyDocument:
-    """A policy of grants `merge` already merged (attach merges once, and uses the result twice)."""
-    return PolicyDocument(Version="2012-10-17", Statement=[_statement(g) for g in merged])
+def _document(merged: list[Grant], shared: dict[Any, Statement] | None = None) -> PolicyDocument:
+    """A policy of grants `merge` already merged (attach merges once, and uses the result twice). With `shared`,
+    grants equal in value get one Statement object (encoding only reads it; each policy's JSON has its copy)."""
+    if shared is None:
+        return PolicyDocument(Version="2012-10-17", Statement=[_statement(g) for g in merged])
+    statements = []
+    for grant in merged:
+        key = _grant_key(grant)
+        statement = shared.get(key) if key is not None else None
+        if statement is None:
+            statement = _statement(grant)
+            if key is not None:
+                shared[key] = statement
+        statements.append(statement)
+    return PolicyDocument(Version="2012-10-17", Statement=statements)
+
+
+class _NoKey(Exception):
+    """A value without a cheap exact key (awacs conditions, troposphere objects other than Ref/GetAtt/Sub)."""
+
+
+def _grant_key(grant: Grant) -> tuple[Any, ...] | None:
+    """What a grant's statement says, as a hashable value: equal keys render equal statements. None when a part
+    has no such key (conditions): that grant gets its own statement."""
+    if grant.conditions:
+        return None
+    try:
+        return grant.sid, grant.actions, tuple(_value_key(r) for r in grant.resources), grant.deny
+    except _NoKey:
+        return None
+
+
+def _value_key(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is Ref or kind is GetAtt or kind is Sub:  # their JSON is their data
+        return kind.__name__, _value_key(value.data)
+    if kind is dict:
+        return "dict", tuple((k, _value_key(v)) for k, v in value.items())
+    if kind is list:
+        return "list", tuple(_value_key(v) for v in value)
+    raise _NoKey(kind)
 
 
 def attach(ctx: "BuildContext") -> None:
     """Create each role's policy and tell each key which roles use it."""
+    # Most statements recur across roles (2,000 functions: the same key, trace and guardrail statements; each
+    # table's for the functions that use it): 16,001 statements, 6,205 distinct. Built once each.
+    shared: dict[Any, Statement] = {}
     for (role_id, policy_id), grants in sorted(ctx.grants.items()):
         merged = merge(grants)
         for grant in merged:
@@ -135,7 +178,7 @@ def attach(ctx: "BuildContext") -> None:
             iam.PolicyType(
                 policy_id,
                 PolicyName=policy_id,
-                PolicyDocument=_document(merged),
+                PolicyDocument=_document(merged, shared),
                 Roles=[Ref(role_id)],
             ),
             ctx.origins.get(role_id, ()),
