@@ -87,15 +87,16 @@ def _statement(grant: Grant) -> Statement:
     return statement
 
 
-def merge(grants: list[Grant]) -> list[Grant]:
-    """One statement per Sid: actions and resources unioned, both in a stable order."""
+def merge(grants: list[Grant], texts: dict[Any, str] | None = None) -> list[Grant]:
+    """One statement per Sid: actions and resources unioned, both in a stable order. `texts` (attach passes one
+    for all roles) keeps each resource's JSON, the key of that order, by value: most recur in many roles."""
     by_sid: dict[str, Grant] = {}
     for grant in grants:
         seen = by_sid.get(grant.sid)
         if seen is None:
             by_sid[grant.sid] = grant
             continue
-        resources = {json.dumps(_plain(r), sort_keys=True): r for r in seen.resources + grant.resources}
+        resources = {_json_text(r, texts): r for r in seen.resources + grant.resources}
         by_sid[grant.sid] = Grant(
             sid=grant.sid,
             actions=tuple(sorted(set(seen.actions) | set(grant.actions))),
@@ -105,6 +106,20 @@ def merge(grants: list[Grant]) -> list[Grant]:
             conditions=seen.conditions,
         )
     return [_sorted_actions(g) for _, g in sorted(by_sid.items())]
+
+
+def _json_text(resource: Any, texts: dict[Any, str] | None) -> str:
+    """json.dumps of the resource's plain value (sorted keys): the key merge dedupes and orders resources by."""
+    if texts is None:
+        return json.dumps(_plain(resource), sort_keys=True)
+    try:
+        key = _value_key(resource)
+    except _NoKey:
+        return json.dumps(_plain(resource), sort_keys=True)
+    text = texts.get(key)
+    if text is None:
+        text = texts[key] = json.dumps(_plain(resource), sort_keys=True)
+    return text
 
 
 def _sorted_actions(grant: Grant) -> Grant:
@@ -169,8 +184,9 @@ def attach(ctx: "BuildContext") -> None:
     # Most statements recur across roles (2,000 functions: the same key, trace and guardrail statements; each
     # table's for the functions that use it): 16,001 statements, 6,205 distinct. Built once each.
     shared: dict[Any, Statement] = {}
+    texts: dict[Any, str] = {}
     for (role_id, policy_id), grants in sorted(ctx.grants.items()):
-        merged = merge(grants)
+        merged = merge(grants, texts)
         for grant in merged:
             if grant.key:
                 ctx.use_key(grant.key, grant.actions, role=role_id)
