@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from specc.checks.handlers import locate
+from specc.checks.handlers import code_root, locate
 from specc.checks.references import all_references
 from specc.kinds import in_play
 from specc.packaging import CodeArtifact, collect
@@ -65,11 +65,12 @@ def make_plan(spec: Any, source: SourceFile) -> Plan:
     plan.edges.sort()
     collected: dict[tuple[Any, ...], CodeArtifact] = {}  # functions sharing a code directory hash it once
     places: dict[tuple[str, str | None], tuple[Any, ...]] = {}  # and resolve a handler path once
+    root = code_root(spec, source)
     for name, function in sorted(spec.functions.items()):
         where = (function.handler, function.code)
         located = places.get(where)
         if located is None:
-            located = places[where] = locate(spec, source, function)
+            located = places[where] = locate(spec, source, function, root)
         if located not in collected:
             collected[located] = collect(*located)
         plan.artifacts[name] = collected[located]

@@ -18,9 +18,9 @@ def code_root(spec: Any, source: SourceFile) -> Path:
     return (source.path.parent / spec.code_root).resolve()
 
 
-def locate(spec: Any, source: SourceFile, function: Any) -> tuple[Path, Path, str]:
-    """(code directory, handler file, handler function) of a function spec."""
-    root = code_root(spec, source)
+def locate(spec: Any, source: SourceFile, function: Any, root: Path | None = None) -> tuple[Path, Path, str]:
+    """(code directory, handler file, handler function) of a function spec; `root`: code_root, if resolved."""
+    root = root or code_root(spec, source)
     file_part, function_name = function.handler.rsplit(":", 1)
     handler_file = (root / file_part).resolve()
     code_dir = (root / function.code).resolve() if function.code else handler_file.parent
@@ -29,10 +29,11 @@ def locate(spec: Any, source: SourceFile, function: Any) -> tuple[Path, Path, st
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
+    root = code_root(spec, source)  # resolved once: it is a file-system call, and services have thousands of functions
+    root_hint = f"paths are relative to code_root '{spec.code_root}', which is relative to the spec file"
     for name, function in spec.functions.items():
-        code_dir, handler_file, _ = locate(spec, source, function)
+        code_dir, handler_file, _ = locate(spec, source, function, root)
         file_part = function.handler.rsplit(":", 1)[0]
-        root_hint = f"paths are relative to code_root '{spec.code_root}', which is relative to the spec file"
         if not handler_file.is_file():
             found.append(source.diagnostic(ID, ("functions", name, "handler"),
                                            f"handler file '{file_part}' does not exist", root_hint))

@@ -51,9 +51,14 @@ SECTIONS: tuple[str, ...] = tuple(entry.section for entry in REGISTRY)
 _ENTRIES = {entry.section: entry for entry in REGISTRY}
 
 
+_LOADED: dict[str, Kind] = {}
+
+
 def kind_of(section: str) -> Kind:
-    module = importlib.import_module(f"specc.kinds.{_ENTRIES[section].module}")
-    kind: Kind = module.MONITORING if section == "monitoring" else module.KIND
+    kind = _LOADED.get(section)  # looked up some 18,000 times in a 2,000-function compile
+    if kind is None:
+        module = importlib.import_module(f"specc.kinds.{_ENTRIES[section].module}")
+        kind = _LOADED[section] = module.MONITORING if section == "monitoring" else module.KIND
     return kind
 
 
