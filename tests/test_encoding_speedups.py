@@ -10,22 +10,21 @@ from specc.iam import Grant, _document, _grant_key
 from specc.template_dict import encode, template_dict
 
 
-def test_a_missing_required_property_raises_what_to_dict_raises() -> None:
+def _function_without_code_or_role() -> object:
+    return awslambda.Function("Fn", Handler="app.handler", Runtime="python3.12")  # Code and Role are required
+
+
+def _alarm_with_both_statistics() -> object:
+    return cloudwatch.Alarm("A", ComparisonOperator="GreaterThanThreshold", EvaluationPeriods=1, Statistic="Sum",
+                            ExtendedStatistic="p99")  # exclusive: Alarm.validate() refuses both
+
+
+@pytest.mark.parametrize("invalid", [_function_without_code_or_role, _alarm_with_both_statistics],
+                         ids=["missing required property", "a resource's own validate()"])
+def test_invalid_resources_raise_what_to_dict_raises(invalid) -> None:
     """orjson wraps an exception raised in its callback; template_dict raises the original, as to_dict() does."""
     template = Template()
-    template.add_resource(awslambda.Function("Fn", Handler="app.handler", Runtime="python3.12"))  # no Code, no Role
-    with pytest.raises(ValueError) as from_troposphere:
-        template.to_dict()
-    with pytest.raises(ValueError) as ours:
-        template_dict(template)
-    assert str(ours.value) == str(from_troposphere.value)
-
-
-def test_an_error_of_a_resources_own_validate_is_raised_too() -> None:
-    template = Template()
-    alarm = cloudwatch.Alarm("A", ComparisonOperator="GreaterThanThreshold", EvaluationPeriods=1, Statistic="Sum",
-                             ExtendedStatistic="p99")  # exclusive: Alarm.validate() refuses both
-    template.add_resource(alarm)
+    template.add_resource(invalid())
     with pytest.raises(ValueError) as from_troposphere:
         template.to_dict()
     with pytest.raises(ValueError) as ours:
