@@ -12,14 +12,17 @@ from pydantic.fields import FieldInfo
 
 from specc.diagnostics import SpecError, dotted
 from specc.source import SourceFile
-from specc.spec_types import fields_of
 from specc import spec as spec_language
+from specc.kinds import SECTIONS
 from specc.spec import IMPLICIT_SECTIONS, spec_model
+from specc.spec_types import fields_of
 
 
 def validate(source: SourceFile) -> Any:
     data = source.data
-    written = frozenset(data) | IMPLICIT_SECTIONS if isinstance(data, dict) else frozenset()
+    # The model is cached by the sections written, not by every top-level key (tags, defaults...), so specs
+    # that differ only in service-wide fields share one.
+    written = IMPLICIT_SECTIONS | frozenset(SECTIONS).intersection(data if isinstance(data, dict) else ())
     try:
         return spec_model(written).model_validate(data)
     except ValidationError as exc:

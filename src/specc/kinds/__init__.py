@@ -83,10 +83,6 @@ class _Registry(Mapping[str, Kind]):
 BY_SECTION: Mapping[str, Kind] = _Registry()
 
 
-def entry_of(section: str) -> Entry:
-    return _ENTRIES[section]
-
-
 def in_play(spec: Any) -> tuple[Kind, ...]:
     """The kinds this spec puts to work, in build order: those whose section holds something, and the `always` ones."""
     found = []
