@@ -99,8 +99,8 @@ def test_an_artifacts_endpoint_parameter_of_the_service_is_passed_to_every_insta
     compiled = compile_spec(write_spec(SPEC.format(extra="")))
     service = dict(compiled.templates["service.json"])
     service["Parameters"] = {"ArtifactsEndpoint": {"Type": "String", "Default": ""}}  # as a split parent declares it
-    properties = build_stack_set(compiled.spec, service, render_json(service), [service])["Resources"]["StackSet"][
-        "Properties"]
+    digest = hashlib.sha256(render_json(service)).hexdigest()
+    properties = build_stack_set(compiled.spec, service, [service], digest)["Resources"]["StackSet"]["Properties"]
     assert properties["Parameters"] == [{"ParameterKey": "ArtifactsEndpoint",
                                          "ParameterValue": {"Ref": "ArtifactsEndpoint"}}]
     plain = _stack_set(compiled.templates)

@@ -47,16 +47,16 @@ def rendered_files(compiled: Compiled, fmt: str = "json") -> dict[str, bytes]:
     for name, template in sorted(compiled.templates.items()):
         file_name = name if fmt == "json" else name.rsplit(".", 1)[0] + ".yaml"
         layout = compiled.layout
-        digest = None
         if fmt == "json" and layout and name in layout.rendered:  # the bytes TemplateURLs hashed, and their hash
-            body, digest = layout.rendered[name], layout.digests.get(name)
+            body, digest = layout.rendered[name], layout.digests[name]
         else:
             body = render(template, fmt)
+            digest = hashlib.sha256(body).hexdigest()
         files[file_name] = body
         types = Counter(resource["Type"] for resource in template.get("Resources", {}).values())
         summary[file_name] = {
             "bytes": len(body),
-            "sha256": digest or hashlib.sha256(body).hexdigest(),
+            "sha256": digest,
             "resources": sum(types.values()),
             "outputs": len(template.get("Outputs", {})),
             "parameters": len(template.get("Parameters", {})),

@@ -84,9 +84,9 @@ def operation_preferences(spec: Any) -> dict[str, Any]:
     return preferences
 
 
-def build(spec: Any, service_template: dict[str, Any], service_body: bytes,
-          all_templates: list[dict[str, Any]], digest: str | None = None) -> dict[str, Any]:
-    """`stackset.json` for the service template whose rendered JSON is `service_body` (sha256 `digest`)."""
+def build(spec: Any, service_template: dict[str, Any], all_templates: list[dict[str, Any]],
+          digest: str) -> dict[str, Any]:
+    """`stackset.json` for the service template whose rendered JSON has the sha256 `digest`."""
     template = Template()
     template.set_version("2010-09-09")
     template.set_description(f"{spec.service} ({spec.environment}): the StackSet that rolls service.json out to "
@@ -98,7 +98,7 @@ def build(spec: Any, service_template: dict[str, Any], service_body: bytes,
     template.add_condition(HAS_ENDPOINT, Not(Equals(Ref(ENDPOINT_PARAMETER), "")))
 
     bucket = f"{spec.artifacts.bucket_prefix}-{ACCOUNT_REGION}"
-    key = content_key(spec.service, digest) if digest else template_key(spec.service, service_body)
+    key = content_key(spec.service, digest)
     order = region_order(spec)
     units = spec.organizational_units
     if units is not None:
@@ -135,17 +135,16 @@ def build(spec: Any, service_template: dict[str, Any], service_body: bytes,
 def rollout_templates(spec: Any, templates: dict[str, dict[str, Any]],
                       layout: Any = None) -> dict[str, dict[str, Any]]:
     """`stackset.json` and `bootstrap.json` for a compiled service (`templates`: service.json and any nested).
-    `layout` (split.Layout), when given, already holds service.json's bytes and their sha256."""
+    `layout` (split.Layout), when given, already holds the sha256 of service.json's bytes."""
     from specc import bootstrap
     from specc.emit import render_json  # emit imports the compiler, which imports this module
 
     service = templates["service.json"]
-    if layout is not None and "service.json" in layout.digests:
-        body, digest = layout.rendered["service.json"], layout.digests["service.json"]
+    if layout is not None:
+        digest = layout.digests["service.json"]
     else:
-        body = render_json(service)
-        digest = hashlib.sha256(body).hexdigest()
-    return {"stackset.json": build(spec, service, body, list(templates.values()), digest),
+        digest = hashlib.sha256(render_json(service)).hexdigest()
+    return {"stackset.json": build(spec, service, list(templates.values()), digest),
             "bootstrap.json": bootstrap.build(spec)}
 
 
