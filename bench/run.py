@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 
-from bytecode import compile_bytecode
+from measure import compile_bytecode, median_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 SPECC = Path(sys.executable).parent / "specc"
@@ -50,15 +48,6 @@ def generate(directory: Path, functions: int) -> Path:
     path = directory / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
-
-
-def median_seconds(action, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main() -> int:

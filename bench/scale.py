@@ -34,11 +34,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
-from bytecode import compile_bytecode
+from measure import compile_bytecode, median_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 SPECC = Path(sys.executable).parent / "specc"
@@ -99,15 +99,6 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
     return transform(copy.deepcopy(template), {}, _NoManagedPolicies())
 
 
-def median(action: Callable[[], Any], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def run_process(args: list[str], env: dict[str, str] | None = None) -> float:
     """Wall time of one child process."""
     start = time.perf_counter()
@@ -151,7 +142,7 @@ def measure(size: int, runs: int, sam_max: int, work: Path) -> dict[str, Any]:
     result: dict[str, Any] = {
         "functions": size, "resources": resources, "nested_stacks": stacks, "runs": runs_here,
         "whole_s": statistics.median(whole), "peak_mb": peak_mb(command),
-        "in_process_s": median(lambda: rendered_files(compile_spec(spec)), runs_here),
+        "in_process_s": median_seconds(lambda: rendered_files(compile_spec(spec)), runs_here),
     }
     text = spec.read_text()
 
@@ -160,13 +151,13 @@ def measure(size: int, runs: int, sam_max: int, work: Path) -> dict[str, Any]:
         for template in templates.values():
             json.dumps(template, indent=2, sort_keys=True)
 
-    result["floor_s"] = median(floor, runs_here)
+    result["floor_s"] = median_seconds(floor, runs_here)
     if size <= sam_max:
         sam = sam_template(size)
         translated = sam_transform(sam)  # warm-up
         result["sam_resources"] = len(translated["Resources"])
         sam_runs = max(1, min(runs_here, 3 if size >= 400 else runs_here))
-        result["sam_s"] = median(lambda: sam_transform(sam), sam_runs)
+        result["sam_s"] = median_seconds(lambda: sam_transform(sam), sam_runs)
         sam_file = directory / "sam.json"
         sam_file.write_text(json.dumps(sam))
         env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}

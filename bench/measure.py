@@ -1,4 +1,6 @@
-"""Time specc as it runs once installed: with its modules' bytecode compiled.
+"""How the benchmarks measure: medians of repeated runs, of specc as it runs once installed.
+
+Installed means with its modules' bytecode compiled.
 
 pip compiles a package's bytecode when it installs it. The development install (`pip install -e`) does not, and
 with PYTHONDONTWRITEBYTECODE=1 (set on this machine) Python then compiles every specc module again on every
@@ -9,7 +11,10 @@ specc, not that setting. A source edited afterwards is still compiled afresh: Py
 from __future__ import annotations
 
 import compileall
+import statistics
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 SOURCE = Path(__file__).resolve().parent.parent / "src"
 
@@ -17,3 +22,12 @@ SOURCE = Path(__file__).resolve().parent.parent / "src"
 def compile_bytecode() -> None:
     if not compileall.compile_dir(str(SOURCE), quiet=1):
         raise SystemExit(f"could not compile the bytecode of {SOURCE}")
+
+
+def median_seconds(action: Callable[[], Any], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
