@@ -21,6 +21,23 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+MINIMAL_SPEC = """
+specc: 1
+service: hello
+environment: dev
+regions: [eu-west-1]
+functions:
+  greet:
+    handler: handlers/app.py:handler
+"""
+
+
+@pytest.fixture
+def minimal_spec() -> str:
+    """The smallest spec that compiles: one function; write it with `write_spec`, which adds its handler."""
+    return MINIMAL_SPEC
+
+
 @pytest.fixture
 def write_spec(tmp_path: Path):
     """Write a spec (and empty handler files for every `handler:` it names) into a temp project."""

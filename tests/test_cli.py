@@ -12,25 +12,14 @@ from specc import emit
 from specc.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
-MINIMAL = """
-specc: 1
-service: hello
-environment: dev
-regions: [eu-west-1]
-functions:
-  greet:
-    handler: handlers/app.py:handler
-"""
-
-
 def test_version_prints_the_package_version(runner) -> None:
     result = runner.invoke(main, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == "specc, version 0.1.0"
 
 
-def test_compile_writes_template_and_manifest(runner, write_spec, tmp_path) -> None:
-    spec = write_spec(MINIMAL)
+def test_compile_writes_template_and_manifest(runner, write_spec, tmp_path, minimal_spec) -> None:
+    spec = write_spec(minimal_spec)
     out = tmp_path / "out"
     result = runner.invoke(main, ["compile", str(spec), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -42,22 +31,22 @@ def test_compile_writes_template_and_manifest(runner, write_spec, tmp_path) -> N
     assert f"{len(template['Resources'])} resources" in result.output
 
 
-def test_compile_defaults_to_templates_out_beside_specs(runner, tmp_path, monkeypatch) -> None:
+def test_compile_defaults_to_templates_out_beside_specs(runner, tmp_path, monkeypatch, minimal_spec) -> None:
     (tmp_path / "specs" / "team").mkdir(parents=True)
     (tmp_path / "handlers").mkdir()
     (tmp_path / "handlers" / "app.py").write_text("def handler(e, c):\n    return {}\n")
     spec = tmp_path / "specs" / "team" / "svc.yaml"
-    spec.write_text(MINIMAL.replace("handlers/app.py", "../../handlers/app.py"))
+    spec.write_text(minimal_spec.replace("handlers/app.py", "../../handlers/app.py"))
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["compile", "specs/team/svc.yaml"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "templates_out" / "team" / "svc" / "service.json").is_file()
 
 
-def test_yaml_format_has_the_same_content(runner, write_spec, tmp_path) -> None:
+def test_yaml_format_has_the_same_content(runner, write_spec, tmp_path, minimal_spec) -> None:
     import yaml
 
-    spec = write_spec(MINIMAL)
+    spec = write_spec(minimal_spec)
     assert runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "j")]).exit_code == 0
     assert runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "y"), "--format", "yaml"]).exit_code == 0
     as_json = json.loads((tmp_path / "j" / "service.json").read_text())
@@ -65,32 +54,33 @@ def test_yaml_format_has_the_same_content(runner, write_spec, tmp_path) -> None:
     assert as_json == as_yaml
 
 
-def test_compile_twice_is_byte_identical(runner, write_spec, tmp_path) -> None:
-    spec = write_spec(MINIMAL)
+def test_compile_twice_is_byte_identical(runner, write_spec, tmp_path, minimal_spec) -> None:
+    spec = write_spec(minimal_spec)
     for out in ("a", "b"):
         assert runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / out)]).exit_code == 0
     for name in ("service.json", "manifest.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_failed_compile_leaves_previous_output_untouched(runner, write_spec, tmp_path) -> None:
-    spec = write_spec(MINIMAL)
+def test_failed_compile_leaves_previous_output_untouched(runner, write_spec, tmp_path, minimal_spec) -> None:
+    spec = write_spec(minimal_spec)
     out = tmp_path / "out"
     assert runner.invoke(main, ["compile", str(spec), "--out", str(out)]).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    spec.write_text(MINIMAL.replace("handler: handlers/app.py:handler", "handler: 42"))
+    spec.write_text(minimal_spec.replace("handler: handlers/app.py:handler", "handler: 42"))
     result = runner.invoke(main, ["compile", str(spec), "--out", str(out)])
     assert result.exit_code == 1
     assert "nothing was written" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_failure_in_the_middle_of_writing_keeps_previous_output(runner, write_spec, tmp_path, monkeypatch) -> None:
-    spec = write_spec(MINIMAL)
+def test_failure_in_the_middle_of_writing_keeps_previous_output(runner, write_spec, tmp_path, monkeypatch,
+        minimal_spec) -> None:
+    spec = write_spec(minimal_spec)
     out = tmp_path / "out"
     assert runner.invoke(main, ["compile", str(spec), "--out", str(out)]).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    spec.write_text(MINIMAL.replace("environment: dev", "environment: prod"))
+    spec.write_text(minimal_spec.replace("environment: dev", "environment: prod"))
     real_open = open
     written = []
 
@@ -110,9 +100,9 @@ def test_failure_in_the_middle_of_writing_keeps_previous_output(runner, write_sp
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")] == []
 
 
-def test_validate_accepts_several_specs_and_reports_all_errors(runner, write_spec, tmp_path) -> None:
-    good = write_spec(MINIMAL, name="good.yaml")
-    bad = write_spec(MINIMAL.replace("regions: [eu-west-1]", "regions: []"), name="bad.yaml")
+def test_validate_accepts_several_specs_and_reports_all_errors(runner, write_spec, tmp_path, minimal_spec) -> None:
+    good = write_spec(minimal_spec, name="good.yaml")
+    bad = write_spec(minimal_spec.replace("regions: [eu-west-1]", "regions: []"), name="bad.yaml")
     result = runner.invoke(main, ["validate", str(good), str(bad)])
     assert result.exit_code == 1
     assert f"{good}: ok" in result.output
@@ -131,11 +121,11 @@ def test_lint_is_clean_for_a_golden_case(runner) -> None:
     assert "clean under cfn-lint in eu-west-1" in result.output
 
 
-def test_lint_findings_exit_3(runner, write_spec, monkeypatch) -> None:
+def test_lint_findings_exit_3(runner, write_spec, monkeypatch, minimal_spec) -> None:
     """A template cfn-lint objects to (memory below Lambda's minimum, injected after compiling) fails lint."""
     from specc import compiler
 
-    spec = write_spec(MINIMAL)
+    spec = write_spec(minimal_spec)
     real = compiler.compile_checked
 
     def broken(spec_model, source):
@@ -174,14 +164,14 @@ def test_package_writes_deterministic_zips_without_tests(runner, tmp_path) -> No
     assert names == {"web/home.py", "web/items.py", "main.py"}
 
 
-def test_internal_errors_are_one_line_without_traceback(runner, write_spec, monkeypatch) -> None:
+def test_internal_errors_are_one_line_without_traceback(runner, write_spec, monkeypatch, minimal_spec) -> None:
     from specc import compiler
 
     def explode(spec_model, source):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(compiler, "compile_checked", explode)
-    result = runner.invoke(main, ["compile", str(write_spec(MINIMAL))])
+    result = runner.invoke(main, ["compile", str(write_spec(minimal_spec))])
     assert result.exit_code == 70
     assert "internal error: RuntimeError: boom" in result.output
     assert "Traceback" not in result.output
@@ -192,10 +182,11 @@ def test_usage_errors_exit_2(runner, args) -> None:
     assert runner.invoke(main, args).exit_code == 2
 
 
-def test_past_cloudformations_resource_limit_is_split_or_a_located_error(runner, write_spec, tmp_path) -> None:
+def test_past_cloudformations_resource_limit_is_split_or_a_located_error(runner, write_spec, tmp_path,
+        minimal_spec) -> None:
     """60 functions (about 800 resources) are split into nested stacks; with one shard they cannot fit: E240."""
     functions = "".join(f"  f{i}:\n    handler: handlers/app.py:handler\n" for i in range(60))
-    spec = write_spec(MINIMAL.split("functions:")[0] + "functions:\n" + functions)
+    spec = write_spec(minimal_spec.split("functions:")[0] + "functions:\n" + functions)
     result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "nested/functions-" in result.output

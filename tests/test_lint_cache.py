@@ -110,17 +110,6 @@ def test_cli_lint_twice_reads_the_cache(runner, tmp_path, monkeypatch, counted) 
     assert len(counted) == 2 * linted
 
 
-MINIMAL = """
-specc: 1
-service: hello
-environment: dev
-regions: [eu-west-1]
-functions:
-  greet:
-    handler: handlers/app.py:handler
-"""
-
-
 @pytest.fixture
 def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every spec `specc lint` compiles."""
@@ -137,11 +126,12 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def test_an_unchanged_spec_is_not_even_compiled(runner, write_spec, tmp_path, monkeypatch, compiles) -> None:
+def test_an_unchanged_spec_is_not_even_compiled(runner, write_spec, tmp_path, monkeypatch, compiles,
+        minimal_spec) -> None:
     from specc import lint_inputs
 
     monkeypatch.setenv("SPECC_CACHE_DIR", str(tmp_path / "cache"))
-    spec = write_spec(MINIMAL)
+    spec = write_spec(minimal_spec)
 
     def lint() -> str:
         result = runner.invoke(main, ["lint", str(spec), "--jobs", "1"])

@@ -22,15 +22,6 @@ from specc.lint import Finding
 
 REPO = Path(__file__).resolve().parent.parent
 ERRORS = REPO / "tests" / "errors"
-MINIMAL = """
-specc: 1
-service: hello
-environment: dev
-regions: [eu-west-1]
-functions:
-  greet:
-    handler: handlers/app.py:handler
-"""
 DIAGNOSTIC = Diagnostic("E101", "unknown field 'memroy'; did you mean 'memory'?", "specs/app.yaml", Position(9, 5),
                         "functions.greet.memroy", "allowed here: memory, timeout")
 FINDING = Finding("service.json", 120, 9, "W3005", "warning", "Obsolete DependsOn on resource (GreetPolicy)")
@@ -111,17 +102,17 @@ def test_validate_sarif_through_the_cli(runner, sarif_schema, monkeypatch) -> No
     assert "unknown key 'dta'; did you mean 'data'?" in first["message"]["text"]
 
 
-def test_validate_json_keeps_stdout_machine_readable(runner, write_spec) -> None:
-    good = write_spec(MINIMAL)
+def test_validate_json_keeps_stdout_machine_readable(runner, write_spec, minimal_spec) -> None:
+    good = write_spec(minimal_spec)
     result = runner.invoke(main, ["validate", "--format", "json", str(good)])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["results"] == []
 
 
-def test_lint_sarif_has_a_run_per_tool_and_exits_3(runner, write_spec, sarif_schema, monkeypatch) -> None:
+def test_lint_sarif_has_a_run_per_tool_and_exits_3(runner, write_spec, sarif_schema, monkeypatch, minimal_spec) -> None:
     from specc import compiler
 
-    spec = write_spec(MINIMAL)
+    spec = write_spec(minimal_spec)
     real = compiler.compile_checked
 
     def broken(spec_model, source):  # a template cfn-lint objects to: memory below Lambda's minimum
@@ -139,9 +130,9 @@ def test_lint_sarif_has_a_run_per_tool_and_exits_3(runner, write_spec, sarif_sch
     assert {r["ruleId"] for r in findings} & {"E3034", "E3012"}
 
 
-def test_lint_reports_spec_errors_of_several_specs_in_one_document(runner, write_spec) -> None:
-    good = write_spec(MINIMAL, name="good.yaml")
-    bad = write_spec(MINIMAL.replace("handler: handlers/app.py:handler", "handler: 42"), name="bad.yaml")
+def test_lint_reports_spec_errors_of_several_specs_in_one_document(runner, write_spec, minimal_spec) -> None:
+    good = write_spec(minimal_spec, name="good.yaml")
+    bad = write_spec(minimal_spec.replace("handler: handlers/app.py:handler", "handler: 42"), name="bad.yaml")
     result = runner.invoke(main, ["lint", "--format", "json", str(good), str(bad)])
     assert result.exit_code == 1
     (problem,) = json.loads(result.stdout)["results"]
@@ -164,13 +155,13 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
     assert "\x1b[" in coloured and click.unstyle(coloured) == DIAGNOSTIC.render() + "\n"
 
 
-def test_cli_output_to_a_pipe_has_no_escape_codes(runner, write_spec) -> None:
-    bad = write_spec(MINIMAL.replace("regions: [eu-west-1]", "regions: []"))
+def test_cli_output_to_a_pipe_has_no_escape_codes(runner, write_spec, minimal_spec) -> None:
+    bad = write_spec(minimal_spec.replace("regions: [eu-west-1]", "regions: []"))
     result = runner.invoke(main, ["validate", str(bad)])
     assert result.exit_code == 1 and "E102" in result.output and "\x1b[" not in result.output
 
 
-def test_progress_bar_only_for_several_templates_on_a_terminal(runner, write_spec, monkeypatch) -> None:
+def test_progress_bar_only_for_several_templates_on_a_terminal(runner, write_spec, monkeypatch, minimal_spec) -> None:
     shown: list[bool] = []
     real = click.progressbar
 
@@ -179,7 +170,7 @@ def test_progress_bar_only_for_several_templates_on_a_terminal(runner, write_spe
         return real(*args, **kwargs)
 
     monkeypatch.setattr(click, "progressbar", recording)
-    specs = [str(write_spec(MINIMAL, name=f"s{i}.yaml")) for i in range(2)]
+    specs = [str(write_spec(minimal_spec, name=f"s{i}.yaml")) for i in range(2)]
     assert runner.invoke(main, ["lint", *specs, "--no-cache"]).exit_code == 0  # cached, there would be no work
     monkeypatch.setattr(report, "interactive", lambda stream=None: True)  # stderr is a terminal now
     monkeypatch.setattr(click._termui_impl, "isatty", lambda stream: True)  # and click's bar believes it
