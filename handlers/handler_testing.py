@@ -8,10 +8,27 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
+
+
+def function_environment(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str], unset: tuple[str, ...]) -> None:
+    """Exactly the environment the deployed function sees: `env` set, and `unset` (what the spec does not inject
+    here, or the developer's own AWS settings) removed."""
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def lambda_context(function_name: str = "test-function") -> SimpleNamespace:
+    """The parts of Lambda's context object the handlers read."""
+    return SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=function_name)
 
 
 @contextmanager

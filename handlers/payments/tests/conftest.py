@@ -23,6 +23,7 @@ import pytest
 from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # handlers/handler_testing.py
+from handler_testing import function_environment, lambda_context  # noqa: E402
 from handler_testing import handler_modules as load_handler_modules  # noqa: E402
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
@@ -82,10 +83,6 @@ def rest_event(method: str, resource: str, path: str, *, path_params: dict[str, 
     }
 
 
-def context() -> SimpleNamespace:
-    return SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="payments-create-payment-test")
-
-
 class PaymentsHarness:
     """Calls the handlers the way API Gateway does and reads what they left in moto."""
 
@@ -103,7 +100,7 @@ class PaymentsHarness:
 
     @staticmethod
     def _call(handler: Any, event: dict[str, Any]) -> SimpleNamespace:
-        result = handler(event, context())
+        result = handler(event, lambda_context("payments-create-payment-test"))
         assert result["headers"]["Content-Type"] == "application/json"
         return SimpleNamespace(status=result["statusCode"], headers=result["headers"], json=json.loads(result["body"]))
 
@@ -186,10 +183,7 @@ def _create_resources() -> tuple[str, str]:
 @pytest.fixture
 def payments_modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     """The handler modules with the injected environment set, but no AWS resources (for pure-function tests)."""
-    for name in UNSET:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    function_environment(monkeypatch, ENV, UNSET)
     with handler_modules() as modules:
         yield modules
 
@@ -197,10 +191,7 @@ def payments_modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespac
 @pytest.fixture
 def payments_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[PaymentsHarness]:
     """Tables, topic and a probe queue in moto; handler modules imported inside the mock so their clients bind to it."""
-    for name in UNSET:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    function_environment(monkeypatch, ENV, UNSET)
     with mock_aws():
         boto3.setup_default_session(botocore_session=shared_botocore_session())  # mock_aws restores it on exit
         topic_arn, queue_url = _create_resources()

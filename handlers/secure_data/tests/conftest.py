@@ -1,13 +1,8 @@
-"""Fixtures for the secure-data handlers: a moto-backed table and bucket, the handler modules loaded in isolation.
-
-The handlers import their siblings as top-level modules (`import store`), as in the Lambda zip; other
-handler directories may ship modules with the same names, so the modules are imported fresh for each test
-with `handlers/secure_data` at the front of sys.path, and sys.path and sys.modules are restored afterwards.
-"""
+"""Fixtures for the secure-data handlers: a moto-backed table and bucket, the handler modules loaded in isolation
+(handlers/handler_testing.py: imported fresh, as in the Lambda zip, and put back afterwards)."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import sys
@@ -19,6 +14,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # handlers/handler_testing.py
+from handler_testing import function_environment, handler_modules  # noqa: E402
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
 MODULES = ("store", "processor", "analytics")
@@ -57,29 +55,17 @@ class Harness:
 
 @pytest.fixture
 def secure_data(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    for name in UNSET:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    saved = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
-    sys.path.insert(0, str(HANDLER_DIR))
-    importlib.invalidate_caches()
-    try:
-        with mock_aws():
-            boto3.client("dynamodb").create_table(
-                TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
-                                      {"AttributeName": "timestamp", "AttributeType": "N"}])
-            boto3.client("s3").create_bucket(Bucket=BUCKET)
-            modules = SimpleNamespace(**{name: importlib.import_module(name) for name in MODULES})
+    function_environment(monkeypatch, ENV, UNSET)
+    with mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                  {"AttributeName": "timestamp", "AttributeType": "N"}])
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        with handler_modules(HANDLER_DIR, MODULES) as modules:
             modules.store.reset_clients()
             yield Harness(modules)
-    finally:
-        for name in MODULES:
-            sys.modules.pop(name, None)
-        sys.modules.update(saved)
-        sys.path.remove(str(HANDLER_DIR))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # handlers/handler_testing.py
+from handler_testing import function_environment, lambda_context  # noqa: E402
 from handler_testing import handler_modules as load_handler_modules  # noqa: E402
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
@@ -51,10 +52,6 @@ def rest_event(method: str, resource: str, path: str, *, path_params: dict[str, 
     }
 
 
-def context() -> SimpleNamespace:
-    return SimpleNamespace(aws_request_id=str(uuid.uuid4()))
-
-
 class Shop:
     """Calls the handlers as API Gateway and Step Functions do, and reads what they left in moto."""
 
@@ -69,7 +66,7 @@ class Shop:
         return [json.loads(line) for line in self.log_stream.getvalue().splitlines()]
 
     def call(self, handler: Any, event: dict[str, Any]) -> SimpleNamespace:
-        result = handler(event, context())
+        result = handler(event, lambda_context())
         assert result["headers"]["Content-Type"] == "application/json"
         return SimpleNamespace(status=result["statusCode"], headers=result["headers"], json=json.loads(result["body"]))
 
@@ -77,7 +74,7 @@ class Shop:
         return self.call(getattr(self.modules, function).handler, rest_event(method, resource, path, **kwargs))
 
     def step(self, name: str, event: dict[str, Any]) -> Any:
-        return getattr(self.modules.workflow, name)(event, context())
+        return getattr(self.modules.workflow, name)(event, lambda_context())
 
     def item(self, table: str, key: str) -> dict[str, Any] | None:
         return self.dynamodb.Table(ENV[f"TABLE_{table.upper()}"]).get_item(Key={"id": key}).get("Item")
@@ -113,10 +110,7 @@ def _create_resources() -> tuple[str, str]:
 
 @pytest.fixture
 def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop]:
-    for name in UNSET:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    function_environment(monkeypatch, ENV, UNSET)
     with mock_aws():
         secret_arn, machine_arn = _create_resources()
         monkeypatch.setenv("SECRET_API_CREDENTIALS", secret_arn)

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # handlers/handler_testing.py
+from handler_testing import function_environment, lambda_context  # noqa: E402
 from handler_testing import handler_modules as load_handler_modules  # noqa: E402
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
@@ -34,10 +35,6 @@ UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_EN
 
 def handler_modules() -> AbstractContextManager[SimpleNamespace]:
     return load_handler_modules(HANDLER_DIR, MODULES)
-
-
-def context() -> SimpleNamespace:
-    return SimpleNamespace(aws_request_id=str(uuid.uuid4()))
 
 
 class Pipeline:
@@ -64,7 +61,7 @@ class Pipeline:
                                                               "sequencer": "0055AED6DCD90281E5"}}}
 
     def process(self, *records: dict[str, Any]) -> Any:
-        return self.modules.processor.handler({"Records": list(records)}, context())
+        return self.modules.processor.handler({"Records": list(records)}, lambda_context())
 
     def statuses(self, upload_id: str) -> list[dict[str, Any]]:
         items = self.results.query(KeyConditionExpression="id = :id", ExpressionAttributeValues={":id": upload_id})
@@ -75,23 +72,20 @@ class Pipeline:
         return [self.stepfunctions.describe_execution(executionArn=e["executionArn"]) for e in found]
 
     def step(self, name: str, event: dict[str, Any]) -> Any:
-        return getattr(self.modules.steps, name)(event, context())
+        return getattr(self.modules.steps, name)(event, lambda_context())
 
     def api(self, method: str, resource: str, **kwargs: Any) -> SimpleNamespace:
         body = kwargs.pop("body", None)
         event = {"httpMethod": method, "resource": resource, "headers": {"Content-Type": "application/json"},
                  "requestContext": {"requestId": str(uuid.uuid4())}, "isBase64Encoded": False,
                  "body": body if body is None or isinstance(body, str) else json.dumps(body), **kwargs}
-        result = self.modules.api.handler(event, context())
+        result = self.modules.api.handler(event, lambda_context())
         return SimpleNamespace(status=result["statusCode"], headers=result["headers"], json=json.loads(result["body"]))
 
 
 @pytest.fixture
 def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
-    for name in UNSET:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
+    function_environment(monkeypatch, ENV, UNSET)
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
