@@ -59,7 +59,7 @@ def main() -> int:
     compile_bytecode()
 
     from specc.compiler import compile_spec
-    from specc.emit import rendered_files
+    from specc.output.emit import rendered_files
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = generate(Path(tmp), args.functions)

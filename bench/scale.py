@@ -125,7 +125,7 @@ def peak_mb(args: list[str]) -> int:
 
 def measure(size: int, runs: int, sam_max: int, work: Path) -> dict[str, Any]:
     from specc.compiler import compile_spec
-    from specc.emit import rendered_files
+    from specc.output.emit import rendered_files
 
     directory = work / f"n{size}"
     spec = generate(directory, size)

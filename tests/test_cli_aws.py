@@ -8,7 +8,8 @@ import click
 import pytest
 from botocore.exceptions import ClientError
 
-from specc import cli_aws, report
+from specc.cli import ship as cli_aws
+from specc.cli import report
 from specc.aws import stacksets, status
 from specc.aws.session import Aws, describe_client_error
 from specc.aws.stacksets import Instance

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from specc.cli import main
+from specc.cli.app import main
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "coming-from-sam.md"
 

@@ -14,8 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from specc import diff
-from specc.cli import main
+from specc.output import diff
+from specc.cli.app import main
 
 SPEC = """\
 specc: 1

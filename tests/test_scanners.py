@@ -1,7 +1,7 @@
 """Independent scanners over every committed template: checkov and cfripper find zero failures.
 
 A check that truly cannot apply is skipped in that resource's Metadata with its reason (the kinds call
-`specc.scanners.skip`); nothing is skipped globally. The scanners live in .venv-scan (their pins clash with
+`specc.build.scanners.skip`); nothing is skipped globally. The scanners live in .venv-scan (their pins clash with
 ours): when it is missing these tests fail and say to run `make test`, they never skip.
 """
 

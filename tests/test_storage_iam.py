@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from specc.compiler import compile_spec
-from specc.iam import WILDCARD_RESOURCE_REASONS
+from specc.build.iam import WILDCARD_RESOURCE_REASONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/iam_helpers.py (pytest runs with importlib mode)
 from iam_helpers import compile_uses, policy_statements as _statements  # noqa: E402

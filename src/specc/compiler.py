@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -12,30 +11,19 @@ from specc._startup import prepare
 
 prepare()
 
-from specc import iam  # noqa: E402  (prepare() must run before the spec models are built)
+from specc.build import iam  # noqa: E402  (prepare() must run before the spec models are built)
 from specc import policy  # noqa: E402
-from specc.assemble import assemble  # noqa: E402
+from specc.build.assemble import assemble  # noqa: E402
 from specc.checks import run_all
-from specc.context import BuildContext
-from specc.diagnostics import SpecError
-from specc.packaging import CodeArtifact
-from specc.plan import Plan, make_plan
-from specc.rollout import rollout_templates
-from specc.source import SourceFile, load
-from specc.split import Layout, split_service
-from specc.template_dict import template_dict
-from specc.validate import validate
-
-
-@dataclass
-class Compiled:
-    spec: Any
-    source: SourceFile
-    plan: Plan
-    templates: dict[str, dict[str, Any]]  # file name -> template
-    artifacts: dict[str, CodeArtifact]
-    policy: Any = None  # specc.policy.Outcome: the checks that ran and the findings excused
-    layout: Layout | None = None  # how the service was fitted into templates (split.py): stacks, budgets, bytes
+from specc.build.context import BuildContext
+from specc.language.diagnostics import SpecError
+from specc.plan import make_plan
+from specc.output.rollout import rollout_templates
+from specc.language.source import SourceFile, load
+from specc.output.compiled import Compiled
+from specc.output.split import split_service
+from specc.build.template_dict import template_dict
+from specc.model.validate import validate
 
 
 def check(path: Path | str) -> tuple[Any, SourceFile]:

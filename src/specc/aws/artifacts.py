@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from specc.aws.session import Aws, AwsError, explained
-from specc.rollout import template_key
+from specc.output.rollout import template_key
 
 if TYPE_CHECKING:
-    from specc.compiler import Compiled
+    from specc.output.compiled import Compiled
 
 SERVICE_TEMPLATE = "service.json"
 NESTED = "nested/"
@@ -30,7 +30,7 @@ class Upload:
 
 def service_template(compiled: "Compiled") -> Upload:
     """The root service template as it is uploaded and referenced (the JSON rendering)."""
-    from specc.emit import render_json
+    from specc.output.emit import render_json
 
     body = render_json(compiled.templates[SERVICE_TEMPLATE])
     return Upload(template_key(compiled.spec.service, body), body, SERVICE_TEMPLATE)
@@ -38,7 +38,7 @@ def service_template(compiled: "Compiled") -> Upload:
 
 def dependencies(compiled: "Compiled") -> list[Upload]:
     """What the service template's resources read in each region: function code and nested templates."""
-    from specc.emit import rendered_files
+    from specc.output.emit import rendered_files
 
     service = compiled.spec.service
     found: dict[str, Upload] = {}

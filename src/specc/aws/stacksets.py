@@ -16,7 +16,7 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from specc.aws.session import Aws, AwsError, explained
-from specc.rollout import ENDPOINT_PARAMETER, HAS_ENDPOINT, STACK_SET
+from specc.output.rollout import ENDPOINT_PARAMETER, HAS_ENDPOINT, STACK_SET
 
 POLL_SECONDS = 3.0
 TIMEOUT_SECONDS = 6 * 3600.0
@@ -85,7 +85,7 @@ def stack_set_properties(template: dict[str, Any], aws: Aws, region: str, endpoi
 
 def canonical_sha256(body: str | dict[str, Any] | None) -> str | None:
     """sha256 of a template as specc renders it, whatever form AWS hands it back in (JSON text or parsed)."""
-    from specc.emit import render_json
+    from specc.output.emit import render_json
 
     if body is None:
         return None

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from specc import bootstrap
+from specc.output import bootstrap
 from specc.aws import stacks, stacksets
 from specc.aws.session import Aws, AwsError, explained
 from specc.aws.targets import Target
 
 if TYPE_CHECKING:
-    from specc.compiler import Compiled
+    from specc.output.compiled import Compiled
 
 MATCHES, DIFFERS, OUTDATED, MISSING, UNKNOWN = "matches", "differs", "outdated", "not deployed", "unknown"
 

@@ -18,8 +18,8 @@ from specc.checks import queue_consumers, queue_names
 from specc.checks import event_metrics, streams
 from specc.checks import secret_rotation
 from specc.checks import workflows
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E214"
 DESCRIPTION = "no queue shares its name with a function (their dead-letter queues would have one name)"

@@ -12,11 +12,11 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 if TYPE_CHECKING:  # the state models load with the workflows kind, for a spec that has workflows
-    from specc.workflow_states import StateSpec
+    from specc.language.workflow_states import StateSpec
 
 ID = "E220"
 DESCRIPTION = ("workflow states name existing states of their own branch, are reachable and can end, have unique "

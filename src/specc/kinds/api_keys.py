@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import Field
 from troposphere import Ref, apigateway
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
 from specc.kinds.base import Kind, NameRule, Reference
-from specc.naming import logical_id
-from specc.spec_types import Name, SpecModel
+from specc.build.naming import logical_id
+from specc.language.types import Name, SpecModel
 
 
 class ApiKeySpec(SpecModel):

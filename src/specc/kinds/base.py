@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from specc.context import BuildContext
-    from specc.iam import Grant
+    from specc.build.context import BuildContext
+    from specc.build.iam import Grant
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,15 @@ from awacs.aws import (
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, Sub, awslambda, s3
 
-from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, key_grant
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.log_buckets import (
+from specc.build.log_buckets import (
     ACCOUNT_REGION, LogBucket, access_log_statement, add_log_bucket, bucket_name, bucket_name_example, tls_only,
 )
-from specc.naming import camel, logical_id
-from specc.scanners import skip
-from specc.spec_types import Name, SpecModel
+from specc.build.naming import camel, logical_id
+from specc.build.scanners import skip
+from specc.language.types import Name, SpecModel
 
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 # S3 event names by the short name a spec uses.

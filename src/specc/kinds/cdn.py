@@ -19,12 +19,12 @@ from awacs.aws import Action, Allow, ArnLike, Condition, Principal, Statement, S
 from pydantic import Field, model_validator
 from troposphere import Equals, FindInMap, GetAtt, If, Output, Ref, Sub, cloudfront
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
 from specc.kinds.base import Kind, NameRule, Reference
-from specc.log_buckets import LogBucket, add_log_bucket, bucket_name_example
-from specc.naming import logical_id
-from specc.spec_types import Name, SpecModel
-from specc.scanners import skip
+from specc.build.log_buckets import LogBucket, add_log_bucket, bucket_name_example
+from specc.build.naming import logical_id
+from specc.language.types import Name, SpecModel
+from specc.build.scanners import skip
 
 CDN_REGION = "CdnRegion"  # the Condition: this stack instance is in us-east-1
 # The account's own ARNs (certificates, web ACLs), keyed by CloudFront's region: the template itself stays account-

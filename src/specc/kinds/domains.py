@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import Field, model_validator
 from troposphere import FindInMap, GetAtt, Ref, Sub, apigateway, certificatemanager, route53
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
 from specc.kinds.base import Kind
-from specc.naming import camel, logical_id
-from specc.spec_types import SpecModel
+from specc.build.naming import camel, logical_id
+from specc.language.types import SpecModel
 
 CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$"
 DOMAIN_PATTERN = r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"

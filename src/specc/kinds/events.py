@@ -16,11 +16,11 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, awslambda, events
 
-from specc.context import BuildContext
-from specc.iam import Grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, SpecModel
+from specc.build.naming import camel, logical_id
+from specc.language.types import Name, SpecModel
 
 SCHEDULE_PATTERN = (r"^(rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)"
                     r"|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")

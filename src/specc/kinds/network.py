@@ -27,12 +27,12 @@ from awacs.sts import AssumeRole
 from pydantic import Field, field_validator, model_validator
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, iam, logs
 
-from specc.context import BuildContext
-from specc.iam import Grant, use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, use_logs_key
 from specc.kinds.base import Kind, NameRule
-from specc.naming import camel, logical_id
-from specc.spec_types import RetentionDays, SpecModel
-from specc.scanners import skip
+from specc.build.naming import camel, logical_id
+from specc.language.types import RetentionDays, SpecModel
+from specc.build.scanners import skip
 
 VPC_ID = "Vpc"
 FUNCTIONS_SG, ENDPOINTS_SG = "FunctionsSecurityGroup", "EndpointsSecurityGroup"

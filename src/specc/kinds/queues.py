@@ -16,11 +16,11 @@ from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, awslambda, sqs
 from troposphere.validators import integer
 
-from specc.context import BuildContext
-from specc.iam import Grant, deny_insecure_transport, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, deny_insecure_transport, key_grant
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, SpecModel
+from specc.build.naming import camel, logical_id
+from specc.language.types import Name, SpecModel
 
 CONSUME_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
 SEND_ACTIONS = ("sqs:SendMessage",)

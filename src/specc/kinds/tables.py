@@ -7,11 +7,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, dynamodb
 
-from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, key_grant
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import logical_id
-from specc.spec_types import Name, SpecModel
+from specc.build.naming import logical_id
+from specc.language.types import Name, SpecModel
 
 
 class KeyAttribute(SpecModel):
@@ -153,7 +153,7 @@ def build(ctx: BuildContext, name: str, spec: TableSpec) -> None:
     if spec.ttl:
         table.TimeToLiveSpecification = dynamodb.TimeToLiveSpecification(AttributeName=spec.ttl, Enabled=True)
     if not spec.point_in_time_recovery:
-        from specc.scanners import skip
+        from specc.build.scanners import skip
 
         ctx.opt_out(table, "point_in_time_recovery", ("tables", name, "point_in_time_recovery"))
         skip(table, "CKV_AWS_28", "point-in-time recovery turned off in the spec (point_in_time_recovery: false), "

@@ -8,11 +8,11 @@ from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, State
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, sns
 
-from specc.context import BuildContext
-from specc.iam import Grant, deny_insecure_transport, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, deny_insecure_transport, key_grant
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import logical_id, short_hash
-from specc.spec_types import Name, SpecModel
+from specc.build.naming import logical_id, short_hash
+from specc.language.types import Name, SpecModel
 
 
 class Subscription(SpecModel):

@@ -21,12 +21,12 @@ from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Princip
 from pydantic import Field, field_validator, model_validator
 from troposphere import Equals, GetAtt, Ref, Sub, encode_to_dict, logs, wafv2
 
-from specc.context import BuildContext
-from specc.iam import use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import use_logs_key
 from specc.kinds.base import Kind, Metrics, NameRule
-from specc.naming import camel, logical_id
-from specc.spec_types import RetentionDays, SpecModel
-from specc.scanners import skip
+from specc.build.naming import camel, logical_id
+from specc.language.types import RetentionDays, SpecModel
+from specc.build.scanners import skip
 
 CDN_REGION = "CdnRegion"  # the same Condition the cdn kind uses: this stack instance is in us-east-1
 CLOUDFRONT_REGION = "us-east-1"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Iterable
 
-from specc.diagnostics import Diagnostic
+from specc.language.diagnostics import Diagnostic
 from specc.policy import (sec001_customer_managed_keys, sec002_wildcard_actions, sec003_wildcard_resources,
                           sec004_managed_policies, sec005_function_denies, sec006_tls_only, sec007_tls_versions,
                           sec008_mutual_tls, sec009_log_retention, sec010_required_tags, sec011_deletion_policy,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from specc.build.retention import DATA_STORES
 from specc.policy.base import Finding, TemplateView
 
 ID = "SEC011"
@@ -14,13 +15,6 @@ RATIONALE = ("CloudFormation's implied default deletes a table, bucket or key wh
 PROFILES = ("baseline", "pci")
 SECURITY_HUB = "-"
 PCI_DSS = "3.2.1"
-
-DATA_STORES = (
-    "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup",
-    "AWS::SQS::Queue", "AWS::SecretsManager::Secret", "AWS::Kinesis::Stream", "AWS::Cognito::UserPool",
-    "AWS::EFS::FileSystem", "AWS::RDS::DBCluster", "AWS::RDS::DBInstance",
-)
-
 
 def run(view: TemplateView) -> Iterator[Finding]:
     for logical_id, resource in view.of_type(*DATA_STORES):
