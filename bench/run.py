@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 import yaml
-
 from measure import compile_bytecode, median_seconds
 
 REPO = Path(__file__).resolve().parent.parent

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from measure import compile_bytecode, median_seconds
 
 REPO = Path(__file__).resolve().parent.parent

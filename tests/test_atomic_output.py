@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from specc.output import emit
 from specc.build import iam
 from specc.cli.app import main
+from specc.output import emit
 
 SPEC = """
 specc: 1

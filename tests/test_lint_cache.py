@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from specc.lint import cache as lint_cache
 from specc.cli.app import main
-from specc.lint.cfn import lint_templates
+from specc.lint import cache as lint_cache
 from specc.lint.cache import Job, LintCache, cache_key, lint_jobs
+from specc.lint.cfn import lint_templates
 
 GOLDEN = Path(__file__).parent / "golden"
 

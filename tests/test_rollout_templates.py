@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from specc.compiler import compile_spec
-from specc.output.emit import render_json, rendered_files
 from specc.lint.cfn import lint_templates
+from specc.output.emit import render_json, rendered_files
 from specc.output.rollout import build as build_stack_set
 
 REPO = Path(__file__).resolve().parent.parent

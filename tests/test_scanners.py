@@ -15,9 +15,18 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scan_harness.py (pytest runs with importlib mode)
-from scan_harness import (  # noqa: E402
-    MISSING, SCAN_PYTHON, CfripperResult, CheckovResult, cfripper, checkov, committed_templates, golden_templates,
-    pinned, require_scan_venv)
+from scan_harness import (
+    MISSING,
+    SCAN_PYTHON,
+    CfripperResult,
+    CheckovResult,
+    cfripper,
+    checkov,
+    committed_templates,
+    golden_templates,
+    pinned,
+    require_scan_venv,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from specc.build.naming import camel
 from specc.compiler import compile_spec
 from specc.language.diagnostics import SpecError
 from specc.output.emit import render_json
-from specc.build.naming import camel
 from specc.output.split import Budget, dependency_edges, find_cycle, shard
 
 HERE = Path(__file__).parent
@@ -186,8 +186,8 @@ def test_compile_prints_the_budget_of_every_template(runner, tmp_path) -> None:
 
 
 def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatch) -> None:
-    from specc.output import graph
     from specc.cli.app import main
+    from specc.output import graph
 
     spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
     layout = compile_spec(spec).layout

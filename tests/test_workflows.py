@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from specc.build.asl import definition
-from specc.compiler import compile_spec
 from specc.build.iam import WILDCARD_RESOURCE_REASONS
+from specc.compiler import compile_spec
 from specc.kinds.workflows import WorkflowSpec
 from specc.lint.cfn import lint_templates
 
@@ -312,8 +312,8 @@ def test_a_split_service_keeps_its_definition_linted(write_spec) -> None:
 
 def test_the_cached_parallel_lint_sees_definitions_too(write_spec) -> None:
     """`specc lint` runs cfn-lint through lint_cache.run_cfn_lint: definition findings are part of a template's."""
-    from specc.output.emit import render_json
     from specc.lint.cache import run_cfn_lint
+    from specc.output.emit import render_json
 
     template = json.loads(json.dumps(compile_spec(write_spec(BASE.format(workflow=SIMPLE))).templates["service.json"]))
     assert run_cfn_lint(render_json(template).decode(), ["us-east-1"]) == []

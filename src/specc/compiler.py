@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from specc._startup import prepare
 
 prepare()
 
-from specc.build import iam  # noqa: E402  (prepare() must run before the spec models are built)
-from specc import policy  # noqa: E402
-from specc.build.assemble import assemble  # noqa: E402
-from specc.checks import run_all
+from specc import policy
+from specc.build import iam
+from specc.build.assemble import assemble
 from specc.build.context import BuildContext
-from specc.language.diagnostics import SpecError
-from specc.plan import make_plan
-from specc.output.rollout import rollout_templates
-from specc.language.source import SourceFile, load
-from specc.output.compiled import Compiled
-from specc.output.split import split_service
 from specc.build.template_dict import template_dict
+from specc.checks import run_all
+from specc.language.diagnostics import SpecError
+from specc.language.source import SourceFile, load
 from specc.model.validate import validate
+from specc.output.compiled import Compiled
+from specc.output.rollout import rollout_templates
+from specc.output.split import split_service
+from specc.plan import make_plan
 
 
 def check(path: Path | str) -> tuple[Any, SourceFile]:

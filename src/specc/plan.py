@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from specc.build.packaging import CodeArtifact, collect
 from specc.checks.handlers import code_root, locate
 from specc.checks.references import all_references
 from specc.kinds import in_play
-from specc.build.packaging import CodeArtifact, collect
 from specc.language.source import SourceFile
 
 

@@ -28,7 +28,7 @@ class Upload:
     what: str  # for messages: "code of create_payment", "nested/orders.json"
 
 
-def service_template(compiled: "Compiled") -> Upload:
+def service_template(compiled: Compiled) -> Upload:
     """The root service template as it is uploaded and referenced (the JSON rendering)."""
     from specc.output.emit import render_json
 
@@ -36,7 +36,7 @@ def service_template(compiled: "Compiled") -> Upload:
     return Upload(template_key(compiled.spec.service, body), body, SERVICE_TEMPLATE)
 
 
-def dependencies(compiled: "Compiled") -> list[Upload]:
+def dependencies(compiled: Compiled) -> list[Upload]:
     """What the service template's resources read in each region: function code and nested templates."""
     from specc.output.emit import rendered_files
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from specc.language.diagnostics import Diagnostic
 from specc.kinds.routes import split
+from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
 
 ID = "E205"

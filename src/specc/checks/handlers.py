@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from specc.language.diagnostics import Diagnostic
-from specc.kinds import BY_SECTION
 from specc.build.naming import env_var_name
+from specc.kinds import BY_SECTION
+from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
 
 ID = "E206"

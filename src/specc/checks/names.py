@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from specc.language.diagnostics import Diagnostic
 from specc.kinds import in_play
+from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
 
 ID = "E301"

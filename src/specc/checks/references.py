@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from specc.language.diagnostics import Diagnostic
 from specc.kinds import BY_SECTION, in_play
 from specc.kinds.base import Reference
+from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
 
 ID = "E201"

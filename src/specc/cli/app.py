@@ -5,16 +5,15 @@ Heavy modules are imported inside commands so `specc --version` starts fast.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from specc import __version__
-from specc.cli.common import EXIT_SPEC, exit_on_spec_errors, guarded, shown, spec_argument
+from specc.cli.common import exit_on_spec_errors, guarded, spec_argument
 from specc.cli.report import format_option
 
 

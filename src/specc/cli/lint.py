@@ -17,8 +17,8 @@ import click
 
 from specc.cli import report
 from specc.language.diagnostics import SpecError
-from specc.lint.cfn import Finding
 from specc.lint.cache import Job, LintCache, lint_jobs
+from specc.lint.cfn import Finding
 from specc.lint.inputs import InputCache, Known, recording
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -84,7 +85,7 @@ class StackEvents:
         self.interactive = interactive(_stderr())
         self.bar = click.progressbar(length=max(resources, 1), label=label, file=_stderr(), hidden=not self.interactive)
 
-    def __enter__(self) -> "StackEvents":
+    def __enter__(self) -> StackEvents:
         self.bar.__enter__()
         return self
 
@@ -112,11 +113,11 @@ class StackEvents:
 @aws_errors
 def bootstrap_command(spec: Path, regions: tuple[str, ...], profile: str | None, role_name: str) -> None:
     """Create or update the artifact bucket in every target account and region of SPEC (and the caller's)."""
-    from specc.build import naming
-    from specc.output import bootstrap
     from specc.aws import stacks, targets
     from specc.aws.session import Aws
+    from specc.build import naming
     from specc.compiler import compile_spec
+    from specc.output import bootstrap
     from specc.output.emit import render_json
 
     compiled = compile_spec(spec)
@@ -144,10 +145,9 @@ def bootstrap_command(spec: Path, regions: tuple[str, ...], profile: str | None,
 @aws_errors
 def deploy_command(spec: Path, region: str | None, stack_name: str | None, profile: str | None) -> None:
     """Upload SPEC's code and templates, create or update its stack through a change set, wait, print outputs."""
-    from specc.build import naming
-    from specc.output import bootstrap
     from specc.aws import artifacts, stacks
     from specc.aws.session import Aws
+    from specc.build import naming
     from specc.compiler import compile_spec
     from specc.output.rollout import ENDPOINT_PARAMETER, capabilities, stack_set_name, template_url
 
@@ -187,14 +187,14 @@ class InstanceProgress:
         self.bar = click.progressbar(length=max(total, 1), label="rollout", file=_stderr(), hidden=not self.interactive,
                                      item_show_func=lambda item: item)
 
-    def __enter__(self) -> "InstanceProgress":
+    def __enter__(self) -> InstanceProgress:
         self.bar.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.bar.__exit__(*exc)
 
-    def __call__(self, instance: "Instance") -> None:
+    def __call__(self, instance: Instance) -> None:
         finished = instance.failed or instance.detailed in ("SUCCEEDED", "SKIPPED_SUSPENDED_ACCOUNT") or (
             not instance.detailed and instance.status == "CURRENT")
         state = instance.detailed or instance.status
@@ -220,10 +220,9 @@ class InstanceProgress:
 @aws_errors
 def rollout_command(spec: Path, admin_region: str | None, profile: str | None, role_name: str) -> None:
     """Create or update SPEC's StackSet and its instances in every region and account, following each one."""
-    from specc.build import naming
-    from specc.output import bootstrap
     from specc.aws import artifacts, stacksets, targets
     from specc.aws.session import Aws
+    from specc.build import naming
     from specc.compiler import compile_spec
     from specc.output.rollout import region_order
 

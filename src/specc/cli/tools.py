@@ -75,9 +75,9 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
     """
     import json
 
-    from specc.output import diff as differ
     from specc.cli import report
     from specc.compiler import compile_spec
+    from specc.output import diff as differ
     from specc.output.emit import default_out_dir
 
     if (region or bucket) and not stack:
@@ -105,7 +105,7 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
         sys.exit(EXIT_CHANGES)
 
 
-def _stack_diff(stack: str, region: str, template: dict[str, Any], bucket: str | None) -> "TemplateDiff":
+def _stack_diff(stack: str, region: str, template: dict[str, Any], bucket: str | None) -> TemplateDiff:
     """The change-set diff, with AWS's refusals turned into one line and exit code 4 instead of a traceback."""
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -12,8 +12,8 @@ from pydantic import Field, model_validator
 from troposphere import Ref, cloudwatch
 
 from specc.build.context import BuildContext
-from specc.kinds.base import Kind, NameRule, Reference
 from specc.build.naming import camel, logical_id
+from specc.kinds.base import Kind, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
 THRESHOLD_PATTERN = r"^\s*(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)\s*$"
@@ -55,7 +55,7 @@ class AlarmSpec(SpecModel):
                              examples=["Payments are failing: see the runbook."])
 
     @model_validator(mode="after")
-    def _one_source(self) -> "AlarmSpec":
+    def _one_source(self) -> AlarmSpec:
         if (self.metric is None) == (self.logs is None):
             raise ValueError("an alarm watches exactly one of `metric` or `logs`")
         return self

@@ -10,13 +10,13 @@ from awacs.sts import AssumeRole
 from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, apigateway, iam, logs
 
-from specc.kinds.api_access import ApiAccess, resource_policy
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, use_logs_key
-from specc.kinds.base import Kind, Metrics, NameRule
-from specc.kinds.routes import method_id
 from specc.build.naming import logical_id, short_hash
 from specc.build.scanners import skip
+from specc.kinds.api_access import ApiAccess, resource_policy
+from specc.kinds.base import Kind, Metrics, NameRule
+from specc.kinds.routes import method_id
 from specc.language.types import RetentionDays, SpecModel, Throttle
 
 API_ID = "Api"

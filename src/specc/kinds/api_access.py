@@ -18,7 +18,16 @@ import re
 from typing import Any
 
 from awacs.aws import (
-    Action, Allow, Condition, Deny, IpAddress, NotIpAddress, PolicyDocument, Principal, Statement, StringEquals,
+    Action,
+    Allow,
+    Condition,
+    Deny,
+    IpAddress,
+    NotIpAddress,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
     StringNotEquals,
 )
 from pydantic import Field, field_validator, model_validator
@@ -60,7 +69,7 @@ class ApiAccess(SpecModel):
         return values
 
     @model_validator(mode="after")
-    def _one_perimeter(self) -> "ApiAccess":
+    def _one_perimeter(self) -> ApiAccess:
         if bool(self.source_ips) == bool(self.vpc_endpoints):
             raise ValueError("api.access has exactly one of `source_ips` or `vpc_endpoints` (calls through an "
                              "endpoint carry no public source address)")

@@ -8,9 +8,9 @@ from troposphere import GetAtt, Ref, Sub, kms
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant
-from specc.kinds.base import Kind, NameRule
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
+from specc.kinds.base import Kind, NameRule
 from specc.language.types import SpecModel
 
 USER_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")

@@ -12,8 +12,8 @@ from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, apigateway, awslambda
 
 from specc.build.context import BuildContext
-from specc.kinds.base import Kind, Reference
 from specc.build.naming import camel
+from specc.kinds.base import Kind, Reference
 from specc.language.types import Name, SpecModel
 
 METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")

@@ -20,9 +20,9 @@ from troposphere import AccountId, GetAtt, Ref, awslambda, secretsmanager
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant
-from specc.kinds.base import Kind, NameRule, Reference
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip, skip_later
+from specc.kinds.base import Kind, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
 READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
@@ -50,7 +50,7 @@ class Generate(SpecModel):
                             examples=["password"])
 
     @model_validator(mode="after")
-    def _template_and_key(self) -> "Generate":
+    def _template_and_key(self) -> Generate:
         if (self.template is None) != (self.key is None):
             raise ValueError("`template` and `key` go together: the generated value is added to the template under "
                              "`key`")

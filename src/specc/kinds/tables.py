@@ -9,8 +9,8 @@ from troposphere import GetAtt, Ref, Sub, dynamodb
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.build.naming import logical_id
+from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
 
@@ -38,7 +38,7 @@ class IndexSpec(SpecModel):
     capacity: Capacity | None = Field(None, description="Provisioned capacity (only for provisioned tables).")
 
     @model_validator(mode="after")
-    def _shape(self) -> "IndexSpec":
+    def _shape(self) -> IndexSpec:
         if self.local and self.partition_key is not None:
             raise ValueError("a local index uses the table's partition key: remove `partition_key` or set `local: false`")
         if self.local and self.sort_key is None:
@@ -71,7 +71,7 @@ class TableSpec(SpecModel):
                                       examples=[True])
 
     @model_validator(mode="after")
-    def _capacity(self) -> "TableSpec":
+    def _capacity(self) -> TableSpec:
         provisioned = self.billing == "provisioned"
         if provisioned != (self.capacity is not None):
             raise ValueError("`capacity` is required with `billing: provisioned` and not allowed otherwise")

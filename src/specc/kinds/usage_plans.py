@@ -8,8 +8,8 @@ from pydantic import Field
 from troposphere import Ref, apigateway
 
 from specc.build.context import BuildContext
-from specc.kinds.base import Kind, NameRule
 from specc.build.naming import logical_id
+from specc.kinds.base import Kind, NameRule
 from specc.language.types import SpecModel, Throttle
 
 

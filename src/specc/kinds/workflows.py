@@ -22,8 +22,8 @@ from troposphere import AccountId, GetAtt, Ref, Sub, iam, logs, stepfunctions
 from specc.build.asl import definition_text
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, use_logs_key
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.build.naming import camel, logical_id
+from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.language.types import Name, RetentionDays, SpecModel
 from specc.language.workflow_states import StateName, StateSpec
 
@@ -72,7 +72,7 @@ class WorkflowSpec(SpecModel):
     logging: WorkflowLogging = Field(default_factory=WorkflowLogging, description="Execution logging.")
 
     @model_validator(mode="after")
-    def _express_limits(self) -> "WorkflowSpec":
+    def _express_limits(self) -> WorkflowSpec:
         if self.type == "express" and self.timeout_seconds is not None and self.timeout_seconds > 300:
             raise ValueError("an express workflow runs for at most 300 seconds")
         return self

@@ -6,8 +6,8 @@ Positions are resolved late (as cfn-lint does): a finding carries the spec path 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass(frozen=True, order=True)

@@ -97,7 +97,7 @@ class ChoiceCondition(SpecModel):
     not_: ChoiceCondition | None = Field(None, alias="not", description="This test does not hold.")
 
     @model_validator(mode="after")
-    def _one_test(self) -> "ChoiceCondition":
+    def _one_test(self) -> ChoiceCondition:
         comparisons = comparisons_of(self)
         combinators = [n for n in COMBINATORS if getattr(self, n) is not None]
         if self.variable is not None:
@@ -130,7 +130,7 @@ class Branch(SpecModel):
     """States that run on their own (a branch of `parallel`, the iterator of `map`): they reach only each other."""
 
     start: StateName = Field(description="The first state.", examples=["process_batch"])
-    states: dict[StateName, "StateSpec"] = Field(min_length=1, description="The branch's states by name.")
+    states: dict[StateName, StateSpec] = Field(min_length=1, description="The branch's states by name.")
 
 
 class MapSpec(SpecModel):
@@ -157,7 +157,7 @@ class WaitSpec(SpecModel):
                                         examples=["$.not_before"])
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "WaitSpec":
+    def _exactly_one(self) -> WaitSpec:
         if len(self.model_fields_set) != 1:
             raise ValueError("a wait takes exactly one of `seconds`, `seconds_path`, `timestamp`, `timestamp_path`")
         return self
@@ -251,7 +251,7 @@ class StateSpec(SpecModel):
     catch: list[Catcher] = Field(default_factory=list, description="Catchers tried in order, after the retries.")
 
     @model_validator(mode="after")
-    def _one_type_and_its_fields(self) -> "StateSpec":
+    def _one_type_and_its_fields(self) -> StateSpec:
         types = [key for key in TYPE_KEYS if getattr(self, key) is not None]
         if len(types) != 1:
             raise ValueError("a state needs exactly one of `task`, `publish`, `choice`, `parallel`, `map`, `wait`, "

@@ -14,11 +14,12 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 FORMAT = 2  # bump when the entry layout changes (2: findings include state machine definitions, asl_lint.py)
 

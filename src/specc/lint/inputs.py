@@ -22,11 +22,12 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 LIBRARIES = ("troposphere", "awacs", "pydantic", "PyYAML", "cfn-lint", "orjson")
 _SOURCE = Path(__file__).resolve().parent

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, StringConstraints, create_model, model_validator
 
+from specc.build.naming import physical_name
 from specc.kinds import REGISTRY, SECTIONS, Entry, kind_of
 from specc.kinds.functions import RUNTIMES
 from specc.language.limits import Limits
-from specc.build.naming import physical_name
 from specc.language.rollout import AccountId, OrganizationalUnits, Rollout
 from specc.language.security import SecuritySpec
 from specc.language.types import Name, RetentionDays, SpecModel
@@ -88,7 +88,7 @@ class ServiceFields(SpecModel):
         return physical_name(self.service, name, self.environment)
 
     def default_key(self) -> str:
-        keys = getattr(self, "keys")
+        keys = self.keys
         return self.defaults.key or (next(iter(keys)) if len(keys) == 1 else IMPLICIT_KEY)
 
 

@@ -10,12 +10,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from specc.kinds import SECTIONS
 from specc.language.diagnostics import SpecError, dotted
 from specc.language.source import SourceFile
-from specc.model import spec as spec_language
-from specc.kinds import SECTIONS
-from specc.model.spec import IMPLICIT_SECTIONS, spec_model
 from specc.language.types import fields_of
+from specc.model import spec as spec_language
+from specc.model.spec import IMPLICIT_SECTIONS, spec_model
 
 
 def validate(source: SourceFile) -> Any:

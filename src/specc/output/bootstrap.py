@@ -14,9 +14,9 @@ from typing import Any
 from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
 from troposphere import GetAtt, Output, Ref, Sub, Tags, Template, kms, s3
 
-from specc.kinds.keys import ROOT_ADMINISTERS
 from specc.build.log_buckets import access_log_statement, tls_only
 from specc.build.scanners import skip
+from specc.kinds.keys import ROOT_ADMINISTERS
 
 ARTIFACTS_KEY, ARTIFACTS_ALIAS = "ArtifactsKey", "ArtifactsKeyAlias"
 ARTIFACTS_BUCKET, LOG_BUCKET = "ArtifactsBucket", "ArtifactsLogBucket"

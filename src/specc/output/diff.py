@@ -10,10 +10,11 @@ where it is not (moto, for one, leaves it out).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 ADDED, REMOVED, MODIFIED, REPLACED = "added", "removed", "modified", "replaced"
 _INLINE_LIMIT = 51_200  # bytes of template CloudFormation accepts in TemplateBody
@@ -125,7 +126,7 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return text or "(all properties)"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(kind: str, region: str) -> dict[str, Any]:
     from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 
@@ -135,7 +136,7 @@ def _schema(kind: str, region: str) -> dict[str, Any]:
         return {}
 
 
-def _pointers(schema: dict[str, Any], key: str) -> "Pointers":
+def _pointers(schema: dict[str, Any], key: str) -> Pointers:
     return tuple(tuple(p.split("/")[2:]) for p in schema.get(key, ()) if p.startswith("/properties/"))
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from troposphere import Equals, If, Not, Output, Parameter, Ref, Sub, Tags, Template, cloudformation
 
-from specc.output.bootstrap import ACCOUNT_REGION
 from specc.language.rollout import percentage
+from specc.output.bootstrap import ACCOUNT_REGION
 
 STACK_SET = "StackSet"
 ENDPOINT_PARAMETER = "ArtifactsEndpoint"

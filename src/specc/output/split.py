@@ -42,8 +42,9 @@ import copy
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from specc.language.diagnostics import Diagnostic, SpecError
 
@@ -67,7 +68,7 @@ class Budget:
     bytes: int
 
     @classmethod
-    def with_margin(cls, margin: float) -> "Budget":
+    def with_margin(cls, margin: float) -> Budget:
         return cls(**{name: int(quota * (1 - margin)) for name, quota in QUOTAS.items()})
 
 
@@ -143,7 +144,7 @@ def split_service(ctx: Any, plan: Any, template: dict[str, Any]) -> Layout:
         body = render_json(template)
         if len(body) <= budget.bytes:
             return Layout({SERVICE: template}, {SERVICE: body}, [usage_of(SERVICE, template, body)], budget,
-                          placement={title: PARENT for title in template.get("Resources", {})},
+                          placement=dict.fromkeys(template.get("Resources", {}), PARENT),
                           digests={SERVICE: hashlib.sha256(body).hexdigest()})
     return _Splitter(ctx, plan, template, budget).run()
 
@@ -274,7 +275,7 @@ class _Splitter:
             for name, output in outputs.items():
                 self.output_place[name] = self._output_home(output["Value"], routes, alarms)
         else:
-            self.output_place = {name: PARENT for name in outputs}
+            self.output_place = dict.fromkeys(outputs, PARENT)
 
     def _output_home(self, value: Any, routes: dict[str, str], alarms: dict[str, tuple[str, str]]) -> str:
         for target, _ in _references(value):
@@ -314,7 +315,7 @@ class _Splitter:
                 source = self.stacks[there]
                 value = {"Fn::GetAtt": [there, f"Outputs.{source.output_for(target, attribute or '', original)}"]}
             name = _wire_name(target, attribute or "")
-            while name in stack.parameters and stack.parameters[name] != value or name in stack.resources:
+            while (name in stack.parameters and stack.parameters[name] != value) or name in stack.resources:
                 name += "Param"
             stack.parameters[name] = value
             return {"Ref": name}
