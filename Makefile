@@ -8,7 +8,7 @@ SPECS  := $(shell find specs -name '*.yaml' | sort)
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test test-fast templates docs lint bench clean
+.PHONY: run test test-fast static templates docs lint bench clean
 
 $(STAMP): pyproject.toml package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,9 +32,15 @@ run: $(STAMP)
 	$(BIN)/specc lint specs/prod.yaml
 	bash scripts/run-local.sh
 
-## test: set up and run the whole suite (what CI runs)
-test: $(STAMP) $(SCAN_STAMP)
+## test: set up, check style, types and layers, and run the whole suite (what CI runs)
+test: $(STAMP) $(SCAN_STAMP) static
 	$(BIN)/python -m pytest
+
+## static: ruff, mypy and the import-linter layers (ARCHITECTURE.md)
+static: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts handlers
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 ## test-fast: the suite without slow tests
 test-fast: $(STAMP)
