@@ -182,16 +182,24 @@ def test_usage_errors_exit_2(runner, args) -> None:
     assert runner.invoke(main, args).exit_code == 2
 
 
-def test_past_cloudformations_resource_limit_is_split_or_a_located_error(runner, write_spec, tmp_path,
+def test_past_cloudformations_resource_limit_is_split_with_no_setting_or_a_located_error(runner, write_spec, tmp_path,
         minimal_spec) -> None:
-    """60 functions (about 800 resources) are split into nested stacks; with one shard they cannot fit: E240."""
+    """60 functions (about 800 resources) are split into nested stacks with default settings; asking for a single
+    shard still fits (the split grows by itself); a parent that cannot hold what stays in it (60 tables with 50
+    resources allowed) is E240."""
     functions = "".join(f"  f{i}:\n    handler: handlers/app.py:handler\n" for i in range(60))
     spec = write_spec(minimal_spec.split("functions:")[0] + "functions:\n" + functions)
     result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "nested/functions-" in result.output
-    spec.write_text(spec.read_text() + "limits: {shards: 1}\n")
+    assert result.output.count("nested/functions-") >= 2
+    base = spec.read_text()
+    spec.write_text(base + "limits: {shards: 1}\n")
     result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.output
+    assert result.output.count("nested/functions-") >= 2
+    tables = "".join(f"  t{i}:\n    partition_key: {{name: id, type: S}}\n" for i in range(60))
+    spec.write_text(base + "tables:\n" + tables + "limits: {margin: 0.9}\n")
+    result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
     first = result.output.splitlines()[0]
-    assert " E240 " in first and "nested/functions-0.json needs" in first and "raise limits.shards" in first
+    assert " E240 " in first and "service.json needs" in first, first

@@ -17,13 +17,13 @@ keeps a fraction of each free. A service that fits stays one `service.json`. A l
   through outputs, so function stacks never depend on each other. Parent tables are named the same way (the
   stack `DependsOn` them instead of taking two parameters per table: 200 tables read by 128 stacks would
   otherwise overflow the parent's 1 MB with parameters).
-- **Stable assignment.** A group's stack is `sha256(entry name) mod shards` (`limits.shards`, fixed; shared
-  stacks use a quarter of it). It depends on nothing but the entry's own name and that number, so adding,
-  removing or renaming a function moves no other resource to another stack (tests/test_split.py asserts it
-  with hypothesis). The alternative, first-fit packing, makes fuller stacks but a removal or an insertion
-  early in the order reshuffles everything after it unless the previous assignment is stored and read back;
-  hashing needs no state. The price is a few more, less full stacks; a shard over budget is an error that
-  says to raise `limits.shards` (a deliberate change that moves about half of the functions).
+- **Stable assignment that grows by itself.** Each family's groups are the leaves of a binary tree over the bits
+  of sha256(entry name) (extendible hashing, `ShardTree`): a shard whose estimated size (resources, outputs
+  read by others, bytes) is over budget splits in two by the next bit. The tree depends only on the entries and
+  their sizes, so it needs no stored state; adding, removing or renaming a function moves nothing but the
+  members of the one shard that splits or merges, and a shard keeps its name when it splits (it is named by its
+  path padded with zeros), so only about half of its members move (tests/test_split.py asserts both with
+  hypothesis). No setting is needed from one function to thousands; `limits.shards` only pre-splits.
 - **Wiring.** A nested template gets a `String` parameter for each value it reads from elsewhere (`Ref`,
   `Fn::GetAtt`, `${...}` in `Fn::Sub`), which the parent passes; what the parent or another stack reads
   from a nested stack becomes one of its Outputs, read with `Fn::GetAtt <Stack>.Outputs.<name>`. Key policies
@@ -45,6 +45,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from specc.language.diagnostics import Diagnostic, SpecError
 
@@ -120,9 +122,85 @@ class Layout:
         }
 
 
-def shard(name: str, count: int) -> int:
-    """A stable shard for an entry name: the same for the same name and count, whatever else the spec holds."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % count
+HASH_BITS = 64  # of sha256: enough for a million stacks
+INDEX_BITS = 16  # a shard's name: its path in the tree, padded to this many bits (4 hex digits)
+
+
+def hash_bits(name: str) -> int:
+    """The first 64 bits of sha256(name): where an entry sits in the shard tree, whatever else the spec holds."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+
+
+def _hashed(family: str, seed: str) -> int:
+    # Functions hash by their own name (`functions.pay` -> `pay`); shared groups by their seed (`paths.items`).
+    return hash_bits(seed.split(".", 1)[1] if family == FUNCTIONS else seed)
+
+
+@dataclass(frozen=True)
+class _Size:
+    """A group's estimated share of a nested template: its resources, the outputs others read from it (API path
+    resources that methods, which live in function stacks, read), and its rendered bytes."""
+
+    resources: int
+    outputs: int
+    bytes: int
+
+    @classmethod
+    def of(cls, titles: list[str], resources: dict[str, Any], read_by_methods: set[str]) -> _Size:
+        return cls(len(titles), sum(title in read_by_methods for title in titles),
+                   sum(len(orjson.dumps(resources[title])) for title in titles))
+
+
+_PARAMETERS_AND_WRAPPING = 20_000  # bytes a nested template adds around its resources: parameters, outputs, header
+
+
+class ShardTree:
+    """Extendible hashing: shards are the leaves of a binary tree over the bits of each entry's hash.
+
+    A shard over budget splits in two by the next bit, so growing the service moves only the members of the shard
+    that split, and only about half of them: the half whose next bit is 0 keeps the shard's name, because a
+    shard is named by its path padded with zeros (`0100` splits into `0100` and `0110`). The tree is a function of
+    the entries and their sizes alone, so the layout needs no stored state."""
+
+    def __init__(self, min_depth: int) -> None:
+        self.min_depth = min_depth
+        self.leaves: dict[tuple[int, int], None] = {}  # (depth, path) of each leaf
+
+    @staticmethod
+    def depth_for(shards: int | None) -> int:
+        """The depth that gives at least `shards` leaves from the start (`limits.shards`, an advanced override)."""
+        return 0 if not shards else max(0, (shards - 1).bit_length())
+
+    @classmethod
+    def grown(cls, members: dict[int, _Size], budget: Budget, min_depth: int) -> ShardTree:
+        tree = cls(min_depth)
+        pending = [(0, 0, sorted(members.items()))]
+        while pending:
+            depth, path, inside = pending.pop()
+            over = depth < min_depth or (len(inside) > 1 and not _fits(inside, budget))
+            if not over or depth == HASH_BITS:
+                tree.leaves[(depth, path)] = None
+                continue
+            bit = HASH_BITS - 1 - depth
+            pending.append((depth + 1, path << 1, [m for m in inside if not (m[0] >> bit) & 1]))
+            pending.append((depth + 1, (path << 1) | 1, [m for m in inside if (m[0] >> bit) & 1]))
+        return tree
+
+    def index_of(self, hashed: int) -> str:
+        """The name of the shard an entry's hash falls in: its path, padded to INDEX_BITS, in hex."""
+        for depth in range(HASH_BITS + 1):
+            path = hashed >> (HASH_BITS - depth) if depth else 0
+            if (depth, path) in self.leaves:
+                padded = path << (INDEX_BITS - depth) if depth <= INDEX_BITS else path >> (depth - INDEX_BITS)
+                suffix = "" if depth <= INDEX_BITS else f"-{path & ((1 << (depth - INDEX_BITS)) - 1):x}"
+                return f"{padded:0{INDEX_BITS // 4}x}{suffix}"
+        return "0" * (INDEX_BITS // 4)  # an empty tree (no member at all): one shard
+
+
+def _fits(inside: list[tuple[int, _Size]], budget: Budget) -> bool:
+    return (sum(s.resources for _, s in inside) <= budget.resources
+            and sum(s.outputs for _, s in inside) <= budget.outputs
+            and sum(s.bytes for _, s in inside) + _PARAMETERS_AND_WRAPPING <= budget.bytes)
 
 
 def usage_of(name: str, template: dict[str, Any], body: bytes) -> Usage:
@@ -204,6 +282,7 @@ class _Splitter:
         self.problems: list[Diagnostic] = []
         self._walkers: dict[str, Callable[[Any], Any]] = {}
         self._seed_stacks: dict[tuple[str, str], _Stack] = {}
+        self._trees: dict[str, ShardTree] = {}
 
     # ---- placement -------------------------------------------------------------------------------------
     def _family(self, title: str, resource: dict[str, Any], routes: dict[str, str],
@@ -235,23 +314,40 @@ class _Splitter:
         known = self._seed_stacks.get((family, seed))
         if known is not None:  # a group's resources all go where its first one went
             return known
-        count = self.spec.limits.shards if family == FUNCTIONS else max(1, self.spec.limits.shards // 4)
-        width = len(str(count - 1))
-        index = shard(seed.split(".", 1)[1] if family == FUNCTIONS else seed, count)
-        logical_id = f"{family}{index:0{width}d}Stack"
+        tree = self._trees.get(family)
+        if tree is None:  # a family with no movable resource (a table's outputs): one stack of its own
+            tree = self._trees[family] = ShardTree(0)
+        index = tree.index_of(_hashed(family, seed))
+        logical_id = f"{family}{index}Stack"
         stack = self.stacks.get(logical_id)
         if stack is None:
-            stack = self.stacks[logical_id] = _Stack(logical_id, f"nested/{family.lower()}-{index:0{width}d}.json")
+            stack = self.stacks[logical_id] = _Stack(logical_id, f"nested/{family.lower()}-{index}.json")
         stack.seeds.add(seed)
         self._seed_stacks[(family, seed)] = stack
         return stack
 
+    def _grow(self, groups: dict[tuple[str, str], list[str]]) -> None:
+        """Each family's shard tree, grown until every shard's estimated size fits the budget."""
+        # API path resources that a method reads: the methods live with their functions, so these become outputs
+        read_by_methods = {r["Properties"]["ResourceId"]["Ref"] for r in self.resources.values()
+                           if r["Type"] == "AWS::ApiGateway::Method"
+                           and isinstance(r["Properties"].get("ResourceId"), dict) and "Ref" in r["Properties"]["ResourceId"]}
+        sizes: dict[str, dict[str, _Size]] = defaultdict(dict)
+        for (family, seed), titles in groups.items():
+            sizes[family][seed] = _Size.of(titles, self.resources, read_by_methods)
+        shards = self.spec.limits.shards
+        for family, members in sorted(sizes.items()):
+            start = shards if family == FUNCTIONS or shards is None else max(1, shards // 4)
+            self._trees[family] = ShardTree.grown({_hashed(family, seed): size for seed, size in members.items()},
+                                                  self.budget, ShardTree.depth_for(start))
+
     def _assign(self) -> None:
         routes, alarms = _seed_owners(self.spec, self.plan)
         origins, place = self.ctx.origins, self.place
-        # A movable resource's home depends only on its origin's entry and whether it is an API path resource:
+        # A movable resource's group depends only on its origin's entry and whether it is an API path resource:
         # decided once per (entry, that), not once per resource (a function's dozen resources share one).
-        homes: dict[tuple[Any, ...], _Stack | None] = {}
+        homes: dict[tuple[Any, ...], tuple[str, str] | None] = {}
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for title, resource in self.resources.items():
             kind = resource["Type"]
             if kind in STATEFUL or "Condition" in resource:
@@ -259,15 +355,19 @@ class _Splitter:
                 continue
             key = ((origins.get(title) or ())[:2], kind == "AWS::ApiGateway::Resource")
             if key in homes:
-                stack = homes[key]
+                found = homes[key]
             else:
-                found = self._family(title, resource, routes, alarms)
-                stack = homes[key] = None if found is None else self._stack(*found)
-            if stack is None:
+                found = homes[key] = self._family(title, resource, routes, alarms)
+            if found is None:
                 place[title] = PARENT
                 continue
-            place[title] = stack.logical_id
-            stack.resources[title] = resource
+            groups[found].append(title)
+        self._grow(groups)
+        for (family, seed), titles in groups.items():
+            stack = self._stack(family, seed)
+            for title in titles:
+                place[title] = stack.logical_id
+                stack.resources[title] = self.resources[title]
         self.output_place: dict[str, str] = {}
         outputs = self.template.get("Outputs", {})
         parent_outputs = len(outputs)
@@ -615,8 +715,8 @@ class _Splitter:
                 hint = ("what stays in the parent (keys, tables, topics, the API) does not fit: split the service "
                         "into several specs, or lower limits.margin")
             else:
-                hint = (f"raise limits.shards (now {self.spec.limits.shards}; changing it moves about half of the "
-                        "functions to other stacks) or lower limits.margin")
+                hint = ("the split's size estimate was short for this stack (its parameters are not estimated): "
+                        "lower limits.margin, or set limits.shards to split further from the start; please report it")
             self.problems.append(self.ctx.source.diagnostic(
                 "E240", ("limits",), f"{item.template} needs {what}, more than CloudFormation allows with the margin",
                 hint))
