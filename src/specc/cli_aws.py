@@ -37,7 +37,7 @@ def aws_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         from specc.aws.session import AwsError, explained
 
         try:
-            with explained("talking to AWS"):
+            with explained("talking to AWS", answers=False):
                 return command(*args, **kwargs)
         except AwsError as exc:
             click.echo(f"error: {exc}", err=True)
