@@ -150,3 +150,17 @@ def test_the_stateful_types_are_the_data_stores_sec011_protects() -> None:
     assert set(data_loss.STATEFUL) == set(DATA_STORES)
     assert {"AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SecretsManager::Secret",
             "AWS::SQS::Queue", "AWS::Logs::LogGroup", "AWS::Cognito::UserPool"} <= set(data_loss.STATEFUL)
+
+
+def test_tables_are_protected_from_deletion_unless_the_spec_says_so_visibly(write_spec) -> None:
+    from specc.compiler import compile_spec
+
+    spec = write_spec(SPEC.replace("    partition_key: {name: order_id, type: S}\n",
+                                   "    partition_key: {name: order_id, type: S}\n  carts:\n"
+                                   "    partition_key: {name: cart_id, type: S}\n    deletion_protection: false\n"))
+    resources = compile_spec(spec).templates["service.json"]["Resources"]
+    orders, carts = resources["OrdersTable"], resources["CartsTable"]
+    assert orders["Properties"]["DeletionProtectionEnabled"] is True and "Metadata" not in orders
+    assert carts["Properties"]["DeletionProtectionEnabled"] is False
+    assert carts["Metadata"]["specc"]["opt_outs"] == [{"control": "deletion_protection",
+                                                       "spec": "tables.carts.deletion_protection"}]
