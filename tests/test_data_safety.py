@@ -164,3 +164,29 @@ def test_tables_are_protected_from_deletion_unless_the_spec_says_so_visibly(writ
     assert carts["Properties"]["DeletionProtectionEnabled"] is False
     assert carts["Metadata"]["specc"]["opt_outs"] == [{"control": "deletion_protection",
                                                        "spec": "tables.carts.deletion_protection"}]
+
+
+class RecordingCloudFormation:
+    """The two calls stack_policy makes, recorded: a root stack with one nested stack."""
+
+    def __init__(self) -> None:
+        self.policies: list[tuple[str, dict]] = []
+
+    def describe_stack_resources(self, StackName: str) -> dict:
+        nested = [{"ResourceType": "AWS::CloudFormation::Stack", "LogicalResourceId": "Functions0Stack",
+                   "PhysicalResourceId": "nested-0"}]
+        return {"StackResources": nested if StackName == "root" else []}
+
+    def set_stack_policy(self, StackName: str, StackPolicyBody: str) -> None:
+        self.policies.append((StackName, json.loads(StackPolicyBody)))
+
+
+def test_allowing_data_loss_lifts_the_policy_for_one_update_and_puts_it_back_even_when_it_fails() -> None:
+    from specc.safety import stack_policy
+
+    cfn = RecordingCloudFormation()
+    with pytest.raises(RuntimeError):
+        with stack_policy.lifted(cfn, "root", "stack root"):
+            assert cfn.policies == [("root", stack_policy.ALLOW_ALL), ("nested-0", stack_policy.ALLOW_ALL)]
+            raise RuntimeError("the update failed")
+    assert cfn.policies[2:] == [("root", stack_policy.PROTECT), ("nested-0", stack_policy.PROTECT)]

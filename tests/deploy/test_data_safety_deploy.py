@@ -176,3 +176,29 @@ def test_rollout_refuses_an_update_that_loses_data(aws, runner, write_spec, tmp_
     allowed = runner.invoke(main, ["rollout", str(spec), "--allow-data-loss"])
     assert allowed.exit_code == 0, allowed.output
     assert allowed.stdout.startswith("stack set shop-dev in us-east-1: updated")
+
+
+def test_a_loss_inside_a_nested_stack_is_found_and_refused(aws, runner, tmp_path, monkeypatch) -> None:
+    """A split service: removing a function removes its log group from a nested stack, which the root stack's
+    change set does not list (it only says the nested stack is modified)."""
+    import shutil
+
+    root = tmp_path / "split"
+    shutil.copytree(Path(__file__).parent / "split_service", root, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(root)
+    spec = root / "spec.yaml"
+    assert runner.invoke(main, ["bootstrap", str(spec), "--region", "us-east-1"]).exit_code == 0
+    assert runner.invoke(main, ["deploy", str(spec), "--region", "us-east-1"]).exit_code == 0
+    nested = [r["PhysicalResourceId"] for r in cfn().describe_stack_resources(StackName="bigsvc-test")[
+        "StackResources"] if r.get("ResourceType") == "AWS::CloudFormation::Stack"]
+    assert len(nested) == 4
+    for stack_id in nested:  # every nested stack has the policy too
+        assert json.loads(cfn().get_stack_policy(StackName=stack_id)["StackPolicyBody"]) == stack_policy.PROTECT
+    edit(spec, (", functions: {fn11: invoke}}}", "}}"),
+         ("  fn11: {handler: handlers/app.py:handler, uses: {tables: {orders: read_write}, topics: {alerts: "
+          "publish}}}\n", ""), ("  POST /orders/{id}/step11: fn11\n", ""))
+    result = runner.invoke(main, ["deploy", str(spec), "--region", "us-east-1"])
+    assert result.exit_code == 1, result.output
+    assert ("  DATA LOSS: log group fn11 (AWS::Logs::LogGroup Fn11LogGroup) in nested/functions-1.json will be "
+            "DELETED from the stack; DeletionPolicy Retain keeps the data") in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"error: E270 {spec}: refusing the update of stack bigsvc-test")
