@@ -190,3 +190,28 @@ def test_allowing_data_loss_lifts_the_policy_for_one_update_and_puts_it_back_eve
             assert cfn.policies == [("root", stack_policy.ALLOW_ALL), ("nested-0", stack_policy.ALLOW_ALL)]
             raise RuntimeError("the update failed")
     assert cfn.policies[2:] == [("root", stack_policy.PROTECT), ("nested-0", stack_policy.PROTECT)]
+
+
+def test_a_loss_inside_a_nested_template_shows_too(runner, tmp_path, monkeypatch, repo) -> None:
+    """A split service's function log groups live in nested/ templates: diff reads those too."""
+    import shutil
+
+    root = tmp_path / "split"
+    shutil.copytree(repo / "tests" / "deploy" / "split_service", root, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(root)
+    assert runner.invoke(main, ["compile", "spec.yaml", "--out", "out"]).exit_code == 0
+    assert diff_of(runner, "spec.yaml", "out").endswith("spec.yaml: no changes.\n")  # nested templates compared
+    edit(root / "spec.yaml", (", functions: {fn11: invoke}}}", "}}"),
+         ("  fn11: {handler: handlers/app.py:handler, uses: {tables: {orders: read_write}, topics: {alerts: "
+          "publish}}}\n", ""), ("  POST /orders/{id}/step11: fn11\n", ""))
+    output = diff_of(runner, "spec.yaml", "out")
+    assert ("  DATA LOSS: log group fn11 (AWS::Logs::LogGroup Fn11LogGroup) in nested/functions-1.json will be "
+            "DELETED from the stack; DeletionPolicy Retain keeps the data") in output
+    assert "  DATA LOSS: queue fn11_dead_letter (AWS::SQS::Queue Fn11DeadLetterQueue) in nested/functions-1.json" \
+        in output
+
+
+def diff_of(runner, spec: str, against: str) -> str:
+    result = runner.invoke(main, ["diff", spec, "--against", against])
+    assert result.exit_code == 0, result.output
+    return result.output

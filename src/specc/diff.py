@@ -272,11 +272,12 @@ def read_templates(directory: Path) -> dict[str, dict[str, Any]]:
     import yaml
 
     found: dict[str, dict[str, Any]] = {}
-    for path in sorted(Path(directory).glob("*")):
-        if path.name == "manifest.json" or path.suffix not in (".json", ".yaml"):
+    for path in sorted(Path(directory).rglob("*")):  # nested stacks' templates are under nested/
+        if path.name == "manifest.json" or path.suffix not in (".json", ".yaml") or not path.is_file():
             continue
         text = path.read_text()
-        found[path.stem + ".json"] = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        name = path.relative_to(directory).with_suffix(".json").as_posix()
+        found[name] = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     return found
 
 
