@@ -197,3 +197,18 @@ def test_a_bug_in_specc_is_still_an_internal_error(runner, monkeypatch, project,
     monkeypatch.setattr(module.Aws, "connect", classmethod(broken))
     result, _ = run(runner, monkeypatch, hollow, ["deploy"], project)
     assert result.exit_code == 70 and "internal error: KeyError" in result.stderr
+
+
+def test_an_answer_read_by_specc_aws_that_lacks_a_field_is_one_line_too() -> None:
+    """Past the first call: a change set described without its Status (read in specc.aws.stacks, outside any
+    narrow block) is an unexpected answer, exit 6 through the command-wide block, not an internal error."""
+    from specc.aws import stacks
+
+    class Hollow:
+        def describe_change_set(self, **kwargs):
+            return {"ResponseMetadata": {}}
+
+    with pytest.raises(session.AwsError, match=r"^unexpected answer while talking to AWS: it lacks what AWS "
+                                               r"documents \(KeyError: 'Status'\)"):
+        with session.explained("talking to AWS", answers=False):
+            stacks._wait_for_change_set(Hollow(), "s", "c", "stack s in us-east-1", 0, 1)

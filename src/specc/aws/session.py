@@ -168,9 +168,9 @@ def explained(doing: str, *, answers: bool = True) -> Iterator[None]:
     """Turn botocore's exceptions into an AwsError that says what was being done, in one line.
 
     A KeyError (IndexError, TypeError, AttributeError) is an answer that lacks what AWS documents when it is
-    raised inside botocore, or inside a block that only reads an answer (`answers`, the default: such
-    blocks wrap one call and its result). The command-wide block (cli_aws.aws_errors) passes answers=False,
-    so a bug in specc itself still reads as one (exit 70)."""
+    raised inside botocore or specc.aws (code that reads answers), or inside a block that only reads an answer
+    (`answers`, the default: such blocks wrap one call and its result). The command-wide block
+    (cli_aws.aws_errors) passes answers=False, so a bug elsewhere in specc still reads as one (exit 70)."""
     try:
         yield
     except AwsError:
@@ -185,7 +185,7 @@ def explained(doing: str, *, answers: bool = True) -> Iterator[None]:
         raise AwsError(f"{endpoint} closed the connection without answering while {doing}: check the network, the "
                        "region and AWS_ENDPOINT_URL") from None
     except _ANSWER_ERRORS as exc:
-        if not (answers or _raised_in_botocore(exc)):
+        if not (answers or _raised_reading_answers(exc)):
             raise
         raise AwsError(f"unexpected answer while {doing}: it lacks what AWS documents "
                        f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); check AWS_ENDPOINT_URL "
@@ -207,15 +207,16 @@ def explained(doing: str, *, answers: bool = True) -> Iterator[None]:
         raise AwsError(f"unreadable answer while {doing}: {text[:300]}") from None
 
 
-def _raised_in_botocore(exc: BaseException) -> bool:
-    """The exception comes from inside botocore or boto3 (reading an answer), not from specc's own code."""
+def _raised_reading_answers(exc: BaseException) -> bool:
+    """The exception comes from code that reads AWS's answers: botocore or boto3 (parsing them), or specc.aws
+    (whose modules do nothing else), not from the rest of specc."""
     traceback = exc.__traceback__
     last = None
     while traceback is not None:
         last = traceback.tb_frame.f_code.co_filename
         traceback = traceback.tb_next
     parts = Path(last or "").parts
-    return "botocore" in parts or "boto3" in parts
+    return "botocore" in parts or "boto3" in parts or parts[-3:-1] == ("specc", "aws")
 
 
 def describe_client_error(exc: ClientError, doing: str) -> str:
