@@ -158,8 +158,12 @@ def confirm_data_loss(losses: list[Any], allowed: bool, what: str, spec: Path, d
     if allowed:
         click.echo(f"--allow-data-loss: going ahead with {what}.", err=True)
         return True
-    if _can_ask() and click.confirm(f"Go ahead with {what} and lose this data?", default=False, err=True):
-        return True
+    if _can_ask():
+        try:
+            if click.confirm(f"Go ahead with {what} and lose this data?", default=False, err=True):
+                return True
+        except click.Abort:  # Ctrl-C or the end of input at the question: a no
+            click.echo("", err=True)
     count = len(losses)
     click.echo(f"error: E270 {spec}: refusing {what}: {count} change{'s' if count != 1 else ''} would delete or "
                f"replace stored data (DATA LOSS above); nothing was changed. Review with `{diff_hint}`; rerun with "
@@ -217,7 +221,7 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
         try:
             accepted = confirm_data_loss(losses, allow_data_loss, f"the update of stack {name} in {region}", spec,
                                          f"specc diff {spec} --stack {name} --region {region}")
-        except SystemExit:
+        except BaseException:  # refused, or the question interrupted (Ctrl-C, end of input): leave no change set
             stacks.discard(planned)
             raise
     with StackEvents(f"{name} {region}", name, len(template.get("Resources", {}))) as events:

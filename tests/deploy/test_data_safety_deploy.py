@@ -118,6 +118,11 @@ def test_on_a_terminal_the_operator_is_asked(deployed_spec, runner, monkeypatch)
     assert no.exit_code == 1 and "Go ahead with the update of stack shop-dev in us-east-1 and lose this data? [y/N]" \
         in no.stderr
     assert "shop-purchases-dev" not in tables()
+    interrupted = runner.invoke(main, ["deploy", str(deployed_spec)], input="")  # end of input (or Ctrl-C): a no
+    assert interrupted.exit_code == 1, interrupted.output
+    assert interrupted.stderr.splitlines()[-1].startswith("error: E270 ")
+    assert {c["ExecutionStatus"] for c in cfn().list_change_sets(StackName=STACK)["Summaries"]} == {
+        "EXECUTE_COMPLETE"}  # no change set left behind by the question
     yes = runner.invoke(main, ["deploy", str(deployed_spec)], input="y\n")
     assert yes.exit_code == 0, yes.output
     assert yes.stdout.startswith(f"{STACK} in us-east-1 (123456789012): updated (UPDATE_COMPLETE)")
