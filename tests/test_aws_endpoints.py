@@ -12,13 +12,13 @@ import http.server
 import socket
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from specc.aws import session
-from specc.cli import main
-from specc.cli_aws import EXIT_AWS
+from specc.cli.app import main
+from specc.cli.ship import EXIT_AWS
 
 SPEC = """\
 specc: 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from specc.cli import main
+from specc.cli.app import main
 from specc.safety import data_loss
 
 SPEC = """\
@@ -117,7 +117,7 @@ def resource(kind: str, **properties) -> dict:
 
 
 def test_a_removal_without_a_policy_and_a_type_change_are_losses_too() -> None:
-    from specc.diff import diff_templates
+    from specc.output.diff import diff_templates
 
     old = {"Resources": {"LogsBucket": resource("AWS::S3::Bucket"), "Cache": resource("AWS::SQS::Queue"),
                          "Topic": resource("AWS::SNS::Topic")}}
@@ -131,7 +131,7 @@ def test_a_removal_without_a_policy_and_a_type_change_are_losses_too() -> None:
 
 
 def test_a_rename_needs_the_same_properties_once_the_names_are_swapped() -> None:
-    from specc.diff import diff_templates
+    from specc.output.diff import diff_templates
 
     def table(name: str, key: str) -> dict:
         return {**resource("AWS::DynamoDB::Table", TableName=f"shop-{name}-dev",
@@ -185,10 +185,9 @@ def test_allowing_data_loss_lifts_the_policy_for_one_update_and_puts_it_back_eve
     from specc.safety import stack_policy
 
     cfn = RecordingCloudFormation()
-    with pytest.raises(RuntimeError):
-        with stack_policy.lifted(cfn, "root", "stack root"):
-            assert cfn.policies == [("root", stack_policy.ALLOW_ALL), ("nested-0", stack_policy.ALLOW_ALL)]
-            raise RuntimeError("the update failed")
+    with pytest.raises(RuntimeError), stack_policy.lifted(cfn, "root", "stack root"):
+        assert cfn.policies == [("root", stack_policy.ALLOW_ALL), ("nested-0", stack_policy.ALLOW_ALL)]
+        raise RuntimeError("the update failed")
     assert cfn.policies[2:] == [("root", stack_policy.PROTECT), ("nested-0", stack_policy.PROTECT)]
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from specc import cli_aws
-from specc.cli import main
+from specc.cli import ship as cli_aws
+from specc.cli.app import main
 from specc.safety import stack_policy
 
 pytestmark = pytest.mark.slow

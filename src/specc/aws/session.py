@@ -11,17 +11,27 @@ import contextlib
 import functools
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectionError,
+    CredentialRetrievalError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
 from botocore.parsers import ResponseParserError
-from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectionError,
-                                 CredentialRetrievalError, NoCredentialsError, NoRegionError, PartialCredentialsError,
-                                 ProfileNotFound, ReadTimeoutError)
 
 # Every call is bounded: a connection in CONNECT_TIMEOUT seconds, each answer in READ_TIMEOUT, at most
 # MAX_ATTEMPTS tries (botocore's "standard" mode retries throttling, 5xx answers and timeouts with backoff).
@@ -96,7 +106,7 @@ class Aws:
     _identity: dict[str, str] | None = None
 
     @classmethod
-    def connect(cls, profile: str | None = None, region: str | None = None) -> "Aws":
+    def connect(cls, profile: str | None = None, region: str | None = None) -> Aws:
         try:
             session = boto3.Session(profile_name=profile)
         except ProfileNotFound as exc:
@@ -129,7 +139,7 @@ class Aws:
         with explained("reading the caller identity (sts:GetCallerIdentity)"):
             return self.identity()["Arn"].split(":")[1]
 
-    def in_account(self, account: str, role_name: str = EXECUTION_ROLE) -> "Aws":
+    def in_account(self, account: str, role_name: str = EXECUTION_ROLE) -> Aws:
         """This session, or one in `account` through the role `role_name` there."""
         if account == self.account:
             return self

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 # type -> (what people call it, the logical-ID suffix specc gives it, what it holds)
 STATEFUL: dict[str, tuple[str, str, str]] = {

@@ -37,7 +37,7 @@ def stack_losses(cfn: Any, name: str, region: str, templates: dict[str, dict[str
                  changes: list[dict[str, Any]]) -> list[DataLoss]:
     """The data a change set on stack `name` loses; `templates` and `layout` are the compiled service's."""
     from specc.aws.session import explained
-    from specc.diff import _from_change_set, diff_templates
+    from specc.output.diff import _from_change_set, diff_templates
     from specc.safety import data_loss
 
     where = f"stack {name} in {region}"
@@ -65,7 +65,7 @@ def stack_losses(cfn: Any, name: str, region: str, templates: dict[str, dict[str
 
 def stack_set_losses(existing: dict[str, Any], template: dict[str, Any], region: str) -> list[DataLoss]:
     """The data an update of the stack set loses in each of its instances."""
-    from specc.diff import diff_templates
+    from specc.output.diff import diff_templates
 
     return diff_templates("service.json", _template(existing.get("TemplateBody")), template, region).data_loss
 

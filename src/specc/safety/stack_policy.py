@@ -14,8 +14,9 @@ puts it back afterwards, whatever the outcome.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from specc.safety.data_loss import STATEFUL
 
