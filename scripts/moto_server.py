@@ -75,6 +75,15 @@ PATCHES = (
     Patch("moto.cloudformation.models.StackSet.update",
           "UpdateStackSet stores the new template but never updates the existing instances' stacks (AWS updates "
           "every instance, or the accounts and regions given)."),
+    Patch("moto.cloudformation.responses.CloudFormationResponse.update_termination_protection, "
+          "CloudFormationBackend.delete_stack",
+          "UpdateTerminationProtection is not implemented (HTTP 500 \"has not been implemented\"): a stack created "
+          "through a change set (which takes no EnableTerminationProtection) can never be protected; and DeleteStack "
+          "deletes a protected stack, where AWS refuses with a ValidationError."),
+    Patch("moto.cloudformation.parsing.ResourceMap._delete_resource",
+          "an update that removes a resource deletes it even with DeletionPolicy Retain (stack deletion honours "
+          "Retain; updates do not): a table removed from the template loses its data, and a table with deletion "
+          "protection fails the update with HTTP 500. AWS leaves a retained resource in the account."),
 )
 
 
@@ -103,6 +112,49 @@ def apply_patches() -> None:
     _stack_instance_failures()
     _stack_set_updates()
     _nested_stack_outputs()
+    _termination_protection()
+    _retain_on_update()
+
+
+def _retain_on_update() -> None:
+    """Resources an update removes keep existing when their DeletionPolicy is Retain (they only leave the stack)."""
+    from moto.cloudformation.parsing import ResourceMap
+
+    original = ResourceMap._delete_resource
+
+    def delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
+        if resource_json.get("DeletionPolicy") == "Retain":
+            return
+        original(self, parsed_resource, resource_json)
+
+    ResourceMap._delete_resource = delete_resource  # type: ignore[method-assign]
+
+
+def _termination_protection() -> None:
+    """UpdateTerminationProtection sets the flag DescribeStacks already reports; DeleteStack honours it."""
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    def update_termination_protection(self: Any) -> Any:
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        if getattr(stack, "parent_stack_id", None):  # AWS: set on the root stack only
+            raise ValidationError(message="Termination protection cannot be set on a nested stack")
+        stack.enable_termination_protection = self._get_param("EnableTerminationProtection") in (True, "true")
+        return ActionResult({"StackId": stack.stack_id})
+
+    original_delete = CloudFormationBackend.delete_stack
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        for stack in list(self.stacks.values()):
+            if name_or_stack_id in (stack.stack_id, stack.name) and stack.enable_termination_protection:
+                raise ValidationError(message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection "
+                                              "is enabled")
+        original_delete(self, name_or_stack_id)
+
+    CloudFormationResponse.update_termination_protection = update_termination_protection  # type: ignore[attr-defined]
+    CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
 
 
 def _empty_change_sets() -> None:

@@ -283,3 +283,39 @@ def test_nested_stack_outputs(servers: dict[str, Client], aws: Any, unpatched_se
             assert _stack(client, parent)["Outputs"] == [{"OutputKey": "FromNested", "OutputValue": "nested-a"}]
             assert _stack(client, reader, name="reader")["StackStatus"] == "CREATE_COMPLETE"
             assert "nested-b-reader" in "".join(client("sqs").list_queues()["QueueUrls"])
+
+
+QUEUE_STACK = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q"}}}}
+
+
+def test_termination_protection_can_be_turned_on_and_is_honoured(servers: dict[str, Client]) -> None:
+    """specc creates stacks through change sets, which take no EnableTerminationProtection: it must be set after."""
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        created = cfn.create_change_set(StackName="s", ChangeSetName="c", ChangeSetType="CREATE",
+                                        TemplateBody=json.dumps(QUEUE_STACK))
+        cfn.execute_change_set(ChangeSetName=created["Id"], StackName="s")
+        protect = lambda: cfn.update_termination_protection(StackName="s", EnableTerminationProtection=True)  # noqa
+        if name == "released":
+            assert "500 Internal Server Error" in _server_error(protect)  # NotImplementedError in moto
+            cfn.delete_stack(StackName="s")  # nothing to stop it
+            continue
+        protect()
+        assert cfn.describe_stacks(StackName="s")["Stacks"][0]["EnableTerminationProtection"] is True
+        with pytest.raises(ClientError, match=r"Stack \[s\] cannot be deleted while TerminationProtection is enabled"):
+            cfn.delete_stack(StackName="s")
+        cfn.update_termination_protection(StackName="s", EnableTerminationProtection=False)
+        cfn.delete_stack(StackName="s")
+
+
+RETAINED = {"Resources": {"Kept": {**TABLE["Resources"]["Table"], "DeletionPolicy": "Retain"},
+                          "Queue": QUEUE_STACK["Resources"]["Queue"]}}
+
+
+def test_an_update_that_removes_a_retained_resource_leaves_it_in_the_account(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        cfn.create_stack(StackName="s", TemplateBody=json.dumps(RETAINED))
+        cfn.update_stack(StackName="s", TemplateBody=json.dumps(QUEUE_STACK))
+        kept = client("dynamodb").list_tables()["TableNames"]
+        assert kept == ([] if name == "released" else ["t"])

@@ -8,8 +8,12 @@ it (the StackSet execution role by default), which moto server supports too.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,17 +22,26 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectionError,
     CredentialRetrievalError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
 )
 from botocore.parsers import ResponseParserError
 
-# A refused connection should fail in seconds, not after botocore's default of five attempts.
-CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=120)
+# Every call is bounded: a connection in CONNECT_TIMEOUT seconds, each answer in READ_TIMEOUT, at most
+# MAX_ATTEMPTS tries (botocore's "standard" mode retries throttling, 5xx answers and timeouts with backoff).
+# The API calls specc makes answer in well under a second on AWS (CloudFormation works asynchronously and is
+# polled), so 30 s of silence is an endpoint that will not answer: a silent endpoint ends a command in about
+# MAX_ATTEMPTS x READ_TIMEOUT (90 s), not botocore's default of 60 s x 5 tries per call. The SPECC_AWS_*
+# variables change them (the tests use a second).
+CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS = 5.0, 30.0, 3
+SETTINGS = {"SPECC_AWS_CONNECT_TIMEOUT": "connect_timeout", "SPECC_AWS_READ_TIMEOUT": "read_timeout",
+            "SPECC_AWS_MAX_ATTEMPTS": "max_attempts"}
 EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
           "UnauthorizedException", "Forbidden", "403"}
@@ -40,6 +53,47 @@ NO_CREDENTIALS = ("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_
 
 class AwsError(Exception):
     """Something AWS (or the emulator) refused or that failed there: shown as one line, exit code 6."""
+
+
+def client_config() -> Config:
+    """The timeouts and retries of every client, from the defaults above or the SPECC_AWS_* variables."""
+    values: dict[str, float] = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT,
+                                "max_attempts": MAX_ATTEMPTS}
+    for variable, name in SETTINGS.items():
+        text = os.environ.get(variable)
+        if text is None:
+            continue
+        try:
+            value = float(text) if name != "max_attempts" else int(text)
+        except ValueError:
+            value = 0
+        if not value > 0 or value > 3600:
+            raise AwsError(f"{variable}={text!r} is not a number of {'tries' if name == 'max_attempts' else 'seconds'} "
+                           "between 1 and 3600")
+        values[name] = value
+    return Config(connect_timeout=values["connect_timeout"], read_timeout=values["read_timeout"],
+                  retries={"total_max_attempts": int(values["max_attempts"]), "mode": "standard"})
+
+
+def _refuse_html(endpoint: str, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """An endpoint that answers an HTML page (a captive portal, a proxy's error page, a web server at the wrong
+    URL) is not an AWS API: say so, instead of the KeyError botocore's parser ends in on such a body. 5xx answers
+    are left to botocore, which retries them."""
+    headers = {k.lower(): v for k, v in (response_dict.get("headers") or {}).items()}
+    status = int(response_dict.get("status_code") or 0)
+    if status >= 500 or getattr(operation_model, "has_streaming_output", False):
+        return
+    body = response_dict.get("body") or b""
+    head = body[:512].lstrip().lower() if isinstance(body, bytes) else b""
+    # A page, not an empty answer labelled text/html (moto labels PutObject's empty answer so).
+    looks_html = head.startswith((b"<!doctype html", b"<html")) or (
+        "text/html" in headers.get("content-type", "") and any(tag in head for tag in (b"<html", b"<body", b"<head")))
+    if looks_html:
+        title = re.search(rb"<title>([^<]{1,80})</title>", body[:4096], re.IGNORECASE) if isinstance(body, bytes) \
+            else None
+        named = f", titled '{title.group(1).decode(errors='replace').strip()}'" if title else ""
+        raise AwsError(f"{endpoint} answered an HTML page (HTTP {status}{named}), not an AWS API response, to "
+                       f"{operation_model.name}: check AWS_ENDPOINT_URL, the region and any proxy")
 
 
 @dataclass
@@ -66,7 +120,7 @@ class Aws:
             raise AwsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
         key = (service, region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=region, config=CONFIG)
+            self._clients[key] = make_client(self.session, service, region)
         return self._clients[key]
 
     def identity(self) -> dict[str, str]:
@@ -77,11 +131,13 @@ class Aws:
 
     @property
     def account(self) -> str:
-        return self.identity()["Account"]
+        with explained("reading the caller identity (sts:GetCallerIdentity)"):
+            return self.identity()["Account"]
 
     @property
     def partition(self) -> str:
-        return self.identity()["Arn"].split(":")[1]
+        with explained("reading the caller identity (sts:GetCallerIdentity)"):
+            return self.identity()["Arn"].split(":")[1]
 
     def in_account(self, account: str, role_name: str = EXECUTION_ROLE) -> Aws:
         """This session, or one in `account` through the role `role_name` there."""
@@ -90,9 +146,9 @@ class Aws:
         role = f"arn:{self.partition}:iam::{account}:role/{role_name}"
         with explained(f"assuming {role} (sts:AssumeRole)"):
             credentials = self.client("sts").assume_role(RoleArn=role, RoleSessionName="specc")["Credentials"]
-        session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
-                                aws_secret_access_key=credentials["SecretAccessKey"],
-                                aws_session_token=credentials["SessionToken"])
+            session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                    aws_secret_access_key=credentials["SecretAccessKey"],
+                                    aws_session_token=credentials["SessionToken"])
         return Aws(session, self.default_region)
 
     def emulator_endpoint(self, region: str) -> str | None:
@@ -107,13 +163,44 @@ class Aws:
         return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
+def make_client(session: boto3.Session, service: str, region: str) -> Any:
+    """A client with bounded timeouts and retries that refuses HTML answers (every client specc makes)."""
+    client = session.client(service, region_name=region, config=client_config())
+    client.meta.events.register("before-parse", functools.partial(_refuse_html, client.meta.endpoint_url))
+    return client
+
+
+_ANSWER_ERRORS = (KeyError, IndexError, TypeError, AttributeError)
+
+
 @contextlib.contextmanager
-def explained(doing: str) -> Iterator[None]:
-    """Turn botocore's exceptions into an AwsError that says what was being done, in one line."""
+def explained(doing: str, *, answers: bool = True) -> Iterator[None]:
+    """Turn botocore's exceptions into an AwsError that says what was being done, in one line.
+
+    A KeyError (IndexError, TypeError, AttributeError) is an answer that lacks what AWS documents when it is
+    raised inside botocore or specc.aws (code that reads answers), or inside a block that only reads an answer
+    (`answers`, the default: such blocks wrap one call and its result). The command-wide block
+    (cli_aws.aws_errors) passes answers=False, so a bug elsewhere in specc still reads as one (exit 70)."""
     try:
         yield
     except AwsError:
         raise
+    except ReadTimeoutError as exc:
+        endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"
+        config = client_config()
+        attempts = config.retries["total_max_attempts"]
+        raise AwsError(f"no answer from {endpoint} within {config.read_timeout:g} s ({attempts} tries) while "
+                       f"{doing}: check the network, the region and AWS_ENDPOINT_URL") from None
+    except ConnectionClosedError as exc:
+        endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"
+        raise AwsError(f"{endpoint} closed the connection without answering while {doing}: check the network, the "
+                       "region and AWS_ENDPOINT_URL") from None
+    except _ANSWER_ERRORS as exc:
+        if not (answers or _raised_reading_answers(exc)):
+            raise
+        raise AwsError(f"unexpected answer while {doing}: it lacks what AWS documents "
+                       f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); check AWS_ENDPOINT_URL "
+                       "and the region") from None
     except ClientError as exc:
         raise AwsError(describe_client_error(exc, doing)) from None
     except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError):
@@ -129,6 +216,18 @@ def explained(doing: str) -> Iterator[None]:
     except ResponseParserError as exc:  # an endpoint that is not (or not quite) an AWS API
         text = " ".join(str(exc).split())
         raise AwsError(f"unreadable answer while {doing}: {text[:300]}") from None
+
+
+def _raised_reading_answers(exc: BaseException) -> bool:
+    """The exception comes from code that reads AWS's answers: botocore or boto3 (parsing them), or specc.aws
+    (whose modules do nothing else), not from the rest of specc."""
+    traceback = exc.__traceback__
+    last = None
+    while traceback is not None:
+        last = traceback.tb_frame.f_code.co_filename
+        traceback = traceback.tb_next
+    parts = Path(last or "").parts
+    return "botocore" in parts or "boto3" in parts or parts[-3:-1] == ("specc", "aws")
 
 
 def describe_client_error(exc: ClientError, doing: str) -> str:

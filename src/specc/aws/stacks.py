@@ -34,11 +34,38 @@ class StackResult:
     outputs: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Planned:
+    """A change set created and described, not executed yet: what it changes can be reviewed first."""
+
+    aws: Aws
+    name: str
+    region: str
+    change_type: str  # CREATE | UPDATE
+    change_set: str  # its ID
+    existing: dict[str, Any] | None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: StackResult | None = None  # set when CloudFormation found nothing to change
+
+    @property
+    def where(self) -> str:
+        return f"stack {self.name} in {self.region}"
+
+
 def deploy(aws: Aws, name: str, region: str, *, template_body: str | None = None, template_url: str | None = None,
            parameters: dict[str, str] | None = None, capabilities: list[str] | None = None,
            on_event: EventHandler | None = None, poll: float = POLL_SECONDS,
-           timeout: float = TIMEOUT_SECONDS) -> StackResult:
+           timeout: float = TIMEOUT_SECONDS, allow_data_loss: bool = False) -> StackResult:
     """Create or update stack `name` in `region` to the template, and wait until CloudFormation is done."""
+    planned = plan(aws, name, region, template_body=template_body, template_url=template_url,
+                   parameters=parameters, capabilities=capabilities, poll=poll, timeout=timeout)
+    return execute(planned, on_event=on_event, poll=poll, timeout=timeout, allow_data_loss=allow_data_loss)
+
+
+def plan(aws: Aws, name: str, region: str, *, template_body: str | None = None, template_url: str | None = None,
+         parameters: dict[str, str] | None = None, capabilities: list[str] | None = None,
+         poll: float = POLL_SECONDS, timeout: float = TIMEOUT_SECONDS) -> Planned:
+    """A change set for stack `name`, created and described with its changes (or found empty)."""
     cfn = aws.client("cloudformation", region)
     where = f"stack {name} in {region}"
     existing = describe(cfn, name, where)
@@ -59,22 +86,60 @@ def deploy(aws: Aws, name: str, region: str, *, template_body: str | None = None
     request.update({"TemplateURL": template_url} if template_url else {"TemplateBody": template_body})
     with explained(f"creating a change set for {where}"):
         created = cfn.create_change_set(**request)
-    described = _wait_for_change_set(cfn, name, created["Id"], where, poll, timeout)
+        change_set_id = created["Id"]
+    described = _wait_for_change_set(cfn, name, change_set_id, where, poll, timeout)
+    planned = Planned(aws, name, region, change_type, change_set_id, existing)
     if described["Status"] == "FAILED":
         reason = described.get("StatusReason") or "no reason given"
         if any(marker in reason for marker in NO_CHANGES):
             with explained(f"deleting the empty change set of {where}"):
-                cfn.delete_change_set(ChangeSetName=created["Id"], StackName=name)
-            return StackResult(name, region, aws.account, "unchanged", status, outputs_of(existing or {}))
+                cfn.delete_change_set(ChangeSetName=change_set_id, StackName=name)
+            planned.unchanged = StackResult(name, region, aws.account, "unchanged", status, outputs_of(existing or {}))
+            return planned
         raise AwsError(f"CloudFormation refused the change set for {where}: {reason}")
+    with explained(f"reading the change set of {where}"):
+        page = described
+        while True:
+            planned.changes += page.get("Changes", [])
+            if not page.get("NextToken"):
+                break
+            page = cfn.describe_change_set(ChangeSetName=change_set_id, StackName=name, NextToken=page["NextToken"])
+    return planned
+
+
+def discard(planned: Planned) -> None:
+    """Delete a change set that will not be executed (a refused data loss)."""
+    with explained(f"deleting the change set of {planned.where}"):
+        planned.aws.client("cloudformation", planned.region).delete_change_set(
+            ChangeSetName=planned.change_set, StackName=planned.name)
+
+
+def execute(planned: Planned, *, on_event: EventHandler | None = None, poll: float = POLL_SECONDS,
+            timeout: float = TIMEOUT_SECONDS, allow_data_loss: bool = False) -> StackResult:
+    """Run a planned change set and wait; then protect the stack (safety.stack_policy): termination protection
+    and the policy that denies replacing or deleting what holds data. `allow_data_loss` lifts that policy for
+    this execution only."""
+    from contextlib import nullcontext
+
+    from specc.aws import stack_policy
+
+    if planned.unchanged is not None:
+        stack_policy.protect(planned.aws.client("cloudformation", planned.region), planned.name, planned.where)
+        return planned.unchanged
+    cfn = planned.aws.client("cloudformation", planned.region)
+    name, where = planned.name, planned.where
     before = {e["EventId"] for e in _first_events(cfn, name, where)}
-    with explained(f"executing the change set of {where}"):
-        cfn.execute_change_set(ChangeSetName=created["Id"], StackName=name)
-    final = _wait_for_stack(cfn, name, where, set(before), on_event, poll, timeout)
+    lifted = stack_policy.lifted(cfn, name, where) if allow_data_loss and planned.change_type == "UPDATE" \
+        else nullcontext()
+    with lifted:
+        with explained(f"executing the change set of {where}"):
+            cfn.execute_change_set(ChangeSetName=planned.change_set, StackName=name)
+        final = _wait_for_stack(cfn, name, where, set(before), on_event, poll, timeout)
     if final["StackStatus"] not in SUCCEEDED:
         raise AwsError(f"{where} ended {final['StackStatus']}: {failure_reason(cfn, name, where, before)}")
-    outcome = "created" if change_type == "CREATE" else "updated"
-    return StackResult(name, region, aws.account, outcome, final["StackStatus"], outputs_of(final))
+    stack_policy.protect(cfn, name, where)
+    outcome = "created" if planned.change_type == "CREATE" else "updated"
+    return StackResult(name, planned.region, planned.aws.account, outcome, final["StackStatus"], outputs_of(final))
 
 
 def describe(cfn: Any, name: str, where: str) -> dict[str, Any] | None:

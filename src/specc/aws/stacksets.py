@@ -126,8 +126,10 @@ def instances(cfn: Any, name: str, order: list[str] | None = None) -> list[Insta
 
 def rollout(aws: Aws, properties: dict[str, Any], service_sha256: str, region: str,
             on_instance: InstanceHandler | None = None, poll: float = POLL_SECONDS,
-            timeout: float = TIMEOUT_SECONDS) -> RolloutResult:
-    """Create or update the stack set in `region` (the administrator's), then its missing instances."""
+            timeout: float = TIMEOUT_SECONDS,
+            review: Callable[[dict[str, Any]], None] | None = None) -> RolloutResult:
+    """Create or update the stack set in `region` (the administrator's), then its missing instances.
+    `review` sees the existing stack set before an update (and may stop it: cli_aws refuses data loss there)."""
     cfn = aws.client("cloudformation", region)
     name = properties["StackSetName"]
     request = {key: properties[key] for key in STACK_SET_FIELDS if key in properties}
@@ -139,6 +141,8 @@ def rollout(aws: Aws, properties: dict[str, Any], service_sha256: str, region: s
             cfn.create_stack_set(**request)
         result.stack_set = "created"
     elif _differs(existing, request, service_sha256):
+        if review:
+            review(existing)
         update = {k: v for k, v in request.items() if k not in ("PermissionModel",)}
         with explained(f"updating the stack set {name} in {region}"):
             operation = cfn.update_stack_set(**update, OperationPreferences=preferences)["OperationId"]

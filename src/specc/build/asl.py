@@ -10,7 +10,8 @@ the JSON compact, so the same spec always gives the same bytes.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from specc.build.naming import camel
 from specc.language.workflow_states import COMBINATORS, Branch, ChoiceCondition, Retrier, StateSpec, comparisons_of

@@ -12,10 +12,10 @@ from typing import Any
 
 from troposphere import AWSObject, Output, Template
 
-from specc.language.diagnostics import Diagnostic
 from specc.build.iam import Grant
 from specc.build.naming import physical_name
 from specc.build.packaging import CodeArtifact
+from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
 
 MAX_RESOURCES = 500

@@ -62,7 +62,7 @@ LOGS_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:Genera
                     "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
 
 
-def use_logs_key(ctx: "BuildContext", key: str) -> None:
+def use_logs_key(ctx: BuildContext, key: str) -> None:
     """CloudWatch Logs may use the key only for this account's log groups in this region (AWS's documented policy)."""
     ctx.use_key(key, LOGS_KEY_ACTIONS, service=LOGS_SERVICE, conditions=[ArnLike(
         "kms:EncryptionContext:aws:logs:arn",
@@ -179,7 +179,7 @@ def _value_key(value: Any) -> Any:
     raise _NoKey(kind)
 
 
-def attach(ctx: "BuildContext") -> None:
+def attach(ctx: BuildContext) -> None:
     """Create each role's policy and tell each key which roles use it."""
     # Most statements recur across roles (2,000 functions: the same key, trace and guardrail statements; each
     # table's for the functions that use it): 16,001 statements, 6,205 distinct. Built once each.

@@ -16,7 +16,8 @@ checks troposphere makes is taken once per class (`_HANDLERS`).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from troposphere import AWSHelperFn, BaseAWSObject, Tags, Template

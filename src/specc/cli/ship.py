@@ -28,6 +28,11 @@ EXIT_CHANGES = 5  # as `specc diff --exit-code`: `status --exit-code` found some
 
 profile_option = click.option("--profile", envvar="AWS_PROFILE", help="AWS profile (default: AWS_PROFILE or the "
                               "default credentials chain).")
+allow_data_loss_option = click.option(
+    "--allow-data-loss", is_flag=True,
+    help="Go ahead with changes that delete or replace a table, bucket, key, secret, queue, log group or user pool "
+         "(listed as DATA LOSS, as `specc diff` shows them); the stack policy that forbids them is lifted for this "
+         "update only. Without it such a change is refused (on a terminal: asked).")
 role_option = click.option("--role-name", default="AWSCloudFormationStackSetExecutionRole", show_default=True,
                            help="Role assumed in accounts other than the caller's (the StackSet execution role).")
 
@@ -39,7 +44,7 @@ def aws_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         from specc.aws.session import AwsError, explained
 
         try:
-            with explained("talking to AWS"):
+            with explained("talking to AWS", answers=False):
                 return command(*args, **kwargs)
         except AwsError as exc:
             click.echo(f"error: {exc}", err=True)
@@ -135,16 +140,56 @@ def bootstrap_command(spec: Path, regions: tuple[str, ...], profile: str | None,
         click.echo(f"{target.region} {target.account} {name}: {result.outcome} ({result.status}); bucket {bucket}")
 
 
+def _can_ask() -> bool:
+    """A person at a terminal can answer a question (stdin and stderr both a terminal)."""
+    from specc.cli.report import interactive
+
+    return interactive(click.get_text_stream("stdin")) and interactive(_stderr())
+
+
+def confirm_data_loss(losses: list[Any], allowed: bool, what: str, spec: Path, diff_hint: str) -> bool:
+    """Show what would be lost; go ahead only with --allow-data-loss or a person's yes. A refusal is one line and
+    exit 1 (E270), before anything changed; returns whether the loss was accepted (lift the stack policy)."""
+    from specc.cli.common import EXIT_SPEC
+    from specc.cli.report import use_color
+    from specc.output.data_loss import render
+
+    if not losses:
+        return False
+    for line in render(losses, use_color(_stderr()), refused_without_flag=False):
+        click.echo(line, err=True, color=use_color(_stderr()))
+    if allowed:
+        click.echo(f"--allow-data-loss: going ahead with {what}.", err=True)
+        return True
+    if _can_ask():
+        try:
+            if click.confirm(f"Go ahead with {what} and lose this data?", default=False, err=True):
+                return True
+        except click.Abort:  # Ctrl-C or the end of input at the question: a no
+            click.echo("", err=True)
+    count = len(losses)
+    click.echo(f"error: E270 {spec}: refusing {what}: {count} change{'s' if count != 1 else ''} would delete or "
+               f"replace stored data (DATA LOSS above); nothing was changed. Review with `{diff_hint}`; rerun with "
+               "--allow-data-loss to accept the loss.", err=True)
+    sys.exit(EXIT_SPEC)
+
+
 @main.command("deploy")
 @spec_argument
 @click.option("--region", help="Region to deploy to (default: the AWS settings' region when the spec lists it, "
               "else the spec's first region).")
 @click.option("--stack-name", help="Stack name (default: <service>-<environment>).")
 @profile_option
+@allow_data_loss_option
 @guarded
 @aws_errors
-def deploy_command(spec: Path, region: str | None, stack_name: str | None, profile: str | None) -> None:
-    """Upload SPEC's code and templates, create or update its stack through a change set, wait, print outputs."""
+def deploy_command(spec: Path, region: str | None, stack_name: str | None, profile: str | None,
+                   allow_data_loss: bool) -> None:
+    """Upload SPEC's code and templates, create or update its stack through a change set, wait, print outputs.
+
+    A change that deletes or replaces a resource holding data is refused unless --allow-data-loss (asked on a
+    terminal). Every stack gets termination protection and a stack policy that denies replacing or deleting
+    such resources (lifted for one update by --allow-data-loss)."""
     from specc.aws import artifacts, stacks
     from specc.aws.session import Aws
     from specc.build import naming
@@ -168,9 +213,22 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
     template = compiled.templates["service.json"]
     parameters = {ENDPOINT_PARAMETER: endpoint or ""} if ENDPOINT_PARAMETER in template.get("Parameters", {}) else {}
     service_templates = [t for n, t in compiled.templates.items() if n not in ("stackset.json", "bootstrap.json")]
+    planned = stacks.plan(aws, name, region, template_url=template_url(bucket, region, root.key, endpoint),
+                          parameters=parameters, capabilities=capabilities(service_templates))
+    accepted = False
+    if planned.change_type == "UPDATE" and planned.unchanged is None:
+        from specc.aws.data_loss_guard import stack_losses
+
+        losses = stack_losses(aws.client("cloudformation", region), name, region, compiled.templates,
+                              compiled.layout, planned.changes)
+        try:
+            accepted = confirm_data_loss(losses, allow_data_loss, f"the update of stack {name} in {region}", spec,
+                                         f"specc diff {spec} --stack {name} --region {region}")
+        except BaseException:  # refused, or the question interrupted (Ctrl-C, end of input): leave no change set
+            stacks.discard(planned)
+            raise
     with StackEvents(f"{name} {region}", name, len(template.get("Resources", {}))) as events:
-        result = stacks.deploy(aws, name, region, template_url=template_url(bucket, region, root.key, endpoint),
-                               parameters=parameters, capabilities=capabilities(service_templates), on_event=events)
+        result = stacks.execute(planned, on_event=events, allow_data_loss=accepted)
     click.echo(f"{name} in {region} ({result.account}): {result.outcome} ({result.status})")
     for key, value in sorted(result.outputs.items()):
         click.echo(f"  {key} = {value}")
@@ -216,10 +274,15 @@ class InstanceProgress:
               "order).")
 @profile_option
 @role_option
+@allow_data_loss_option
 @guarded
 @aws_errors
-def rollout_command(spec: Path, admin_region: str | None, profile: str | None, role_name: str) -> None:
-    """Create or update SPEC's StackSet and its instances in every region and account, following each one."""
+def rollout_command(spec: Path, admin_region: str | None, profile: str | None, role_name: str,
+                    allow_data_loss: bool) -> None:
+    """Create or update SPEC's StackSet and its instances in every region and account, following each one.
+
+    An update that deletes or replaces a resource holding data (in every instance) is refused unless
+    --allow-data-loss (asked on a terminal)."""
     from specc.aws import artifacts, stacksets, targets
     from specc.aws.session import Aws
     from specc.build import naming
@@ -246,8 +309,16 @@ def rollout_command(spec: Path, admin_region: str | None, profile: str | None, r
     properties = stacksets.stack_set_properties(compiled.templates["stackset.json"], aws, admin_region,
                                                 aws.emulator_endpoint(admin_region))
     service_sha = stacksets.canonical_sha256(compiled.templates["service.json"]) or ""
+
+    def review(existing: dict[str, Any]) -> None:
+        from specc.aws.data_loss_guard import stack_set_losses
+
+        losses = stack_set_losses(existing, compiled.templates["service.json"], admin_region)
+        confirm_data_loss(losses, allow_data_loss, f"the update of stack set {properties['StackSetName']} (every "
+                          "instance)", spec, f"specc diff {spec}")
+
     with InstanceProgress(len(wanted)) as progress:
-        result = stacksets.rollout(aws, properties, service_sha, admin_region, on_instance=progress)
+        result = stacksets.rollout(aws, properties, service_sha, admin_region, on_instance=progress, review=review)
     click.echo(f"stack set {result.name} in {admin_region}: {result.stack_set}; {len(result.instances)} instance(s), "
                f"{result.created_instances} new")
     for instance in result.instances:

@@ -97,6 +97,7 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
     changed = any(d.changed for d in diffs)
     if fmt == "json":
         click.echo(json.dumps({"spec": str(spec), "changed": changed, "summary": differ.summary(diffs),
+                               "data_loss": [loss.to_dict() for d in diffs for loss in d.data_loss],
                                "templates": [d.to_dict() for d in diffs]}, indent=2, sort_keys=True))
     else:
         click.echo(differ.render_text(diffs, color=report.use_color()), nl=False)
@@ -106,17 +107,17 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
 
 
 def _stack_diff(stack: str, region: str, template: dict[str, Any], bucket: str | None) -> TemplateDiff:
-    """The change-set diff, with AWS's refusals turned into one line and exit code 4 instead of a traceback."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from specc.output.diff import stack_diff
+    """The change-set diff. AWS's refusals, a silent or garbled endpoint included, are one line and exit 6, as
+    in every command that talks to AWS; a template too large to send inline without --bucket is a usage error."""
+    from specc.aws.session import AwsError, explained
+    from specc.aws.stack_diff import NeedsBucket, stack_diff
+    from specc.cli.ship import EXIT_AWS
 
     try:
-        return stack_diff(stack, region, template, bucket=bucket)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        click.echo(f"error: {error.get('Code', 'AWS error')}: {error.get('Message', exc)} "
-                   f"(stack {stack} in {region})", err=True)
-    except (BotoCoreError, ValueError, RuntimeError, TimeoutError) as exc:
-        click.echo(f"error: {exc} (stack {stack} in {region})", err=True)
-    sys.exit(EXIT_IO)
+        with explained(f"comparing with stack {stack} in {region}"):
+            return stack_diff(stack, region, template, bucket=bucket)
+    except NeedsBucket as exc:
+        raise click.UsageError(str(exc)) from None
+    except AwsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_AWS)

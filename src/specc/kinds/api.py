@@ -16,10 +16,9 @@ from specc.build.naming import logical_id, short_hash
 from specc.build.scanners import skip
 from specc.kinds.api_access import ApiAccess, resource_policy
 from specc.kinds.base import Kind, Metrics, NameRule
-from specc.kinds.routes import method_id
+from specc.kinds.routes import API_ID, method_id
 from specc.language.types import RetentionDays, SpecModel, Throttle
 
-API_ID = "Api"
 STAGE_ID = "ApiStage"
 
 ACCESS_LOG_FORMAT = json.dumps({

@@ -53,13 +53,16 @@ def resource_id(segments: list[str]) -> str:
     return "ApiResource" + "".join(_segment_id(s) for s in segments)
 
 
+# The REST API every route hangs from; the api kind builds it, and imports this module for its deployment's
+# dependencies, so the name lives here (the other way round would be an import cycle).
+API_ID = "Api"
+
 def method_id(route_key: str) -> str:
     method, segments = split(route_key)
     return f"Route{camel(method.lower())}{''.join(_segment_id(s) for s in segments) or 'Root'}"
 
 
 def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
-    from specc.kinds.api import API_ID
     from specc.kinds.functions import invoke_arn
 
     origin = ("routes", route_key)

@@ -67,8 +67,10 @@ class TableSpec(SpecModel):
                                     examples=["data"])
     point_in_time_recovery: bool = Field(True, description="Continuous backups. Turning it off is recorded in the template.",
                                          examples=[True])
-    deletion_protection: bool = Field(False, description="Refuse deletion of the table until turned off.",
-                                      examples=[True])
+    deletion_protection: bool = Field(
+        True, description="DynamoDB refuses to delete the table (whoever asks, CloudFormation included) until this "
+        "is turned off. On by default; `false` is recorded in the template (Metadata.specc.opt_outs).",
+        examples=[False])
 
     @model_validator(mode="after")
     def _capacity(self) -> TableSpec:
@@ -152,6 +154,8 @@ def build(ctx: BuildContext, name: str, spec: TableSpec) -> None:
         table.StreamSpecification = dynamodb.StreamSpecification(StreamViewType=_STREAM[spec.stream])
     if spec.ttl:
         table.TimeToLiveSpecification = dynamodb.TimeToLiveSpecification(AttributeName=spec.ttl, Enabled=True)
+    if not spec.deletion_protection:
+        ctx.opt_out(table, "deletion_protection", ("tables", name, "deletion_protection"))
     if not spec.point_in_time_recovery:
         from specc.build.scanners import skip
 

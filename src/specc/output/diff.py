@@ -10,14 +10,16 @@ where it is not (moto, for one, leaves it out).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from specc.output import data_loss
+from specc.output.data_loss import DataLoss
+
 ADDED, REMOVED, MODIFIED, REPLACED = "added", "removed", "modified", "replaced"
-_INLINE_LIMIT = 51_200  # bytes of template CloudFormation accepts in TemplateBody
 _ATTRIBUTES = ("Condition", "DeletionPolicy", "DependsOn", "Metadata", "UpdatePolicy", "UpdateReplacePolicy")
 
 
@@ -49,6 +51,7 @@ class TemplateDiff:
     resources: list[ResourceChange] = field(default_factory=list)
     permissions: list[PermissionChange] = field(default_factory=list)
     note: str = ""
+    data_loss: list[DataLoss] = field(default_factory=list)  # resources that hold data, deleted or replaced
 
     @property
     def changed(self) -> bool:
@@ -57,7 +60,8 @@ class TemplateDiff:
     def to_dict(self) -> dict[str, Any]:
         return {"template": self.template, "note": self.note,
                 "resources": [asdict(r) for r in self.resources],
-                "permissions": [asdict(p) for p in self.permissions]}
+                "permissions": [asdict(p) for p in self.permissions],
+                "data_loss": [loss.to_dict() for loss in self.data_loss]}
 
 
 # ---------------------------------------------------------------------------------------- resources
@@ -74,7 +78,9 @@ def diff_templates(name: str, old: dict[str, Any], new: dict[str, Any], region: 
             changes.append(ResourceChange(logical_id, before["Type"], REMOVED))
         elif before != after:
             changes.append(_compare(logical_id, before, after, region))
-    return TemplateDiff(name, changes, permission_changes(old_resources, new_resources))
+    where = name if name.startswith("nested/") else ""
+    return TemplateDiff(name, changes, permission_changes(old_resources, new_resources),
+                        data_loss=data_loss.find(changes, old_resources, new_resources, where))
 
 
 def _compare(logical_id: str, before: dict[str, Any], after: dict[str, Any], region: str) -> ResourceChange:
@@ -155,8 +161,8 @@ def _custom_name_warning(kind: str, region: str, before: dict[str, Any], after: 
         old_name = before.get("Properties", {}).get(name)
         if old_name is not None and old_name == after.get("Properties", {}).get(name):
             return (f"{name} is a custom name that does not change: CloudFormation cannot replace a custom-named "
-                    "resource, so the update fails if it must (rename it, or remove it in one deployment and add "
-                    "it back in the next)")
+                    "resource, so the update fails if it must; a replacement would start empty anyway (see the "
+                    "DATA LOSS advice for the way that keeps the data)")
     return ""
 
 
@@ -266,11 +272,12 @@ def read_templates(directory: Path) -> dict[str, dict[str, Any]]:
     import yaml
 
     found: dict[str, dict[str, Any]] = {}
-    for path in sorted(Path(directory).glob("*")):
-        if path.name == "manifest.json" or path.suffix not in (".json", ".yaml"):
+    for path in sorted(Path(directory).rglob("*")):  # nested stacks' templates are under nested/
+        if path.name == "manifest.json" or path.suffix not in (".json", ".yaml") or not path.is_file():
             continue
         text = path.read_text()
-        found[path.stem + ".json"] = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        name = path.relative_to(directory).with_suffix(".json").as_posix()
+        found[name] = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     return found
 
 
@@ -285,93 +292,8 @@ def diff_against(directory: Path, templates: dict[str, dict[str, Any]], region: 
     return diffs
 
 
-# ------------------------------------------------------------------------------ against a deployed stack
-
-
-def stack_diff(stack: str, region: str, template: dict[str, Any], *, name: str = "service.json",
-               bucket: str | None = None, poll_seconds: float = 0.5, timeout_seconds: float = 300) -> TemplateDiff:
-    """Ask CloudFormation: a change set against `stack`, read and then deleted (never executed).
-
-    boto3 honours AWS_ENDPOINT_URL, so the same code runs against a local emulator. Templates over
-    the 51,200 bytes CloudFormation accepts inline are uploaded to `bucket` first."""
-    import time
-
-    import boto3
-
-    from specc.output.emit import render_json
-
-    cfn = boto3.client("cloudformation", region_name=region)
-    # "Processed": after any transform, so a SAM stack compares as the resources it really has.
-    deployed = cfn.get_template(StackName=stack, TemplateStage="Processed")["TemplateBody"]
-    if isinstance(deployed, str):
-        import yaml
-
-        deployed = yaml.safe_load(deployed)
-    body = render_json(template)
-    source = _template_source(body, region, bucket)
-    change_set = f"specc-diff-{int(time.time() * 1000)}"
-    cfn.create_change_set(StackName=stack, ChangeSetName=change_set, ChangeSetType="UPDATE",
-                          Capabilities=["CAPABILITY_IAM"], Description="specc diff (never executed)", **source)
-    try:
-        described = _wait(cfn, stack, change_set, poll_seconds, timeout_seconds)
-        changes = [] if described is None else list(_paginated_changes(cfn, stack, change_set, described))
-    finally:
-        cfn.delete_change_set(StackName=stack, ChangeSetName=change_set)
-    local = {c.logical_id: c for c in diff_templates(name, deployed, template, region).resources}
-    resources = [_from_change_set(change, local) for change in changes]
-    return TemplateDiff(f"{name} → stack {stack} ({region})", sorted(resources, key=lambda r: r.logical_id),
-                        permission_changes(deployed.get("Resources", {}), template.get("Resources", {})))
-
-
-def _template_source(body: bytes, region: str, bucket: str | None) -> dict[str, str]:
-    if len(body) <= _INLINE_LIMIT:
-        return {"TemplateBody": body.decode()}
-    import hashlib
-
-    import boto3
-
-    if not bucket:
-        raise ValueError(f"the template is {len(body):,} bytes, more than the {_INLINE_LIMIT:,} CloudFormation "
-                         "accepts inline: name an S3 bucket to upload it to with --bucket")
-    s3 = boto3.client("s3", region_name=region)
-    key = f"specc/diff/{hashlib.sha256(body).hexdigest()}.json"
-    s3.put_object(Bucket=bucket, Key=key, Body=body)
-    # Path-style on the regional endpoint: CloudFormation reads it, and so do emulators (moto, for one,
-    # reads the bucket from the path only for s3.*.amazonaws.com and localhost hosts).
-    return {"TemplateURL": f"https://s3.{region}.amazonaws.com/{bucket}/{key}"}
-
-
-def _wait(cfn: Any, stack: str, change_set: str, poll: float, timeout: float) -> dict[str, Any] | None:
-    """The described change set once created; None when CloudFormation found nothing to change."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        described = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set)
-        status = described["Status"]
-        if status == "CREATE_COMPLETE":
-            return described
-        if status == "FAILED":
-            reason = described.get("StatusReason", "")
-            if "didn't contain changes" in reason or "No updates" in reason:
-                return None
-            raise RuntimeError(f"CloudFormation could not create the change set: {reason}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the change set was still {status} after {timeout:.0f} s")
-        time.sleep(poll)
-
-
-def _paginated_changes(cfn: Any, stack: str, change_set: str, first: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    page = first
-    while True:
-        yield from page.get("Changes", [])
-        token = page.get("NextToken")
-        if not token:
-            return
-        page = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set, NextToken=token)
-
-
-def _from_change_set(change: dict[str, Any], local: dict[str, ResourceChange]) -> ResourceChange:
+def from_change_set(change: dict[str, Any], local: dict[str, ResourceChange]) -> ResourceChange:
+    """A change set's change as a ResourceChange; the template schemas decide replacement where AWS does not say."""
     item = change.get("ResourceChange", {})
     logical_id, kind = item.get("LogicalResourceId", "?"), item.get("ResourceType", "?")
     action = {"Add": ADDED, "Remove": REMOVED}.get(item.get("Action", ""), MODIFIED)
@@ -400,7 +322,9 @@ def render_text(diffs: list[TemplateDiff], color: bool = False) -> str:
     def style(text: str, **kwargs: Any) -> str:
         return click.style(text, **kwargs) if color else text
 
-    lines: list[str] = []
+    lines: list[str] = data_loss.render([loss for diff in diffs for loss in diff.data_loss], color)
+    if lines:
+        lines.append("")
     for diff in diffs:
         if not diff.changed:
             continue
@@ -438,4 +362,6 @@ def summary(diffs: list[TemplateDiff]) -> str:
         return "no changes"
     parts = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
     text = f"{total} resource{'s' if total != 1 else ''} change ({parts})" if total else "no resource changes"
-    return text + (f"; {policies} polic{'ies' if policies != 1 else 'y'} change permissions" if policies else "")
+    text += f"; {policies} polic{'ies' if policies != 1 else 'y'} change permissions" if policies else ""
+    losses = sum(len(d.data_loss) for d in diffs)
+    return text + (f"; DATA LOSS in {losses}" if losses else "")
