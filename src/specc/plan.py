@@ -60,7 +60,8 @@ def make_plan(spec: Any, source: SourceFile) -> Plan:
         elif section is not None:
             plan.nodes.append(Node(kind.section, kind.section))
     for ref in all_references(spec):
-        source_node = Node(ref.path[0], ref.path[1] if len(ref.path) > 1 and ref.path[0] != "monitoring" else ref.path[0])
+        source_node = Node(ref.path[0],
+                           ref.path[1] if len(ref.path) > 1 and ref.path[0] != "monitoring" else ref.path[0])
         plan.edges.append(Edge(source_node, Node(ref.section, ref.target), ref.relation, ref.access or ""))
     plan.edges.sort()
     collected: dict[tuple[Any, ...], CodeArtifact] = {}  # functions sharing a code directory hash it once

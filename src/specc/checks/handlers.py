@@ -42,7 +42,8 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
                                            f"code directory '{function.code}' does not exist", root_hint))
         elif code_dir not in handler_file.parents:
             found.append(source.diagnostic(ID, ("functions", name, "handler"),
-                                           f"handler file '{file_part}' is outside the code directory '{function.code}'",
+                                           f"handler file '{file_part}' is outside the code directory "
+                                           f"'{function.code}'",
                                            "the zip holds only the code directory"))
         injected = {"SERVICE", "ENVIRONMENT"} | {
             env_var_name(BY_SECTION[section].singular, target)

@@ -317,7 +317,8 @@ def endpoint_id(service: str) -> str:
 def private_roles(ctx: BuildContext) -> list[tuple[str, str]]:
     """(role, policy) logical IDs of the functions that run in the VPC."""
     return [(logical_id(name, "Role"), logical_id(name, "Policy"))
-            for name, function in sorted(ctx.spec.functions.items()) if getattr(function, "network", "none") == "private"]
+            for name, function in sorted(ctx.spec.functions.items())
+            if getattr(function, "network", "none") == "private"]
 
 
 def endpoint_policy(ctx: BuildContext, prefix: str) -> PolicyDocument:

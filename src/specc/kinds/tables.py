@@ -40,7 +40,8 @@ class IndexSpec(SpecModel):
     @model_validator(mode="after")
     def _shape(self) -> IndexSpec:
         if self.local and self.partition_key is not None:
-            raise ValueError("a local index uses the table's partition key: remove `partition_key` or set `local: false`")
+            raise ValueError("a local index uses the table's partition key: remove `partition_key` or set "
+                             "`local: false`")
         if self.local and self.sort_key is None:
             raise ValueError("a local index needs a `sort_key`")
         if not self.local and self.partition_key is None:
@@ -63,9 +64,11 @@ class TableSpec(SpecModel):
         None, description="Turn on the table's stream with this view type.", examples=["new_and_old_images"])
     ttl: str | None = Field(None, min_length=1, max_length=255, description="Attribute holding the expiry time.",
                             examples=["expires_at"])
-    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the table; default: `defaults.key`.",
-                                    examples=["data"])
-    point_in_time_recovery: bool = Field(True, description="Continuous backups. Turning it off is recorded in the template.",
+    encryption: Name | None = Field(
+        None, description="The key (from `keys`) that encrypts the table; default: `defaults.key`.",
+        examples=["data"])
+    point_in_time_recovery: bool = Field(True,
+                                         description="Continuous backups. Turning it off is recorded in the template.",
                                          examples=[True])
     deletion_protection: bool = Field(False, description="Refuse deletion of the table until turned off.",
                                       examples=[True])

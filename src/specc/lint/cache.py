@@ -59,7 +59,8 @@ class LintCache:
         if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("findings"), list):
             return None
         findings = entry["findings"]
-        if not all(isinstance(f, dict) and set(f) == {"line", "column", "rule", "severity", "message"} for f in findings):
+        if not all(isinstance(f, dict) and set(f) == {"line", "column", "rule", "severity", "message"}
+                   for f in findings):
             return None
         return findings
 

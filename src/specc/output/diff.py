@@ -103,7 +103,7 @@ def changed_paths(old: Any, new: Any, prefix: tuple[Any, ...] = ()) -> Iterator[
             elif old[key] != new[key]:
                 yield from changed_paths(old[key], new[key], prefix + (key,))
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (a, b) in enumerate(zip(old, new)):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
             if a != b:
                 yield from changed_paths(a, b, prefix + (index,))
     elif old != new:
@@ -116,7 +116,7 @@ def _intrinsic(value: dict[str, Any]) -> bool:
 
 def _covers(pointer: tuple[str, ...], path: tuple[Any, ...]) -> bool:
     """A changed path touches a create-only property when one is a prefix of the other (`*` matches an index)."""
-    return all(p == "*" or p == str(q) for p, q in zip(pointer, path))
+    return all(p == "*" or p == str(q) for p, q in zip(pointer, path, strict=False))  # up to the shorter: a prefix
 
 
 def _dotted(path: tuple[Any, ...]) -> str:

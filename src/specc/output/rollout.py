@@ -140,10 +140,8 @@ def rollout_templates(spec: Any, templates: dict[str, dict[str, Any]],
     from specc.output.emit import render_json  # emit imports the compiler, which imports this module
 
     service = templates["service.json"]
-    if layout is not None:
-        digest = layout.digests["service.json"]
-    else:
-        digest = hashlib.sha256(render_json(service)).hexdigest()
+    digest = (layout.digests["service.json"] if layout is not None
+              else hashlib.sha256(render_json(service)).hexdigest())
     return {"stackset.json": build(spec, service, list(templates.values()), digest),
             "bootstrap.json": bootstrap.build(spec)}
 
