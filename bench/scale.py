@@ -130,7 +130,7 @@ def measure(size: int, runs: int, sam_max: int, work: Path) -> dict[str, Any]:
     spec = generate(directory, size)
     out = directory / "out"
     compiled = compile_spec(spec)  # warm-up, and the counts
-    templates = {n: t for n, t in compiled.templates.items()}
+    templates = dict(compiled.templates)
     resources = sum(len(t.get("Resources", {})) for n, t in templates.items()
                     if n == "service.json" or n.startswith("nested/"))
     stacks = len(compiled.layout.stacks) if compiled.layout else 0
@@ -197,7 +197,8 @@ def report(rows: list[dict[str, Any]], version: float, lint: dict[str, float] | 
         ratio = f"{row['sam_s'] / row['whole_s']:.1f}x" if "sam_s" in row else "-"
         whole_sam = f"{row['sam_whole_s']:.2f} s" if "sam_whole_s" in row else "not run"
         whole_ratio = f"{row['sam_whole_s'] / row['whole_s']:.1f}x" if "sam_whole_s" in row else "-"
-        lines.append(f"| {row['functions']:,} | {row['resources']:,} ({row['nested_stacks']}) | {row['whole_s']:.2f} s | "
+        lines.append(f"| {row['functions']:,} | {row['resources']:,} ({row['nested_stacks']}) "
+                     f"| {row['whole_s']:.2f} s | "
                      f"{row['peak_mb']} MB | {row['in_process_s']:.2f} s | {row['floor_s']:.3f} s | {sam} | "
                      f"{whole_sam} | {ratio} | {whole_ratio} |")
     lines += ["", "What the SAM targets ask, against what cannot be compiled away:", ""]
@@ -236,7 +237,8 @@ def report(rows: list[dict[str, Any]], version: float, lint: dict[str, float] | 
     big, mid = by.get(2000), by.get(400)
     target("N=2000 compiles and splits in <= 3 s", big["whole_s"] <= 3 if big else None,
            f"{big['whole_s']:.2f} s" if big else "-")
-    target("N=2000 peak memory <= 500 MB", big["peak_mb"] <= 500 if big else None, f"{big['peak_mb']} MB" if big else "-")
+    target("N=2000 peak memory <= 500 MB", big["peak_mb"] <= 500 if big else None,
+           f"{big['peak_mb']} MB" if big else "-")
     target("N=2000 <= 6x N=400", big["whole_s"] <= 6 * mid["whole_s"] if big and mid else None,
            f"{big['whole_s'] / mid['whole_s']:.1f}x" if big and mid else "-")
     target("`specc --version` <= 0.15 s", version <= 0.15, f"{version:.3f} s")
@@ -251,7 +253,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 400, 2000])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sam-max", type=int, default=400, help="largest N given to the SAM translator (it is quadratic)")
+    parser.add_argument("--sam-max", type=int, default=400,
+                        help="largest N given to the SAM translator (it is quadratic)")
     parser.add_argument("--no-lint", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--translate", type=Path, help=argparse.SUPPRESS)  # one SAM transform, as its own process
