@@ -6,14 +6,18 @@ graph is what IAM derivation, splitting and `specc graph` read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specc.build.packaging import CodeArtifact, collect
 from specc.checks.handlers import code_root, locate
 from specc.checks.references import all_references
 from specc.kinds import in_play
 from specc.language.source import SourceFile
+
+if TYPE_CHECKING:
+    from specc.kinds.base import Kind
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +42,7 @@ class Plan:
     edges: list[Edge] = field(default_factory=list)
     artifacts: dict[str, CodeArtifact] = field(default_factory=dict)
 
-    def entries(self):
+    def entries(self) -> Iterator[tuple[Kind, str, Any]]:
         """(kind, name, entry) in build order: registry order, then name; late kinds last."""
         kinds = in_play(self.spec)
         ordered = [k for k in kinds if not k.late] + [k for k in kinds if k.late]

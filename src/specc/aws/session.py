@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -66,7 +66,8 @@ class Aws:
             raise AwsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
         key = (service, region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=region, config=CONFIG)
+            # a service named at run time: boto3-stubs' overloads each want a literal name
+            self._clients[key] = self.session.client(cast(Any, service), region_name=region, config=CONFIG)
         return self._clients[key]
 
     def identity(self) -> dict[str, str]:
@@ -98,7 +99,7 @@ class Aws:
     def emulator_endpoint(self, region: str) -> str | None:
         """The endpoint S3 is reached at when it is not AWS (a local emulator), as CloudFormation must read it:
         moto resolves template URLs only on `localhost`, so 127.0.0.1 becomes localhost."""
-        url = self.client("s3", region).meta.endpoint_url
+        url: str = self.client("s3", region).meta.endpoint_url
         parts = urlsplit(url)
         host = parts.hostname or ""
         if host.endswith((".amazonaws.com", ".amazonaws.com.cn")) or host == "amazonaws.com":

@@ -15,7 +15,8 @@ DESCRIPTION = "handler files exist inside their code directory; environment vari
 
 
 def code_root(spec: Any, source: SourceFile) -> Path:
-    return (source.path.parent / spec.code_root).resolve()
+    root: Path = (source.path.parent / spec.code_root).resolve()
+    return root
 
 
 def locate(spec: Any, source: SourceFile, function: Any, root: Path | None = None) -> tuple[Path, Path, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, dynamodb
@@ -182,7 +182,7 @@ def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     reads = access in ("read", "read_write")
     writes = access in ("write", "read_write")
     actions = tuple(sorted(set((_READ if reads else ()) + (_WRITE if writes else ()))))
-    resources: list = [GetAtt(table_id, "Arn")]
+    resources: list[Any] = [GetAtt(table_id, "Arn")]
     if reads:  # queries on indexes need the index ARNs; writes go through the table only
         resources += [Sub(f"${{{table_id}.Arn}}/index/{index}") for index in sorted(spec.indexes)]
     key = ctx.key_for(spec.encryption)
@@ -199,7 +199,7 @@ def references(name: str, spec: TableSpec) -> list[Reference]:
     return []
 
 
-def names(spec, name: str, entry: TableSpec) -> list[NameRule]:
+def names(spec: Any, name: str, entry: TableSpec) -> list[NameRule]:
     return [NameRule("table name", spec.physical(name), 255, r"^[A-Za-z0-9_.-]+$")]
 
 

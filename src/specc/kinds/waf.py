@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
 from pydantic import Field, field_validator, model_validator
@@ -181,7 +181,7 @@ def _condition(ctx: BuildContext) -> None:
 
 
 def metric_name(spec: Any, name: str) -> str:
-    return spec.physical(name)
+    return cast(str, spec.physical(name))
 
 
 def log_group_name(spec: Any, name: str) -> str:

@@ -131,7 +131,8 @@ def _schema(kind: str, region: str) -> dict[str, Any]:
     from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 
     try:
-        return PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, kind).schema
+        schema: dict[str, Any] = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, kind).schema
+        return schema
     except Exception:  # an unknown or custom type: no schema, so no replacement rules to apply
         return {}
 
@@ -347,7 +348,7 @@ def _wait(cfn: Any, stack: str, change_set: str, poll: float, timeout: float) ->
 
     deadline = time.monotonic() + timeout
     while True:
-        described = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set)
+        described: dict[str, Any] = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set)
         status = described["Status"]
         if status == "CREATE_COMPLETE":
             return described
