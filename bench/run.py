@@ -51,7 +51,9 @@ def generate(directory: Path, functions: int) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--functions", type=int, default=31, help="31 functions give about 490 resources (each has ~15: role, policy, logs, DLQ, alarms, route)")
+    parser.add_argument("--functions", type=int, default=31,
+                        help="31 functions give about 490 resources (each has ~15: role, policy, logs, DLQ, alarms, "
+                             "route)")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

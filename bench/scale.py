@@ -128,7 +128,7 @@ def measure(size: int, runs: int, sam_max: int, work: Path) -> dict[str, Any]:
     spec = generate(directory, size)
     out = directory / "out"
     compiled = compile_spec(spec)  # warm-up, and the counts
-    templates = {n: t for n, t in compiled.templates.items()}
+    templates = dict(compiled.templates)
     resources = sum(len(t.get("Resources", {})) for n, t in templates.items()
                     if n == "service.json" or n.startswith("nested/"))
     stacks = len(compiled.layout.stacks) if compiled.layout else 0
@@ -188,7 +188,8 @@ def report(rows: list[dict[str, Any]], version: float, lint: dict[str, float] | 
         f"Medians, {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores; "
         f"load average {os.getloadavg()[0]:.1f} at the end (the machine is shared: figures taken under load vary).",
         "",
-        "| functions | resources (nested stacks, mean fill of the resource budget) | specc whole process | peak RSS | specc in process | floor | "
+        "| functions | resources (nested stacks, mean fill of the resource budget) | specc whole process | peak RSS "
+        "| specc in process | floor | "
         "SAM translator in process (its resources) | SAM whole process | SAM in process / specc whole | "
         "SAM whole / specc whole |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -199,7 +200,8 @@ def report(rows: list[dict[str, Any]], version: float, lint: dict[str, float] | 
         whole_sam = f"{row['sam_whole_s']:.2f} s" if "sam_whole_s" in row else "not run"
         whole_ratio = f"{row['sam_whole_s'] / row['whole_s']:.1f}x" if "sam_whole_s" in row else "-"
         fill = f", {row['fill']:.0%}" if row.get("fill") is not None else ""
-        lines.append(f"| {row['functions']:,} | {row['resources']:,} ({row['nested_stacks']}{fill}) | {row['whole_s']:.2f} s | "
+        lines.append(f"| {row['functions']:,} | {row['resources']:,} ({row['nested_stacks']}{fill}) "
+                     f"| {row['whole_s']:.2f} s | "
                      f"{row['peak_mb']} MB | {row['in_process_s']:.2f} s | {row['floor_s']:.3f} s | {sam} | "
                      f"{whole_sam} | {ratio} | {whole_ratio} |")
     lines += ["", "What the SAM targets ask, against what cannot be compiled away:", ""]
@@ -238,13 +240,15 @@ def report(rows: list[dict[str, Any]], version: float, lint: dict[str, float] | 
     big, mid = by.get(2000), by.get(400)
     target("N=2000 compiles and splits in <= 3 s", big["whole_s"] <= 3 if big else None,
            f"{big['whole_s']:.2f} s" if big else "-")
-    target("N=2000 peak memory <= 400 MB", big["peak_mb"] <= 400 if big else None, f"{big['peak_mb']} MB" if big else "-")
+    target("N=2000 peak memory <= 400 MB", big["peak_mb"] <= 400 if big else None,
+           f"{big['peak_mb']} MB" if big else "-")
     huge = by.get(5000)
     target("N=5000 compiles with default settings", True if huge else None,
            f"{huge['whole_s']:.2f} s, {huge['nested_stacks']} stacks" if huge else "-")
     for size in (400, 2000):
         row = by.get(size)
-        target(f"mean fill of nested stacks at N={size} >= 50%", row["fill"] >= 0.5 if row and row.get("fill") else None,
+        target(f"mean fill of nested stacks at N={size} >= 50%",
+               row["fill"] >= 0.5 if row and row.get("fill") else None,
                f"{row['fill']:.0%}" if row and row.get("fill") else "-")
     target("N=2000 <= 6x N=400", big["whole_s"] <= 6 * mid["whole_s"] if big and mid else None,
            f"{big['whole_s'] / mid['whole_s']:.1f}x" if big and mid else "-")
@@ -260,7 +264,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 400, 2000, 5000])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sam-max", type=int, default=400, help="largest N given to the SAM translator (it is quadratic)")
+    parser.add_argument("--sam-max", type=int, default=400,
+                        help="largest N given to the SAM translator (it is quadratic)")
     parser.add_argument("--no-lint", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--translate", type=Path, help=argparse.SUPPRESS)  # one SAM transform, as its own process

@@ -13,6 +13,7 @@ wraps and the bug; tests/deploy/test_moto_patches.py shows each bug on an unpatc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -439,18 +440,15 @@ def start(port: int | None = None, *, patched: bool = True, log: Path | None = N
           env: dict[str, str] | None = None) -> MotoServer:
     """Start moto server on 127.0.0.1 (a free port unless given) and wait until it answers. `env` adds moto
     settings (INITIAL_NO_AUTH_ACTION_COUNT=N turns on IAM checks after N requests)."""
-    for attempt in range(3):  # a free port can be taken between probing it and binding it
+    for _ in range(3):  # a free port can be taken between probing it and binding it
         chosen = port or free_port()
         command = [sys.executable, str(Path(__file__).resolve()), "--port", str(chosen)]
         if not patched:
             command.append("--unpatched")
-        output = open(log, "ab") if log else subprocess.DEVNULL
-        try:
+        # the server inherits the log file: this process closes its own copy once the server has started
+        with open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL) as output:
             process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
                                        env={**os.environ, **(env or {}), "MOTO_PORT": str(chosen)})
-        finally:
-            if log:
-                output.close()  # type: ignore[union-attr]
         server = MotoServer(process, chosen, log)
         if _wait_ready(server):
             return server

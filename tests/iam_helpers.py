@@ -11,7 +11,8 @@ from specc.compiler import compile_spec
 
 def uses_yaml(uses: dict[str, dict[str, str]]) -> str:
     """`{tables: {orders: read}}` as a flow mapping to format into a spec template."""
-    return "{" + ", ".join(f"{s}: {{" + ", ".join(f"{n}: {a}" for n, a in e.items()) + "}" for s, e in uses.items()) + "}"
+    return "{" + ", ".join(f"{s}: {{" + ", ".join(f"{n}: {a}" for n, a in e.items()) + "}"
+                           for s, e in uses.items()) + "}"
 
 
 def compile_uses(write_spec: Callable[[str], Any], base: str, uses: dict[str, dict[str, str]]) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def test_data_events_name_exactly_the_selected_tables_in_every_region(write_spec
     function = {f["Field"]: f for f in selectors["Function invocations"]}
     assert function["resources.ARN"]["EndsWith"] == [":function:ledger-writer-prod"]
     default = _compile(write_spec, "  trail: {}")
-    default_selectors = {s["Name"]: s for s in default["Resources"]["AuditTrail"]["Properties"]["AdvancedEventSelectors"]}
+    default_selectors = {s["Name"]: s
+                         for s in default["Resources"]["AuditTrail"]["Properties"]["AdvancedEventSelectors"]}
     assert {f["Field"]: f for f in default_selectors["Table data events"]["FieldSelectors"]}["resources.ARN"][
         "EndsWith"] == [":table/ledger-audit-log-prod", ":table/ledger-entries-prod"]
     assert "Function invocations" not in default_selectors

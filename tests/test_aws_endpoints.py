@@ -209,6 +209,6 @@ def test_an_answer_read_by_specc_aws_that_lacks_a_field_is_one_line_too() -> Non
             return {"ResponseMetadata": {}}
 
     with pytest.raises(session.AwsError, match=r"^unexpected answer while talking to AWS: it lacks what AWS "
-                                               r"documents \(KeyError: 'Status'\)"):
-        with session.explained("talking to AWS", answers=False):
+                                               r"documents \(KeyError: 'Status'\)"), \
+            session.explained("talking to AWS", answers=False):
             stacks._wait_for_change_set(Hollow(), "s", "c", "stack s in us-east-1", 0, 1)

@@ -94,7 +94,8 @@ def test_https_only_with_security_headers_and_origin_access_control() -> None:
 
 def test_the_default_certificate_and_no_waf_are_recorded_and_skipped_with_reasons() -> None:
     distribution = _compile(content=DEFAULT)["Resources"]["ContentDistribution"]
-    assert distribution["Properties"]["DistributionConfig"]["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert distribution["Properties"]["DistributionConfig"]["ViewerCertificate"] == {
+        "CloudFrontDefaultCertificate": True}
     assert {s["id"] for s in distribution["Metadata"]["checkov"]["skip"]} == {"CKV_AWS_174", "CKV_AWS_68"}
     assert all(s["comment"] for s in distribution["Metadata"]["checkov"]["skip"])
 

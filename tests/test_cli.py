@@ -112,7 +112,8 @@ def test_validate_accepts_several_specs_and_reports_all_errors(runner, write_spe
 def test_missing_spec_file_is_one_clear_line(runner, tmp_path) -> None:
     result = runner.invoke(main, ["compile", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 1
-    assert result.output.splitlines()[0] == f"{tmp_path / 'nope.yaml'}:1:1 E000 no such file: {tmp_path / 'nope.yaml'} (check the path)"
+    assert result.output.splitlines()[0] == (
+        f"{tmp_path / 'nope.yaml'}:1:1 E000 no such file: {tmp_path / 'nope.yaml'} (check the path)")
 
 
 def test_lint_is_clean_for_a_golden_case(runner) -> None:

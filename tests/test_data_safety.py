@@ -68,8 +68,8 @@ def test_a_renamed_table_is_data_loss_first_and_said_to_look_like_a_rename(runne
         "(see docs/data-safety.md)",
         "",
     ]
-    assert lines[-1] == f"{project}: 9 resources change (3 added, 3 modified, 3 removed); 1 policy change permissions; " \
-                        "DATA LOSS in 1."
+    assert lines[-1] == (f"{project}: 9 resources change (3 added, 3 modified, 3 removed); 1 policy change "
+                         "permissions; DATA LOSS in 1.")
 
 
 def test_with_deletion_policy_delete_the_data_goes_with_it(runner, project) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from specc.cli.app import main
 from specc.aws import stack_diff
+from specc.cli.app import main
 from specc.output import diff
 
 SPEC = """\
@@ -99,7 +99,8 @@ def test_a_changed_key_schema_may_replace_and_warns_about_the_fixed_name(runner,
     edit(project, "{name: order_id, type: S}", "{name: id, type: S}")
     result = run_diff(runner, str(project), "--exit-code")
     assert result.exit_code == 5
-    line = next(l for l in result.output.splitlines() if l.startswith("  ! OrdersTable"))
+    line = next(row for row in result.output.splitlines() if "OrdersTable" in row and "AWS::DynamoDB::Table" in row)
+    assert line.startswith("  ! OrdersTable")
     assert "may be replaced (conditionally create-only: KeySchema[0].AttributeName" in line
     assert "TableName is a custom name that does not change" in result.output
 
@@ -108,7 +109,7 @@ def test_replacement_rules_come_from_cfn_lint_provider_schemas() -> None:
     from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::SQS::Queue").schema
-    always, conditional = diff.create_only("AWS::SQS::Queue")
+    always, _conditional = diff.create_only("AWS::SQS::Queue")
     assert always == tuple(tuple(p.split("/")[2:]) for p in schema["createOnlyProperties"])
     assert ("QueueName",) in always and ("FifoQueue",) in always
     assert ("KeySchema",) in diff.create_only("AWS::DynamoDB::Table")[1]

@@ -38,7 +38,8 @@ def test_destination_on_a_topic_replaces_the_own_queue_and_grants_publish(write_
     config = resources["WorkerEventInvokeConfig"]["Properties"]
     assert config["DestinationConfig"] == {"OnFailure": {"Destination": {"Ref": "FailuresTopic"}}}
     assert config["MaximumRetryAttempts"] == 1
-    assert "WorkerDeadLetterQueue" not in resources and "DeadLetterConfig" not in resources["WorkerFunction"]["Properties"]
+    assert "WorkerDeadLetterQueue" not in resources
+    assert "DeadLetterConfig" not in resources["WorkerFunction"]["Properties"]
     assert "WorkerDlqDepthAlarm" not in resources and "FallbackDlqDepthAlarm" in resources
     statements = _statements(template)
     assert statements["FailuresTopicPublish"]["Action"] == ["sns:Publish"]

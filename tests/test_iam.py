@@ -145,7 +145,8 @@ def test_role_policies_are_separate_resources_so_key_policies_do_not_cycle(write
 def test_guardrails_deny_destructive_actions_and_every_allowed_data_action_without_tls(write_spec) -> None:
     from specc.kinds.functions import DESTRUCTIVE_ACTIONS
 
-    statements = _statements(_compile(write_spec, {"tables": {"orders": "read_write"}, "topics": {"events": "publish"}}))
+    statements = _statements(_compile(write_spec, {"tables": {"orders": "read_write"},
+                                                   "topics": {"events": "publish"}}))
     destructive = statements["DenyDestructiveActions"]
     assert destructive["Effect"] == "Deny" and destructive["Resource"] == ["*"]
     assert destructive["Action"] == sorted(DESTRUCTIVE_ACTIONS)

@@ -48,7 +48,8 @@ def test_a_violating_import_breaks_its_contract(copy_of_repo: Path, module: str,
     target = copy_of_repo / "src" / "specc" / module
     if module == "checks/names.py":  # make the cycle: cycles imports names, names imports cycles
         (copy_of_repo / "src" / "specc" / "checks" / "cycles.py").write_text(
-            (copy_of_repo / "src" / "specc" / "checks" / "cycles.py").read_text() + "\nfrom specc.checks import names\n")
+            (copy_of_repo / "src" / "specc" / "checks" / "cycles.py").read_text()
+            + "\nfrom specc.checks import names\n")
     target.write_text(target.read_text() + f"\n{line}\n")
     result = lint_imports(copy_of_repo)
     assert result.returncode != 0

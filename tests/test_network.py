@@ -87,7 +87,8 @@ def test_private_subnets_have_no_internet_route_without_nat(write_spec) -> None:
     assert not types & {"AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::Route"}
     with_nat = _compile(write_spec, "  public_subnets: true\n  nat: single")
     routes = {k: v["Properties"] for k, v in with_nat["Resources"].items() if v["Type"] == "AWS::EC2::Route"}
-    assert {r.get("NatGatewayId", {}).get("Ref") for k, r in routes.items() if k.startswith("Private")} == {"NatGateway1"}
+    assert {r.get("NatGatewayId", {}).get("Ref")
+            for k, r in routes.items() if k.startswith("Private")} == {"NatGateway1"}
     assert routes["PublicDefaultRoute"]["GatewayId"] == {"Ref": "InternetGateway"}
 
 
@@ -120,7 +121,8 @@ def test_function_group_only_sends_https_and_endpoint_group_only_receives_it_fro
     template = _compile(write_spec, "  interface_endpoints: [sns]")
     functions = _props(template, "FunctionsSecurityGroup")
     assert "SecurityGroupIngress" not in functions
-    assert {(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in functions["SecurityGroupEgress"]} == {("tcp", 443, 443)}
+    assert {(r["IpProtocol"], r["FromPort"], r["ToPort"])
+            for r in functions["SecurityGroupEgress"]} == {("tcp", 443, 443)}
     endpoints = _props(template, "EndpointsSecurityGroup")
     assert endpoints["SecurityGroupEgress"][0]["CidrIp"] == "255.255.255.255/32"  # matches nothing
     ingress = _props(template, "EndpointsSecurityGroupIngress")

@@ -52,7 +52,8 @@ def test_a_spec_imports_only_the_kinds_it_writes(tmp_path):
                     "routes:\n  GET /orders: list_orders\n")
     probe = ("import json, sys\nfrom specc.compiler import compile_spec\nfrom specc.output.emit import rendered_files\n"
              f"rendered_files(compile_spec({str(spec)!r}))\n"
-             "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('specc.kinds.', 'specc.language.workflow', 'specc.build.asl')))))")
+             "print(json.dumps(sorted(m for m in sys.modules"
+             " if m.startswith(('specc.kinds.', 'specc.language.workflow', 'specc.build.asl')))))")
     loaded = json.loads(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
                                        cwd=REPO).stdout)
     # api_access and dashboard are helpers of the api and alarms kinds; workflows' modules stay unloaded

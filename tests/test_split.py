@@ -8,6 +8,7 @@ a budget of 250 resources), so two dozen functions are enough to split.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,8 @@ def placement(path: Path) -> dict[str, str]:
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])  # each example compiles twice: no long shrinking
-@given(names=st.lists(NAMES, min_size=22, max_size=28, unique=True), change=st.sampled_from(["add", "remove", "rename"]),
-       new=NAMES, pick=st.integers(min_value=0))
+@given(names=st.lists(NAMES, min_size=22, max_size=28, unique=True),
+       change=st.sampled_from(["add", "remove", "rename"]), new=NAMES, pick=st.integers(min_value=0))
 def test_one_function_changed_moves_at_most_the_members_of_one_stack(tmp_path_factory, names, change, new,
                                                                      pick) -> None:
     """The split grows by itself (no limits.shards): adding a function may split the shard it falls in, and then
@@ -68,7 +69,7 @@ def test_one_function_changed_moves_at_most_the_members_of_one_stack(tmp_path_fa
     if new in names:
         new += "x"
     target = sorted(names)[pick % len(names)]
-    calls = {a: b for a, b in zip(sorted(names), sorted(names)[1:], strict=False)}  # invocations across stacks
+    calls = dict(itertools.pairwise(sorted(names)))  # a chain of invocations across stacks
     after = {"add": names + [new], "remove": [n for n in names if n != target],
              "rename": [new if n == target else n for n in names]}[change]
     before_path = write_service(tmp_path_factory.mktemp("before"), names, calls=calls)
@@ -215,7 +216,8 @@ def test_compile_prints_the_budget_of_every_template(runner, tmp_path) -> None:
     spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
     result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "budget per template (limits.margin 0.5): 250 resources, 100 outputs, 100 parameters, 524,288 bytes" in result.output
+    assert ("budget per template (limits.margin 0.5): 250 resources, 100 outputs, 100 parameters, 524,288 bytes"
+            in result.output)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     for name, summary in manifest["templates"].items():
         line = next(line for line in result.output.splitlines() if line.startswith(f"  {name} "))
@@ -321,6 +323,6 @@ def test_adding_or_removing_one_entry_moves_members_of_one_shard_only(names, ext
     moved_from = {before[n] for n in names if before[n] != after[n]}
     assert len(moved_from) <= 1, (moved_from, before, after)
     shard_sizes: dict[str, int] = {}
-    for name, shard in after.items():
+    for shard in after.values():
         shard_sizes[shard] = shard_sizes.get(shard, 0) + sizes
     assert all(total <= budget for total in shard_sizes.values()) or sizes > budget

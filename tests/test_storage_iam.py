@@ -246,7 +246,8 @@ def test_a_stream_trigger_reads_that_stream_only_and_sends_failures(write_spec) 
 
 
 def test_a_rotation_function_may_rotate_that_secret_only(write_spec) -> None:
-    spec = SECRETS.replace("  token: {{encryption: store}}", "  token: {{encryption: store, rotation: {{function: worker}}}}")
+    spec = SECRETS.replace("  token: {{encryption: store}}",
+                           "  token: {{encryption: store, rotation: {{function: worker}}}}")
     template = _compile(write_spec, {}, spec)
     statements = _statements(template)
     assert set(statements) == BASELINE_SIDS | {"RotateTokenSecret", "GenerateRandomPasswords", "KeyStore"}

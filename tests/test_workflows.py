@@ -256,7 +256,8 @@ def test_standard_alarms_on_failed_and_timed_out_executions_can_be_turned_off(wr
     monitoring = "monitoring:\n  notify: alerts\n"
     resources = _compile(write_spec, extra=monitoring)["Resources"]
     failures = resources["FlowWorkflowFailuresAlarm"]["Properties"]
-    assert (failures["Namespace"], failures["MetricName"], failures["Threshold"]) == ("AWS/States", "ExecutionsFailed", 0)
+    assert (failures["Namespace"], failures["MetricName"], failures["Threshold"]) == (
+        "AWS/States", "ExecutionsFailed", 0)
     assert failures["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "FlowStateMachine"}}]
     assert resources["FlowWorkflowTimeoutsAlarm"]["Properties"]["MetricName"] == "ExecutionsTimedOut"
     off = monitoring + "  standard_alarms: {workflow_failures: {enabled: false}}\n"

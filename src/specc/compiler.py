@@ -81,7 +81,8 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
         raise SpecError(ctx.problems)
     assemble(ctx)
     service = template_dict(ctx.template)  # ctx.template.to_dict(), in one pass
-    outcome = policy.evaluate(ctx, {"service.json": service})  # the spec's security profile (SEC checks); excuses go in Metadata
+    # the spec's security profile (SEC checks); excuses go in Metadata
+    outcome = policy.evaluate(ctx, {"service.json": service})
     if outcome.diagnostics:
         raise SpecError(outcome.diagnostics)
     # After the policy: splitting renders and hashes the nested templates (their TemplateURLs name the sha256),

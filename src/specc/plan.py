@@ -6,14 +6,18 @@ graph is what IAM derivation, splitting and `specc graph` read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from specc.build.packaging import CodeArtifact, collect
 from specc.checks.handlers import code_root, locate
 from specc.checks.references import all_references
 from specc.kinds import in_play
 from specc.language.source import SourceFile
+
+if TYPE_CHECKING:
+    from specc.kinds.base import Kind
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +42,7 @@ class Plan:
     edges: list[Edge] = field(default_factory=list)
     artifacts: dict[str, CodeArtifact] = field(default_factory=dict)
 
-    def entries(self):
+    def entries(self) -> Iterator[tuple[Kind, str, Any]]:
         """(kind, name, entry) in build order: registry order, then name; late kinds last."""
         kinds = in_play(self.spec)
         ordered = [k for k in kinds if not k.late] + [k for k in kinds if k.late]
@@ -60,7 +64,8 @@ def make_plan(spec: Any, source: SourceFile) -> Plan:
         elif section is not None:
             plan.nodes.append(Node(kind.section, kind.section))
     for ref in all_references(spec):
-        source_node = Node(ref.path[0], ref.path[1] if len(ref.path) > 1 and ref.path[0] != "monitoring" else ref.path[0])
+        source_node = Node(ref.path[0],
+                           ref.path[1] if len(ref.path) > 1 and ref.path[0] != "monitoring" else ref.path[0])
         plan.edges.append(Edge(source_node, Node(ref.section, ref.target), ref.relation, ref.access or ""))
     plan.edges.sort()
     collected: dict[tuple[Any, ...], CodeArtifact] = {}  # functions sharing a code directory hash it once

@@ -91,7 +91,7 @@ def test_a_deployed_stack_is_protected_and_its_tables_too(deployed_spec) -> None
 
 def test_a_rename_is_refused_without_the_flag_and_nothing_changes(deployed_spec, runner) -> None:
     edit(deployed_spec, *RENAME)
-    before = stack()["LastUpdatedTime"] if "LastUpdatedTime" in stack() else None
+    before = stack().get("LastUpdatedTime")
     result = runner.invoke(main, ["deploy", str(deployed_spec)])
     assert result.exit_code == 1, result.output
     lines = result.stderr.splitlines()

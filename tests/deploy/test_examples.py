@@ -40,7 +40,8 @@ def test_waf_api_deploys(aws, runner, session, deployed, services, template) -> 
         "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::IAM::Role", "AWS::S3::Bucket"}
     # The seed's one-step workflow: it invokes the function, by ARN, and nothing else.
     states = session().client("stepfunctions", region_name="us-west-2")
-    definition = json.loads(states.describe_state_machine(stateMachineArn=physical["ProcessItemStateMachine"])["definition"])
+    definition = json.loads(
+        states.describe_state_machine(stateMachineArn=physical["ProcessItemStateMachine"])["definition"])
     assert definition["StartAt"] == "invoke_handler"
     task = definition["States"]["invoke_handler"]
     assert task["Type"] == "Task" and task["End"] is True
@@ -122,7 +123,8 @@ def test_upload_pipeline_deploys_with_its_trigger_and_pipeline_workflow(aws, run
     table = session().client("dynamodb", region_name="eu-west-1").describe_table(TableName=physical["ResultsTable"])
     assert table["Table"]["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     states = session().client("stepfunctions", region_name="eu-west-1")
-    definition = json.loads(states.describe_state_machine(stateMachineArn=physical["PipelineStateMachine"])["definition"])
+    definition = json.loads(
+        states.describe_state_machine(stateMachineArn=physical["PipelineStateMachine"])["definition"])
     assert definition["States"]["check_validation"]["Type"] == "Choice"
     branches = definition["States"]["process_data"]["Branches"]
     assert [b["States"][b["StartAt"]]["Resource"].rsplit(":", 1)[-1] for b in branches] == [

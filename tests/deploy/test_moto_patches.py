@@ -276,7 +276,8 @@ def test_nested_stack_outputs(servers: dict[str, Client], aws: Any, unpatched_se
             "Outputs": {"FromNested": {"Value": {"Fn::GetAtt": ["Nested", "Outputs.QueueName"]}}}}
         reader = {"Resources": {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {
             "TemplateURL": f"{url}/b.json"}}, "Reader": {"Type": "AWS::SQS::Queue", "Properties": {
-                "QueueName": {"Fn::Sub": ["${Name}-reader", {"Name": {"Fn::GetAtt": ["Nested", "Outputs.QueueName"]}}]}}}}}
+                "QueueName": {"Fn::Sub": ["${Name}-reader",
+                                          {"Name": {"Fn::GetAtt": ["Nested", "Outputs.QueueName"]}}]}}}}}
         if name == "released":
             assert "500" in _server_error(lambda: _stack(client, reader, name="reader"))
         else:

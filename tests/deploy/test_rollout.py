@@ -81,7 +81,7 @@ def test_rollout_of_a_changed_spec_updates_every_instance(aws, runner, session, 
                 FunctionName="payments-create-payment-prod")
             assert config["MemorySize"] == 768, (account, region)
     status = runner.invoke(main, ["status", str(spec)])
-    assert [r for r in status.stdout.splitlines() if " stack set " in r][0].split()[-2:] == ["ACTIVE", "matches"]
+    assert next(r for r in status.stdout.splitlines() if " stack set " in r).split()[-2:] == ["ACTIVE", "matches"]
 
 
 def test_a_failing_instance_is_named_with_its_reason_and_the_others_are_left_alone(aws, runner, session) -> None:

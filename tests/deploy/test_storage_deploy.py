@@ -90,7 +90,7 @@ def test_secrets_deploy_as_far_as_moto_models_them(aws, runner, session, deploye
 
 
 def test_events_deploy_with_schedules_and_stream_mappings(aws, runner, session, deployed, services, template) -> None:
-    physical = _deploy(runner, session, deployed, services, template, "events", "ledger-test")
+    _deploy(runner, session, deployed, services, template, "events", "ledger-test")
     rules = session().client("events", region_name="us-east-1")
     rule = rules.describe_rule(Name="ledger-every-five-minutes-test")
     assert rule["ScheduleExpression"] == "rate(5 minutes)" and rule["State"] == "ENABLED"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -154,7 +154,7 @@ class Aws:
     def emulator_endpoint(self, region: str) -> str | None:
         """The endpoint S3 is reached at when it is not AWS (a local emulator), as CloudFormation must read it:
         moto resolves template URLs only on `localhost`, so 127.0.0.1 becomes localhost."""
-        url = self.client("s3", region).meta.endpoint_url
+        url: str = self.client("s3", region).meta.endpoint_url
         parts = urlsplit(url)
         host = parts.hostname or ""
         if host.endswith((".amazonaws.com", ".amazonaws.com.cn")) or host == "amazonaws.com":
@@ -165,7 +165,8 @@ class Aws:
 
 def make_client(session: boto3.Session, service: str, region: str) -> Any:
     """A client with bounded timeouts and retries that refuses HTML answers (every client specc makes)."""
-    client = session.client(service, region_name=region, config=client_config())
+    # a service named at run time: boto3-stubs' overloads each want a literal name
+    client: Any = session.client(cast(Any, service), region_name=region, config=client_config())
     client.meta.events.register("before-parse", functools.partial(_refuse_html, client.meta.endpoint_url))
     return client
 
@@ -187,7 +188,7 @@ def explained(doing: str, *, answers: bool = True) -> Iterator[None]:
         raise
     except ReadTimeoutError as exc:
         endpoint = getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"
-        config = client_config()
+        config: Any = client_config()  # botocore-stubs' Config does not declare what it sets from its arguments
         attempts = config.retries["total_max_attempts"]
         raise AwsError(f"no answer from {endpoint} within {config.read_timeout:g} s ({attempts} tries) while "
                        f"{doing}: check the network, the region and AWS_ENDPOINT_URL") from None

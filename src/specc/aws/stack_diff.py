@@ -82,7 +82,7 @@ def _wait(cfn: Any, stack: str, change_set: str, poll: float, timeout: float) ->
     """The described change set once created; None when CloudFormation found nothing to change."""
     deadline = time.monotonic() + timeout
     while True:
-        described = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set)
+        described: dict[str, Any] = cfn.describe_change_set(StackName=stack, ChangeSetName=change_set)
         status = described["Status"]
         if status == "CREATE_COMPLETE":
             return described

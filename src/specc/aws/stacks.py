@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -146,7 +146,7 @@ def describe(cfn: Any, name: str, where: str) -> dict[str, Any] | None:
     """The stack, or None when there is none by that name."""
     with explained(f"describing {where}"):
         try:
-            return cfn.describe_stacks(StackName=name)["Stacks"][0]
+            return cast(dict[str, Any], cfn.describe_stacks(StackName=name)["Stacks"][0])
         except ClientError as exc:
             if "does not exist" in str(exc.response.get("Error", {}).get("Message", "")):
                 return None
@@ -172,7 +172,7 @@ def _wait_for_change_set(cfn: Any, name: str, change_set: str, where: str, poll:
     deadline = time.monotonic() + timeout
     while True:
         with explained(f"waiting for the change set of {where}"):
-            described = cfn.describe_change_set(ChangeSetName=change_set, StackName=name)
+            described: dict[str, Any] = cfn.describe_change_set(ChangeSetName=change_set, StackName=name)
         if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
             return described
         if time.monotonic() > deadline:
@@ -203,7 +203,7 @@ def _first_events(cfn: Any, name: str, where: str) -> list[dict[str, Any]]:
     if describe(cfn, name, where) is None:
         return []
     with explained(f"reading the events of {where}"):
-        return cfn.describe_stack_events(StackName=name).get("StackEvents", [])
+        return cast(list[dict[str, Any]], cfn.describe_stack_events(StackName=name).get("StackEvents", []))
 
 
 def _events(cfn: Any, name: str, where: str, stop: set[str]) -> list[dict[str, Any]]:

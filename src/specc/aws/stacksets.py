@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -81,7 +81,7 @@ def stack_set_properties(template: dict[str, Any], aws: Aws, region: str, endpoi
               "AWS::URLSuffix": "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com",
               ENDPOINT_PARAMETER: endpoint or ""}
     properties = template["Resources"][STACK_SET]["Properties"]
-    return resolve(properties, values, {HAS_ENDPOINT: bool(endpoint)})
+    return cast(dict[str, Any], resolve(properties, values, {HAS_ENDPOINT: bool(endpoint)}))
 
 
 def canonical_sha256(body: str | dict[str, Any] | None) -> str | None:
@@ -91,10 +91,11 @@ def canonical_sha256(body: str | dict[str, Any] | None) -> str | None:
     if body is None:
         return None
     if isinstance(body, str):
+        text = body
         try:
-            body = json.loads(body)
+            body = json.loads(text)
         except ValueError:
-            return hashlib.sha256(body.encode()).hexdigest()  # YAML: compared as text
+            return hashlib.sha256(text.encode()).hexdigest()  # YAML: compared as text
     return hashlib.sha256(render_json(body)).hexdigest()
 
 
@@ -198,7 +199,8 @@ def _wait(cfn: Any, name: str, operation: str, on_instance: InstanceHandler | No
     shown: dict[tuple[str, str], tuple[str, str]] = {}
     while True:
         with explained(f"following operation {operation} of the stack set {name}"):
-            described = cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation)["StackSetOperation"]
+            described: dict[str, Any] = cfn.describe_stack_set_operation(
+                StackSetName=name, OperationId=operation)["StackSetOperation"]
         for instance in instances(cfn, name, order):
             key, state = (instance.region, instance.account), (instance.status, instance.detailed)
             if shown.get(key) != state:

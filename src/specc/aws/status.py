@@ -89,7 +89,7 @@ def render(rows: list[Row]) -> str:
     lines = []
     for row in table:
         cells = [row.region, row.account, row.what, row.status]
-        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)) + "  " + row.template)
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + "  " + row.template)
     return "\n".join(lines) + "\n"
 
 

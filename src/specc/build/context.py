@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from troposphere import AWSObject, Output, Template
 
@@ -97,7 +97,7 @@ class BuildContext:
         return explicit or self.spec.default_key()
 
     def logs_key(self) -> str:
-        return self.spec.defaults.logs_key or self.spec.default_key()
+        return cast(str, self.spec.defaults.logs_key or self.spec.default_key())
 
     def grant(self, role_id: str, policy_id: str, grants: list[Grant]) -> None:
         self.grants[(role_id, policy_id)].extend(grants)

@@ -17,7 +17,7 @@ checks troposphere makes is taken once per class (`_HANDLERS`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from troposphere import AWSHelperFn, BaseAWSObject, Tags, Template
@@ -55,7 +55,7 @@ def _unknown(obj: Any) -> Any:
     raise TypeError(f"a template value of type {type(obj).__name__} that JSON cannot hold: {obj!r}")
 
 
-def _handler_for(kind: type) -> Callable[[Any], Any]:
+def _handler_for(kind: type[Any]) -> Callable[[Any], Any]:
     """The checks troposphere's encode_to_dict makes, in the same order, taken on the class (no spec value sets
     to_dict or JSONrepr on an instance: troposphere and awacs objects only accept their declared properties)."""
     if issubclass(kind, BaseAWSObject):
@@ -105,4 +105,4 @@ def template_dict(template: Template) -> dict[str, Any]:
                 ("Rules", template.rules), ("Globals", template.globals))
     found: dict[str, Any] = {name: value for name, value in sections if value}
     found["Resources"] = template.resources
-    return encode(found)
+    return cast(dict[str, Any], encode(found))

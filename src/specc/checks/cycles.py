@@ -20,8 +20,9 @@ def _edges(spec: Any) -> dict[str, list[tuple[str, tuple[Any, ...]]]]:
     """function -> [(function it invokes, spec path of the reference)], in spec order."""
     edges: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
     for name, function in spec.functions.items():
-        found = [(target, ("functions", name, "uses", "functions", target))
-                 for target in (function.uses.get("functions") or {})]
+        found: list[tuple[str, tuple[Any, ...]]] = [
+            (target, ("functions", name, "uses", "functions", target))
+            for target in (function.uses.get("functions") or {})]
         destination = function.async_invocation.destination
         if destination and destination.startswith("functions."):
             found.append((destination.split(".", 1)[1], ("functions", name, "async_invocation", "destination")))
@@ -36,7 +37,8 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     for start in sorted(edges):
         stack: list[tuple[str, tuple[Any, ...]]] = []
 
-        def visit(node: str) -> None:
+        # start and stack bound per iteration: visit runs (and recurses) only within this one
+        def visit(node: str, start: str = start, stack: list[tuple[str, tuple[Any, ...]]] = stack) -> None:
             for target, path in edges.get(node, []):
                 if target == start:
                     cycle = [start] + [n for n, _ in stack] + [start]

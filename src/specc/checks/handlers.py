@@ -15,7 +15,8 @@ DESCRIPTION = "handler files exist inside their code directory; environment vari
 
 
 def code_root(spec: Any, source: SourceFile) -> Path:
-    return (source.path.parent / spec.code_root).resolve()
+    root: Path = (source.path.parent / spec.code_root).resolve()
+    return root
 
 
 def locate(spec: Any, source: SourceFile, function: Any, root: Path | None = None) -> tuple[Path, Path, str]:
@@ -42,7 +43,8 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
                                            f"code directory '{function.code}' does not exist", root_hint))
         elif code_dir not in handler_file.parents:
             found.append(source.diagnostic(ID, ("functions", name, "handler"),
-                                           f"handler file '{file_part}' is outside the code directory '{function.code}'",
+                                           f"handler file '{file_part}' is outside the code directory "
+                                           f"'{function.code}'",
                                            "the zip holds only the code directory"))
         injected = {"SERVICE", "ENVIRONMENT"} | {
             env_var_name(BY_SECTION[section].singular, target)

@@ -92,7 +92,7 @@ def _waf(spec: Any, source: SourceFile) -> list[Diagnostic]:
 
 
 def _domains(spec: Any, source: SourceFile) -> list[Diagnostic]:
-    found = []
+    found: list[Diagnostic] = []
     domains = getattr(spec, "domains", {})
     if not domains:
         return found

@@ -40,7 +40,8 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if kind is None or (ref.relation == "uses" and kind.grant is None):
             usable = _usable() if ref.relation == "uses" else sorted(BY_SECTION)
             found.append(source.diagnostic(
-                ID, ref.path[:-1], f"'{ref.section}' is not something a function can use{_suggest(ref.section, usable)}",
+                ID, ref.path[:-1],
+                f"'{ref.section}' is not something a function can use{_suggest(ref.section, usable)}",
                 "usable sections: " + ", ".join(usable), at_key=True))
             continue
         entries = getattr(spec, ref.section)

@@ -21,5 +21,6 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if table is not None and table.stream is None:
             found.append(source.diagnostic(
                 ID, ("events", name, "stream", "table"), f"table '{event.stream.table}' has no stream to read",
-                f"add `stream: new_and_old_images` (or keys_only, new_image, old_image) to tables.{event.stream.table}"))
+                "add `stream: new_and_old_images` (or keys_only, new_image, old_image) to "
+                f"tables.{event.stream.table}"))
     return found

@@ -16,7 +16,9 @@ from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
 
 if TYPE_CHECKING:  # the state models load with the workflows kind, for a spec that has workflows
-    from specc.language.workflow_states import StateSpec
+    from collections.abc import Sequence
+
+    from specc.language.workflow_states import Catcher, Retrier, StateSpec
 
 ID = "E220"
 DESCRIPTION = ("workflow states name existing states of their own branch, are reachable and can end, have unique "
@@ -102,7 +104,8 @@ def _unknown(source: SourceFile, path: tuple[Any, ...], target: str, known: list
 
 def _errors_last(source: SourceFile, here: tuple[Any, ...], state: StateSpec) -> list[Diagnostic]:
     found = []
-    for field, handlers in (("retry", state.retry), ("catch", state.catch)):
+    lists: tuple[tuple[str, Sequence[Retrier | Catcher]], ...] = (("retry", state.retry), ("catch", state.catch))
+    for field, handlers in lists:
         for index, handler in enumerate(handlers):
             if "States.ALL" not in handler.errors:
                 continue

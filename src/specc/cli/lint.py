@@ -82,18 +82,18 @@ def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> 
                    f"({cache.directory}).", err=True)
 
     found: dict[Path, list[report.Result]] = {}
-    for index, target in enumerate(targets):
+    for target in targets:
         raw: dict[str, list[dict[str, Any]]] = {}
         if target.known:
             assert cache is not None
             raw = {name: cache.get(key) or [] for name, key in target.known.templates.items()}
             shown = target.known.shown
         else:
-            from specc.cli.common import shown
+            from specc.cli.common import shown as shown_path
             from specc.output.emit import default_out_dir
 
             raw = {name: outcome.findings[job.name] for name, job in target.jobs.items()}
-            shown = shown(default_out_dir(target.path))
+            shown = shown_path(default_out_dir(target.path))
             if inputs is not None:
                 directories = {str(a.code_dir) for a in target.compiled.artifacts.values()}
                 inputs.record(target.path, target.opened, directories,

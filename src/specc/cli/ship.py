@@ -13,7 +13,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
@@ -53,7 +53,7 @@ def aws_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _stderr() -> IO[str]:
+def _stderr() -> TextIO:
     return click.get_text_stream("stderr")
 
 
@@ -202,7 +202,8 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
         _check_regions(compiled.spec, [region])
     else:
         configured = aws.default_region
-        region = configured if configured in compiled.spec.regions else compiled.spec.regions[0]
+        region = (configured if configured is not None and configured in compiled.spec.regions
+                  else compiled.spec.regions[0])
     name = stack_name or stack_set_name(compiled.spec)
     bucket = naming.artifact_bucket(compiled.spec.artifacts.bucket_prefix, aws.account, region)
     artifacts.require_bucket(aws, bucket, region, str(spec))

@@ -31,7 +31,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("functions", "functions"),
     Entry("workflows", "workflows"),  # after functions: its states invoke them
     Entry("secrets", "secrets"),  # before network: a private rotation function's grants belong in the endpoint policies
-    Entry("network", "network", keyed=False),  # after functions: its endpoint policies are the private functions' grants
+    # after functions: its endpoint policies are the private functions' grants
+    Entry("network", "network", keyed=False),
     Entry("routes", "routes"),
     Entry("api", "api", keyed=False, always=True),
     Entry("usage_plans", "usage_plans"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
@@ -175,7 +175,9 @@ KIND = Kind(
     metrics=Metrics(
         namespace="AWS/ApiGateway",
         names=("4XXError", "5XXError", "CacheHitCount", "CacheMissCount", "Count", "IntegrationLatency", "Latency"),
-        dimensions=lambda ctx, name: [("ApiName", ctx.physical("api")), ("Stage", effective(ctx).stage)],
+        # asked only when there is an API (E203 refuses an API metric without one)
+        dimensions=lambda ctx, name: [("ApiName", ctx.physical("api")),
+                                      ("Stage", cast(ApiSpec, effective(ctx)).stage)],
     ),
     names=names,
 )

@@ -98,9 +98,10 @@ def resource_policy(access: ApiAccess) -> dict[str, Any]:
         inside = Condition(StringEquals("aws:SourceVpce", endpoints))
         outside = Condition(StringNotEquals("aws:SourceVpce", endpoints))
         what = "VpcEndpoints"
-    return encode_to_dict(PolicyDocument(Version="2012-10-17", Statement=[
+    policy: dict[str, Any] = encode_to_dict(PolicyDocument(Version="2012-10-17", Statement=[
         Statement(Sid=f"AllowFrom{what}", Effect=Allow, Principal=Principal("*"), Action=invoke, Resource=this_api,
                   Condition=inside),
         Statement(Sid=f"DenyOutside{what}", Effect=Deny, Principal=Principal("*"), Action=invoke, Resource=this_api,
                   Condition=outside),
     ]))
+    return policy

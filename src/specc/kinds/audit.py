@@ -47,10 +47,12 @@ SECURITY_EVENTS: dict[str, tuple[str, str]] = {
         '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }',
         "the root user was used"),
     "iam_policy_changes": (
-        "{ ($.eventName = DeleteGroupPolicy) || ($.eventName = DeleteRolePolicy) || ($.eventName = DeleteUserPolicy) || "
+        "{ ($.eventName = DeleteGroupPolicy) || ($.eventName = DeleteRolePolicy) || "
+        "($.eventName = DeleteUserPolicy) || "
         "($.eventName = PutGroupPolicy) || ($.eventName = PutRolePolicy) || ($.eventName = PutUserPolicy) || "
         "($.eventName = CreatePolicy) || ($.eventName = DeletePolicy) || ($.eventName = CreatePolicyVersion) || "
-        "($.eventName = DeletePolicyVersion) || ($.eventName = AttachRolePolicy) || ($.eventName = DetachRolePolicy) || "
+        "($.eventName = DeletePolicyVersion) || ($.eventName = AttachRolePolicy) || "
+        "($.eventName = DetachRolePolicy) || "
         "($.eventName = AttachUserPolicy) || ($.eventName = DetachUserPolicy) || ($.eventName = AttachGroupPolicy) || "
         "($.eventName = DetachGroupPolicy) }",
         "an IAM policy changed"),
@@ -62,12 +64,15 @@ SECURITY_EVENTS: dict[str, tuple[str, str]] = {
         '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
         "console sign-ins failed"),
     "kms_key_disabled_or_deleted": (
-        "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }",
+        "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || "
+        "($.eventName = ScheduleKeyDeletion)) }",
         "a KMS key was disabled or scheduled for deletion"),
     "s3_bucket_policy_changes": (
         "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || "
-        "($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || "
-        "($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) || "
+        "($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || "
+        "($.eventName = PutBucketReplication) || "
+        "($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || "
+        "($.eventName = DeleteBucketLifecycle) || "
         "($.eventName = DeleteBucketReplication)) }",
         "a bucket policy or ACL changed"),
     "config_changes": (
@@ -81,7 +86,8 @@ SECURITY_EVENTS: dict[str, tuple[str, str]] = {
         "($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
         "a security group changed"),
     "nacl_changes": (
-        "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || "
+        "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || "
+        "($.eventName = DeleteNetworkAcl) || "
         "($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || "
         "($.eventName = ReplaceNetworkAclAssociation) }",
         "a network ACL changed"),
@@ -92,7 +98,8 @@ SECURITY_EVENTS: dict[str, tuple[str, str]] = {
         "a network gateway changed"),
     "route_table_changes": (
         "{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || "
-        "($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || "
+        "($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || "
+        "($.eventName = DeleteRoute) || "
         "($.eventName = DisassociateRouteTable) }",
         "a route table changed"),
     "vpc_changes": (
@@ -152,7 +159,8 @@ class ConfigSpec(SpecModel):
                            "account and region: set false when the account already has them (only the rules are "
                            "added then).", examples=[False])
     rules: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="AWS managed rules by identifier, each with its input parameters ({} for none).",
+        default_factory=dict,
+        description="AWS managed rules by identifier, each with its input parameters ({} for none).",
         examples=[{"S3_BUCKET_SSL_REQUESTS_ONLY": {}, "ACCESS_KEYS_ROTATED": {"maxAccessKeyAge": "90"}}])
     delivery_frequency: Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"] = Field(
         "TwentyFour_Hours", description="How often configuration snapshots are delivered.", examples=["Six_Hours"])
@@ -340,7 +348,8 @@ def _config(ctx: BuildContext, spec: ConfigSpec, key: str) -> None:
         role_id = "ConfigRole"
         ctx.add(iam.Role(
             role_id,
-            Description=f"Lets AWS Config record {ctx.spec.service} ({ctx.spec.environment}) resources and deliver them",
+            Description=f"Lets AWS Config record {ctx.spec.service} ({ctx.spec.environment}) resources and deliver "
+                        "them",
             AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
                 Effect=Allow, Principal=Principal("Service", "config.amazonaws.com"), Action=[AssumeRole],
                 Condition=Condition(StringEquals("aws:SourceAccount", Ref("AWS::AccountId"))))]),

@@ -99,7 +99,8 @@ def _certificate_arn(ctx: BuildContext, name: str, spec: DomainSpec, origin: tup
 
 
 def build(ctx: BuildContext, name: str, spec: DomainSpec) -> None:
-    from specc.kinds.api import API_ID, STAGE_ID, effective
+    from specc.kinds.api import STAGE_ID, effective
+    from specc.kinds.routes import API_ID
 
     origin = ("domains", name)
     domain_id = logical_id(name, "DomainName")

@@ -40,8 +40,9 @@ DESTRUCTIVE_ACTIONS = (
     "kms:DeleteAlias", "kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion",
     "lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
     "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
-    "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutBucketPublicAccessBlock",
-    "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+    "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
     "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy",
     "sns:DeleteTopic", "sqs:DeleteQueue", "states:DeleteStateMachine",
 )
@@ -93,7 +94,8 @@ class FunctionSpec(SpecModel):
     reserved_concurrency: int | None = Field(None, ge=0, le=10000, description="Reserved concurrent executions.",
                                              examples=[50])
     provisioned_concurrency: int | None = Field(
-        None, ge=1, le=10000, description="Pre-initialised environments on a `live` alias (API routes then call the alias).",
+        None, ge=1, le=10000,
+        description="Pre-initialised environments on a `live` alias (API routes then call the alias).",
         examples=[2])
     tracing: bool = Field(True, description="X-Ray active tracing. Turning it off is recorded in the template.",
                           examples=[True])
@@ -156,7 +158,8 @@ def injected_environment(ctx: BuildContext, spec: FunctionSpec) -> dict[str, Any
 def has_own_queue(spec: FunctionSpec) -> bool:
     """The function gets its own dead-letter queue unless failures go elsewhere (or nowhere)."""
     failure = spec.async_invocation
-    return failure.on_failure == "dead_letter_queue" or (failure.on_failure == "destination" and not failure.destination)
+    return failure.on_failure == "dead_letter_queue" or (
+        failure.on_failure == "destination" and not failure.destination)
 
 
 def invoke_arn(ctx: BuildContext, name: str) -> Any:
@@ -344,7 +347,8 @@ def _guardrails(ctx: BuildContext, spec: FunctionSpec, function: awslambda.Funct
         denies.append(Grant(sid="DenyDestructiveActions", actions=DESTRUCTIVE_ACTIONS, resources=("*",), deny=True))
     else:
         ctx.opt_out(function, "deny_destructive", origin + ("deny_destructive",))
-    data_actions = sorted({a for g in grants if not g.deny for a in g.actions if not a.startswith(SERVICE_SIDE_PREFIXES)})
+    data_actions = sorted({a for g in grants if not g.deny
+                           for a in g.actions if not a.startswith(SERVICE_SIDE_PREFIXES)})
     if spec.deny_insecure_transport and data_actions:
         denies.append(Grant(sid="DenyInsecureTransport", actions=tuple(data_actions), resources=("*",), deny=True,
                             conditions=(Bool("aws:SecureTransport", "false"),)))

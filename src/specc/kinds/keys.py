@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, Statement
 from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, kms
@@ -42,8 +44,8 @@ def build(ctx: BuildContext, name: str, spec: KeySpec) -> None:
         Resource=["*"],
     )]
     by_actions: dict[tuple[str, ...], list[str]] = {}
-    for role, actions in sorted((users.roles if users else {}).items()):
-        by_actions.setdefault(tuple(sorted(actions)), []).append(role)
+    for role, role_actions in sorted((users.roles if users else {}).items()):
+        by_actions.setdefault(tuple(sorted(role_actions)), []).append(role)
     for index, (actions, roles) in enumerate(sorted(by_actions.items())):
         statements.append(Statement(
             Sid=f"ServiceRolesUseKey{index + 1}",
@@ -81,7 +83,7 @@ def build(ctx: BuildContext, name: str, spec: KeySpec) -> None:
     ctx.output(logical_id(name, "KeyArn"), GetAtt(key_id, "Arn"), f"ARN of the {name} key")
 
 
-def names(spec, name: str, entry: KeySpec) -> list[NameRule]:
+def names(spec: Any, name: str, entry: KeySpec) -> list[NameRule]:
     return [NameRule("key alias", f"alias/{spec.physical(name)}", 256, r"^alias/[A-Za-z0-9/_-]+$")]
 
 

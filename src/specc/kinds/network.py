@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from awacs.aws import (
     Action,
@@ -58,6 +58,12 @@ REPLIES_SKIP = {"id": "CKV_AWS_231", "comment": "replies to connections that fun
 AZ_COUNTS = {"us-west-1": 2}
 
 GatewayService = Literal["s3", "dynamodb"]
+
+
+def _default_gateways() -> list[GatewayService]:
+    return ["dynamodb", "s3"]
+
+
 # Interface endpoint service (as in com.amazonaws.<region>.<service>) -> the IAM prefix of its actions.
 INTERFACE_SERVICES: dict[str, str] = {
     "ecr.api": "ecr", "ecr.dkr": "ecr", "events": "events", "execute-api": "execute-api", "kinesis-streams": "kinesis",
@@ -102,8 +108,8 @@ class NetworkSpec(SpecModel):
         "none", description="NAT gateways that give private subnets outbound internet access: `none` (AWS services "
                             "are reached through endpoints only), `single` (one, in the first zone) or `per_az` "
                             "(one per zone). Needs `public_subnets`.", examples=["per_az"])
-    gateway_endpoints: list[GatewayService] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["dynamodb", "s3"], description="Gateway endpoints on the private route tables "
+    gateway_endpoints: list[GatewayService] = Field(
+        default_factory=_default_gateways, description="Gateway endpoints on the private route tables "
         "(free): `s3`, `dynamodb`.", examples=[["s3", "dynamodb"]])
     interface_endpoints: list[InterfaceService] = Field(  # type: ignore[valid-type]
         default_factory=list, description="Interface endpoints (private DNS, in every private subnet, behind their "
@@ -142,7 +148,7 @@ class NetworkSpec(SpecModel):
         return self.subnet_prefix or min(ipaddress.IPv4Network(self.cidr).prefixlen + 4, 28)
 
     def slots(self) -> int:
-        return 2 ** (self.effective_subnet_prefix() - ipaddress.IPv4Network(self.cidr).prefixlen) // 2
+        return cast(int, 2 ** (self.effective_subnet_prefix() - ipaddress.IPv4Network(self.cidr).prefixlen) // 2)
 
     def subnet_cidrs(self, tier: Literal["private", "public"]) -> list[str]:
         """Private subnets fill the first half of the range, public ones the second, one per zone in zone order."""
@@ -317,7 +323,8 @@ def endpoint_id(service: str) -> str:
 def private_roles(ctx: BuildContext) -> list[tuple[str, str]]:
     """(role, policy) logical IDs of the functions that run in the VPC."""
     return [(logical_id(name, "Role"), logical_id(name, "Policy"))
-            for name, function in sorted(ctx.spec.functions.items()) if getattr(function, "network", "none") == "private"]
+            for name, function in sorted(ctx.spec.functions.items())
+            if getattr(function, "network", "none") == "private"]
 
 
 def endpoint_policy(ctx: BuildContext, prefix: str) -> PolicyDocument:

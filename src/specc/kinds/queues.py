@@ -9,7 +9,7 @@ times without being deleted moves there (and the standard `queue_dlq_depth` alar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from awacs.aws import Action, PolicyDocument
 from pydantic import Field, model_validator
@@ -31,7 +31,7 @@ class MappingScalingConfig(awslambda.ScalingConfig):
     """An event source mapping's ScalingConfig: troposphere 4.11.1 defines `awslambda.ScalingConfig` twice and the
     later one (MaxEnvironments) shadows the mapping's (MaximumConcurrency), so this restores the mapping's props."""
 
-    props = {"MaximumConcurrency": (integer, False)}
+    props: ClassVar[dict[str, tuple[Any, bool]]] = {"MaximumConcurrency": (integer, False)}
 
 
 class Consumer(SpecModel):
@@ -122,7 +122,8 @@ def build(ctx: BuildContext, name: str, spec: QueueSpec) -> None:
         MessageRetentionPeriod=spec.retention_seconds,
         DelaySeconds=spec.delay_seconds,
         ReceiveMessageWaitTimeSeconds=spec.receive_wait_seconds,
-        RedrivePolicy=sqs.RedrivePolicy(deadLetterTargetArn=GetAtt(dlq_id, "Arn"), maxReceiveCount=spec.max_receive_count),
+        RedrivePolicy=sqs.RedrivePolicy(deadLetterTargetArn=GetAtt(dlq_id, "Arn"),
+                                        maxReceiveCount=spec.max_receive_count),
     ), origin)
     ctx.add(sqs.QueuePolicy(logical_id(name, "QueuePolicy"), Queues=[Ref(queue_id), Ref(dlq_id)],
                             PolicyDocument=_tls_only([queue_id, dlq_id])), origin)

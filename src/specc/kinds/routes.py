@@ -29,7 +29,8 @@ class RouteSpec(SpecModel):
     api_key: bool = Field(False, description="Require an API key (`x-api-key` header) bound to a usage plan.",
                           examples=[True])
     authorization: Literal["none", "iam"] = Field(
-        "none", description="`iam` requires SigV4-signed requests; `none` leaves authorization to the API key or the function.",
+        "none",
+        description="`iam` requires SigV4-signed requests; `none` leaves authorization to the API key or the function.",
         examples=["iam"])
 
     @model_validator(mode="before")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, dynamodb
@@ -40,7 +40,8 @@ class IndexSpec(SpecModel):
     @model_validator(mode="after")
     def _shape(self) -> IndexSpec:
         if self.local and self.partition_key is not None:
-            raise ValueError("a local index uses the table's partition key: remove `partition_key` or set `local: false`")
+            raise ValueError("a local index uses the table's partition key: remove `partition_key` or set "
+                             "`local: false`")
         if self.local and self.sort_key is None:
             raise ValueError("a local index needs a `sort_key`")
         if not self.local and self.partition_key is None:
@@ -63,9 +64,11 @@ class TableSpec(SpecModel):
         None, description="Turn on the table's stream with this view type.", examples=["new_and_old_images"])
     ttl: str | None = Field(None, min_length=1, max_length=255, description="Attribute holding the expiry time.",
                             examples=["expires_at"])
-    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the table; default: `defaults.key`.",
-                                    examples=["data"])
-    point_in_time_recovery: bool = Field(True, description="Continuous backups. Turning it off is recorded in the template.",
+    encryption: Name | None = Field(
+        None, description="The key (from `keys`) that encrypts the table; default: `defaults.key`.",
+        examples=["data"])
+    point_in_time_recovery: bool = Field(True,
+                                         description="Continuous backups. Turning it off is recorded in the template.",
                                          examples=[True])
     deletion_protection: bool = Field(
         True, description="DynamoDB refuses to delete the table (whoever asks, CloudFormation included) until this "
@@ -183,7 +186,7 @@ def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     reads = access in ("read", "read_write")
     writes = access in ("write", "read_write")
     actions = tuple(sorted(set((_READ if reads else ()) + (_WRITE if writes else ()))))
-    resources: list = [GetAtt(table_id, "Arn")]
+    resources: list[Any] = [GetAtt(table_id, "Arn")]
     if reads:  # queries on indexes need the index ARNs; writes go through the table only
         resources += [Sub(f"${{{table_id}.Arn}}/index/{index}") for index in sorted(spec.indexes)]
     key = ctx.key_for(spec.encryption)
@@ -200,7 +203,7 @@ def references(name: str, spec: TableSpec) -> list[Reference]:
     return []
 
 
-def names(spec, name: str, entry: TableSpec) -> list[NameRule]:
+def names(spec: Any, name: str, entry: TableSpec) -> list[NameRule]:
     return [NameRule("table name", spec.physical(name), 255, r"^[A-Za-z0-9_.-]+$")]
 
 

@@ -39,8 +39,9 @@ class Subscription(SpecModel):
 class TopicSpec(SpecModel):
     """An SNS topic."""
 
-    encryption: Name | None = Field(None, description="The key (from `keys`) that encrypts the topic; default: `defaults.key`.",
-                                    examples=["data"])
+    encryption: Name | None = Field(
+        None, description="The key (from `keys`) that encrypts the topic; default: `defaults.key`.",
+        examples=["data"])
     display_name: str | None = Field(None, max_length=100, description="Shown as the sender of SMS and email.",
                                      examples=["Payments alerts"])
     subscriptions: list[Subscription] = Field(default_factory=list, description="Who receives the messages.")

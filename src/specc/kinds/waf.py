@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
 from pydantic import Field, field_validator, model_validator
@@ -181,7 +181,7 @@ def _condition(ctx: BuildContext) -> None:
 
 
 def metric_name(spec: Any, name: str) -> str:
-    return spec.physical(name)
+    return cast(str, spec.physical(name))
 
 
 def log_group_name(spec: Any, name: str) -> str:
@@ -231,7 +231,8 @@ def build(ctx: BuildContext, name: str, spec: WebAclSpec) -> None:
     if spec.logging.enabled:
         _logging(ctx, name, spec, condition, origin + ("logging",))
     if spec.attached_to_api():
-        from specc.kinds.api import API_ID, STAGE_ID, effective
+        from specc.kinds.api import STAGE_ID, effective
+        from specc.kinds.routes import API_ID
 
         stage = effective(ctx)
         assert stage is not None  # the perimeter check requires routes for `attach: api`

@@ -34,7 +34,7 @@ class Diagnostic:
             text += f" ({self.hint})"
         return printable(text)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, Position, str, str, str]:
         return (self.file, self.position, self.code, self.field_path, self.message)
 
 

@@ -11,7 +11,7 @@ from specc.language.types import SpecModel
 
 
 class Limits(SpecModel):
-    """How close a template may come to CloudFormation's quotas, and how a larger service is split into nested stacks."""
+    """How close a template may come to CloudFormation's quotas, and how a larger service is split into nested stacks."""  # noqa: E501 (one line: the JSON schema's description is this docstring verbatim)
 
     margin: float = Field(
         0.1, ge=0, le=0.9,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -90,11 +90,12 @@ def load(path: Path | str, display: str | None = None) -> SourceFile:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SpecError([_at(shown, 1, 1, "E000", f"no such file: {shown}", "check the path")])
+        raise SpecError([_at(shown, 1, 1, "E000", f"no such file: {shown}", "check the path")]) from None
     except IsADirectoryError:
-        raise SpecError([_at(shown, 1, 1, "E000", f"{shown} is a directory, not a spec file", "name a .yaml file")])
+        raise SpecError([_at(shown, 1, 1, "E000", f"{shown} is a directory, not a spec file",
+                             "name a .yaml file")]) from None
     except OSError as exc:
-        raise SpecError([_at(shown, 1, 1, "E000", f"cannot read {shown}: {exc.strerror}", "")])
+        raise SpecError([_at(shown, 1, 1, "E000", f"cannot read {shown}: {exc.strerror}", "")]) from None
     return loads(raw, path=path, display=shown)
 
 
@@ -109,11 +110,11 @@ def loads(raw: bytes | str, *, path: Path | str = "<spec>", display: str | None 
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         raise SpecError([_at(shown, line, col, "E002", f"YAML syntax error: {problem}",
-                             "fix the YAML at this position")])
+                             "fix the YAML at this position")]) from None
     except yaml.YAMLError as exc:
         line, col = _reader_position(exc)
         raise SpecError([_at(shown, line, col, "E002", f"YAML error: {_first_line(exc)}",
-                             "remove control characters and check the encoding")])
+                             "remove control characters and check the encoding")]) from None
     if node is None:
         raise SpecError([_at(shown, 1, 1, "E006", "the spec is empty",
                              "start with `specc: 1` and `service: NAME`, or run `specc schema` for the fields")])
@@ -141,7 +142,7 @@ def _decode(raw: bytes | str, shown: str) -> str:
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         raise SpecError([_at(shown, line, col, "E001", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})",
-                             "save the spec as UTF-8")])
+                             "save the spec as UTF-8")]) from None
 
 
 class _Builder:
@@ -176,7 +177,7 @@ class _Builder:
             if node.tag != _SEQ:
                 self._bad_tag(node)
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(cast(yaml.ScalarNode, node))  # neither a mapping nor a sequence
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         if node.tag != _MAP:
@@ -214,7 +215,7 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
-        if tag == _STR or tag == _TIMESTAMP:
+        if tag in (_STR, _TIMESTAMP):
             return node.value
         if tag in _SCALAR_TAGS:
             try:
@@ -226,7 +227,8 @@ class _Builder:
 
     def _bad_tag(self, node: yaml.Node) -> None:
         self.error(node, "E004", f"unsupported YAML tag '{node.tag}'",
-                   "specc specs are plain data: remove the tag (CloudFormation short forms like !Ref are not specc syntax)")
+                   "specc specs are plain data: remove the tag (CloudFormation short forms like !Ref are not "
+                   "specc syntax)")
 
 
 def _pos(node: yaml.Node) -> Position:

@@ -58,8 +58,9 @@ class LintCache:
             return None
         if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("findings"), list):
             return None
-        findings = entry["findings"]
-        if not all(isinstance(f, dict) and set(f) == {"line", "column", "rule", "severity", "message"} for f in findings):
+        findings: list[dict[str, Any]] = entry["findings"]
+        if not all(isinstance(f, dict) and set(f) == {"line", "column", "rule", "severity", "message"}
+                   for f in findings):
             return None
         return findings
 

@@ -64,7 +64,8 @@ def _table(model: type[BaseModel]) -> list[str]:
     for name, info in fields_of(model).items():
         description = (info.description or "").replace("|", "\\|").replace("\n", " ")
         spelled = info.alias or name  # the spec spelling (`pass`, not the Python name `pass_`)
-        lines.append(f"| `{spelled}` | {_type_name(info.annotation)} | {_default(info)} | {description} | {_example(info)} |")
+        lines.append(f"| `{spelled}` | {_type_name(info.annotation)} | {_default(info)} | {description} "
+                     f"| {_example(info)} |")
     return lines
 
 

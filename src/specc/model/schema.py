@@ -11,7 +11,7 @@ SCHEMA_ID = "https://specc.dev/schema/specc.schema.json"
 def json_schema() -> dict[str, Any]:
     from specc.model.spec import Spec
 
-    schema = Spec.model_json_schema(mode="validation")
+    schema: dict[str, Any] = Spec.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "specc service spec"

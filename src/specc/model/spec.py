@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, create_model, model_validator
 
@@ -75,13 +75,16 @@ class ServiceFields(SpecModel):
                                                      "failure_tolerance": 1}])
     limits: Limits = Field(default_factory=Limits, description="CloudFormation's per-template quotas as a budget: past "
                            "it, the service is split into nested stacks.", examples=[{"margin": 0.1, "shards": 32}])
+    if TYPE_CHECKING:  # a section: spec_model adds one field per kind, and `keys` is always filled in
+        keys: dict[str, Any]
 
     @model_validator(mode="before")
     @classmethod
     def _implicit_key(cls, data: Any) -> Any:
         """Secure by default even in a minimal spec: no `keys` means one key named `main`."""
         if isinstance(data, dict) and not data.get("keys"):
-            data = {**data, "keys": {IMPLICIT_KEY: {"description": "default key (created because the spec declares none)"}}}
+            data = {**data,
+                    "keys": {IMPLICIT_KEY: {"description": "default key (created because the spec declares none)"}}}
         return data
 
     def physical(self, name: str) -> str:
@@ -99,9 +102,10 @@ def _section_field(entry: Entry, written: bool = True) -> tuple[Any, Any]:
     if not kind.keyed:
         if kind.section == "monitoring":
             return kind.model, Field(default_factory=kind.model, description=kind.description)
-        return Optional[kind.model], Field(None, description=kind.description)
+        return kind.model | None, Field(None, description=kind.description)
     key = Annotated[str, StringConstraints(pattern=kind.key_pattern)] if kind.key_pattern else Name
-    return dict[key, kind.model], Field(default_factory=dict, description=kind.description)  # type: ignore[valid-type]
+    return dict[key, kind.model], Field(  # type: ignore[valid-type, name-defined]
+        default_factory=dict, description=kind.description)
 
 
 @lru_cache(maxsize=64)

@@ -9,9 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from specc.kinds import SECTIONS
-from specc.language.diagnostics import SpecError, dotted
+from specc.language.diagnostics import Diagnostic, SpecError, dotted
 from specc.language.source import SourceFile
 from specc.language.types import fields_of
 from specc.model import spec as spec_language
@@ -37,7 +38,7 @@ def validate(source: SourceFile) -> Any:
         raise SpecError(diagnostics) from None
 
 
-def _diagnostic(source: SourceFile, error: dict[str, Any]):
+def _diagnostic(source: SourceFile, error: ErrorDetails) -> Diagnostic:
     loc = tuple(error["loc"])
     kind = error["type"]
     value = error.get("input")

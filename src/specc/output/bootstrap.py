@@ -9,7 +9,7 @@ template is the same in every account and region (the names come from `AWS::Acco
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from awacs.aws import Action, Allow, PolicyDocument, Principal, Statement
 from troposphere import GetAtt, Output, Ref, Sub, Tags, Template, kms, s3
@@ -114,7 +114,7 @@ def build(spec: Any) -> dict[str, Any]:
                                Description="The key that encrypts the artifact bucket"))
     template.add_output(Output("ArtifactsLogBucketName", Value=Ref(LOG_BUCKET),
                                Description="Access logs of the artifact bucket"))
-    return template.to_dict()
+    return cast(dict[str, Any], template.to_dict())
 
 
 def _encryption(default: s3.ServerSideEncryptionByDefault) -> s3.BucketEncryption:

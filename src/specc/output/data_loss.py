@@ -44,11 +44,18 @@ _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+")
 
 
 class Change(Protocol):
-    logical_id: str
-    type: str
-    action: str  # added | removed | modified | replaced
-    replacement: str  # always | conditional (replaced)
-    because: tuple[str, ...]
+    """What a diff says of one resource (output/diff.py's ResourceChange, a frozen dataclass: read-only)."""
+
+    @property
+    def logical_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def action(self) -> str: ...  # added | removed | modified | replaced
+    @property
+    def replacement(self) -> str: ...  # always | conditional (replaced)
+    @property
+    def because(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,8 @@ class DataLoss:
             if self.policy == "Snapshot":
                 return f"{what} will be DELETED; DeletionPolicy Snapshot keeps a final snapshot of its {held}"
             return f"{what} will be DELETED with its {held} ({_policy('DeletionPolicy', self.policy)})"
-        forced = f" ({'conditionally ' if self.action == MAYBE_REPLACED else ''}create-only: {', '.join(self.because)})" \
+        conditionally = "conditionally " if self.action == MAYBE_REPLACED else ""
+        forced = f" ({conditionally}create-only: {', '.join(self.because)})" \
             if self.because else ""
         verb = "may be REPLACED" if self.action == MAYBE_REPLACED else "will be REPLACED"
         if self.policy == "Retain":
@@ -153,7 +161,7 @@ def _looks_renamed(old_id: str, before: dict[str, Any], new_id: str, after: dict
     text = json.dumps(before, sort_keys=True)
     old_words = _WORDS.findall(_stem(old_id, before["Type"]))
     new_words = _WORDS.findall(_stem(new_id, before["Type"]))
-    spellings = sorted(zip(_spellings(old_words), _spellings(new_words)), key=lambda pair: -len(pair[0]))
+    spellings = sorted(zip(_spellings(old_words), _spellings(new_words), strict=True), key=lambda pair: -len(pair[0]))
     marks = {}
     for index, (was, now) in enumerate(spellings):  # two passes, so a new name never gets renamed again
         mark = f"\x00{index}\x00"
@@ -161,7 +169,7 @@ def _looks_renamed(old_id: str, before: dict[str, Any], new_id: str, after: dict
         marks[mark] = now
     for mark, now in marks.items():
         text = text.replace(mark, now)
-    return json.loads(text) == after
+    return bool(json.loads(text) == after)
 
 
 def _stem(logical_id: str, kind: str) -> str:

@@ -109,7 +109,7 @@ def changed_paths(old: Any, new: Any, prefix: tuple[Any, ...] = ()) -> Iterator[
             elif old[key] != new[key]:
                 yield from changed_paths(old[key], new[key], prefix + (key,))
     elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (a, b) in enumerate(zip(old, new)):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
             if a != b:
                 yield from changed_paths(a, b, prefix + (index,))
     elif old != new:
@@ -122,7 +122,7 @@ def _intrinsic(value: dict[str, Any]) -> bool:
 
 def _covers(pointer: tuple[str, ...], path: tuple[Any, ...]) -> bool:
     """A changed path touches a create-only property when one is a prefix of the other (`*` matches an index)."""
-    return all(p == "*" or p == str(q) for p, q in zip(pointer, path))
+    return all(p == "*" or p == str(q) for p, q in zip(pointer, path, strict=False))  # up to the shorter: a prefix
 
 
 def _dotted(path: tuple[Any, ...]) -> str:
@@ -137,7 +137,8 @@ def _schema(kind: str, region: str) -> dict[str, Any]:
     from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 
     try:
-        return PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, kind).schema
+        schema: dict[str, Any] = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, kind).schema
+        return schema
     except Exception:  # an unknown or custom type: no schema, so no replacement rules to apply
         return {}
 

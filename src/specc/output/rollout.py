@@ -13,7 +13,7 @@ The URL follows the nested-stack contract: virtual-hosted S3 on AWS, or `${Artif
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 from troposphere import Equals, If, Not, Output, Parameter, Ref, Sub, Tags, Template, cloudformation
 
@@ -129,7 +129,7 @@ def build(spec: Any, service_template: dict[str, Any], all_templates: list[dict[
                                                          ParameterValue=Ref(ENDPOINT_PARAMETER))]
     template.add_resource(stack_set)
     template.add_output(Output("StackSetId", Value=Ref(STACK_SET), Description="ID of the service's StackSet"))
-    return template.to_dict()
+    return cast(dict[str, Any], template.to_dict())
 
 
 def rollout_templates(spec: Any, templates: dict[str, dict[str, Any]],
@@ -140,10 +140,8 @@ def rollout_templates(spec: Any, templates: dict[str, dict[str, Any]],
     from specc.output.emit import render_json  # emit imports the compiler, which imports this module
 
     service = templates["service.json"]
-    if layout is not None:
-        digest = layout.digests["service.json"]
-    else:
-        digest = hashlib.sha256(render_json(service)).hexdigest()
+    digest = (layout.digests["service.json"] if layout is not None
+              else hashlib.sha256(render_json(service)).hexdigest())
     return {"stackset.json": build(spec, service, list(templates.values()), digest),
             "bootstrap.json": bootstrap.build(spec)}
 

@@ -290,7 +290,7 @@ class _Splitter:
         """(family, seed) of a movable resource; None for what stays in the parent."""
         if resource["Type"] in STATEFUL or "Condition" in resource:
             return None
-        origin = self.ctx.origins.get(title) or ()
+        origin: tuple[Any, ...] = self.ctx.origins.get(title) or ()
         if len(origin) < 2:
             return None
         section, name = origin[0], origin[1]
@@ -331,7 +331,8 @@ class _Splitter:
         # API path resources that a method reads: the methods live with their functions, so these become outputs
         read_by_methods = {r["Properties"]["ResourceId"]["Ref"] for r in self.resources.values()
                            if r["Type"] == "AWS::ApiGateway::Method"
-                           and isinstance(r["Properties"].get("ResourceId"), dict) and "Ref" in r["Properties"]["ResourceId"]}
+                           and isinstance(r["Properties"].get("ResourceId"), dict)
+                           and "Ref" in r["Properties"]["ResourceId"]}
         sizes: dict[str, dict[str, _Size]] = defaultdict(dict)
         for (family, seed), titles in groups.items():
             sizes[family][seed] = _Size.of(titles, self.resources, read_by_methods)
@@ -384,7 +385,7 @@ class _Splitter:
                 return home
             resource = self.resources.get(target)
             if resource is not None:  # a stateful resource of a group that has a stack (a table and its alarms)
-                origin = self.ctx.origins.get(target) or ()
+                origin: tuple[Any, ...] = self.ctx.origins.get(target) or ()
                 if len(origin) >= 2 and origin[0] == "tables":
                     return self._stack(SHARED, f"tables.{origin[1]}").logical_id
         return PARENT
@@ -514,11 +515,13 @@ class _Splitter:
             target, _, attribute = token.partition(".")
             resolved = self._resolve(here, target, attribute or None)
             if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
-                return "${" + resolved["Ref"] + "}"
+                ref: str = resolved["Ref"]
+                return "${" + ref + "}"
             if isinstance(resolved, str) and "${" not in resolved:  # a deterministic name: inline it
                 return resolved
             if isinstance(resolved, dict) and isinstance(resolved.get("Fn::Sub"), str):  # a name-built ARN
-                return resolved["Fn::Sub"]
+                arn: str = resolved["Fn::Sub"]
+                return arn
             if isinstance(resolved, dict) and set(resolved) == {"Fn::GetAtt"}:
                 resolved_target, resolved_attribute = resolved["Fn::GetAtt"]
                 if resolved_target == target and resolved_attribute == attribute:
@@ -642,7 +645,7 @@ class _Splitter:
             }
             if stack.parameters:
                 properties["Parameters"] = dict(sorted(stack.parameters.items()))
-            resource: dict[str, Any] = {"Type": "AWS::CloudFormation::Stack", "Properties": properties}
+            resource = {"Type": "AWS::CloudFormation::Stack", "Properties": properties}
             read = _stacks_read(properties.get("Parameters", {}))
             waits = sorted(d for d in stack.depends if d not in read and d != stack.logical_id)
             if waits:

@@ -49,7 +49,8 @@ class PolicyCheck:
     module: ModuleType
 
     def run(self, view: TemplateView) -> Iterable[Finding]:
-        return self.module.run(view)
+        found: Iterable[Finding] = self.module.run(view)
+        return found
 
 
 CHECKS: tuple[PolicyCheck, ...] = tuple(

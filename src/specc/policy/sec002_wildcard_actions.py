@@ -41,7 +41,7 @@ def _root_principal(statement: dict[str, Any]) -> bool:
 def run(view: TemplateView) -> Iterator[Finding]:
     documents = [(lid, where, doc, False) for lid, where, doc in identity_documents(view)]
     documents += [(lid, where, doc, True) for lid, where, doc in resource_documents(view)]
-    for logical_id, where, document, resource_policy in documents:
+    for logical_id, where, document, _resource_policy in documents:
         resource_type = view.resources[logical_id]["Type"]
         for statement in statements(document):
             if statement.get("Effect") != "Allow":

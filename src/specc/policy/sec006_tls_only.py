@@ -24,7 +24,7 @@ POLICIES = {
 
 def run(view: TemplateView) -> Iterator[Finding]:
     protected: set[str] = set()
-    for policy_type, targets in {p: t for p, t in POLICIES.values()}.items():
+    for policy_type, targets in dict(POLICIES.values()).items():
         for _, policy in view.of_type(policy_type):
             props = policy.get("Properties") or {}
             if any(denies_insecure_transport(s) for s in statements(props.get("PolicyDocument"))):
