@@ -168,7 +168,7 @@ def text_level(draw: Any) -> bytes:
     text = render(BASE).decode()
     lines = text.splitlines()
     kind = draw(st.sampled_from(["duplicate", "python_tag", "cfn_tag", "bomb", "recursive_alias", "empty",
-                                 "garbage", "latin1", "bom_garbage", "truncate", "deep", "huge_number",
+                                 "garbage", "latin1", "bom_garbage", "truncate", "deep", "nesting_bomb", "huge_number",
                                  "control_chars", "tabs"]))
     if kind == "duplicate":
         index = draw(st.integers(0, len(lines) - 1))
@@ -200,6 +200,10 @@ def text_level(draw: Any) -> bytes:
     if kind == "deep":
         depth = draw(st.integers(30, 200))
         return (text + "tags: " + "[" * depth + "]" * depth + "\n").encode()
+    if kind == "nesting_bomb":  # 30,000 levels in 60 KB crashed PyYAML's C composer (exit 139) before any check
+        depth = draw(st.integers(20_000, 40_000))
+        opener, closer = draw(st.sampled_from([("[", "]"), ("{a: ", "}")]))
+        return (text + "tags: " + opener * depth + closer * depth + "\n").encode()
     if kind == "huge_number":
         number = draw(st.sampled_from(["1e400", "-1e400", ".inf", ".nan", "9" * 500, "0x" + "f" * 100, "1_000_000"]))
         field = draw(st.sampled_from(["memory: 512", "timeout: 10", "specc: 1", "rate: 10", "burst: 5"]))
