@@ -9,6 +9,7 @@ internal error (exit 70) or a partial output.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
 import tempfile
@@ -266,8 +267,31 @@ def valid_variation(draw: Any) -> bytes:
     return render(data)
 
 
+# An existing Python file outside any test project: the standard library's os.py, reached by an absolute path or by
+# climbing out with `..` (more than enough of them: past `/`, `..` stays at `/`).
+OUTSIDE_PY = Path(os.__file__).resolve()
+CLIMB = "../" * 40 + OUTSIDE_PY.as_posix().lstrip("/")
+
+
+@st.composite
+def code_outside(draw: Any) -> bytes:
+    """Code from outside the project (here: the compile's temporary directory): E250 to E252, never compiled."""
+    data = copy.deepcopy(BASE)
+    where = draw(st.sampled_from(["absolute", "climb", "code_root", "code"]))
+    function = data["functions"][draw(st.sampled_from(["create", "read"]))]
+    if where == "absolute":
+        function["handler"] = f"{OUTSIDE_PY.as_posix()}:handler"
+    elif where == "climb":
+        function["handler"] = f"{CLIMB}:handler"
+    elif where == "code_root":
+        data["code_root"] = draw(st.sampled_from(["/", "..", "../..", str(OUTSIDE_PY.parent)]))
+    else:
+        function["code"] = draw(st.sampled_from(["..", "/", "../" * 8, str(OUTSIDE_PY.parent)]))
+    return render(data)
+
+
 MALFORMED = st.one_of(wrong_type(), golden_wrong_type(), unknown_field(), unknown_reference(), reference_cycle(),
-                      text_level(), odd_names().map(lambda case: case[1]))
+                      text_level(), odd_names().map(lambda case: case[1]), code_outside())
 
 
 @dataclass

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
 from bad_specs import (  # noqa: E402
-    BASE, GOLDEN_BASES, MALFORMED, MAY_FIT, compile_fresh, golden_wrong_type, odd_names, reference_cycle, render, text_level, unknown_field,
+    BASE, GOLDEN_BASES, MALFORMED, MAY_FIT, code_outside, compile_fresh, golden_wrong_type, odd_names, reference_cycle, render, text_level, unknown_field,
     unknown_reference, valid_variation, wrong_type)
 
 pytestmark = pytest.mark.slow
@@ -56,6 +56,13 @@ def test_unknown_fields_are_refused(raw: bytes) -> None:
 def test_unknown_references_are_refused(raw: bytes) -> None:
     outcome = compile_fresh(raw)
     assert outcome.exit_code == 1 and set(outcome.codes) & {"E201", "E203", "E102"}
+
+
+@settings(FUZZ, max_examples=40)
+@given(raw=code_outside())
+def test_code_outside_the_project_is_refused(raw: bytes) -> None:
+    outcome = compile_fresh(raw)
+    assert outcome.exit_code == 1 and set(outcome.codes) <= {"E250", "E251", "E252"} and outcome.codes, outcome
 
 
 @settings(FUZZ, max_examples=30)
