@@ -290,14 +290,41 @@ def code_outside(draw: Any) -> bytes:
     return render(data)
 
 
+# Credentials in the formats the secret scan knows (fakes), and where a spec copies free text into a template.
+CREDENTIALS = ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+               "ghp_Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVb", "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1",
+               "sk_live_51Hq2bLKf8sT0aQmZpXv3Yc9W", "postgres://app:Tr0ub4dor-and-3@db.internal:5432/shop",
+               "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"]
+
+
+@st.composite
+def secret_in_clear(draw: Any) -> tuple[str, bytes]:
+    """A credential in an environment value, a tag or a description, alone or inside other text: E254, masked."""
+    data = copy.deepcopy(BASE)
+    secret = draw(st.sampled_from(CREDENTIALS))
+    value = draw(st.sampled_from(["{}", "token {} for the partner", "{}"])).format(secret)
+    where = draw(st.sampled_from(["environment", "tag", "description", "key_description"]))
+    if where == "environment":
+        data["functions"][draw(st.sampled_from(["create", "read"]))].setdefault("environment", {})["UPSTREAM"] = value
+    elif where == "tag":
+        data["tags"]["Deploy"] = value
+    elif where == "description":
+        data["functions"]["create"]["description"] = value
+    else:
+        data["keys"]["data"]["description"] = value
+    return secret, render(data)
+
+
 MALFORMED = st.one_of(wrong_type(), golden_wrong_type(), unknown_field(), unknown_reference(), reference_cycle(),
-                      text_level(), odd_names().map(lambda case: case[1]), code_outside())
+                      text_level(), odd_names().map(lambda case: case[1]), code_outside(),
+                      secret_in_clear().map(lambda case: case[1]))
 
 
 @dataclass
 class Outcome:
     exit_code: int
     codes: tuple[str, ...]
+    output: str = ""
 
 
 def compile_in(workdir: Path, raw: bytes) -> Outcome:
@@ -323,13 +350,13 @@ def compile_in(workdir: Path, raw: bytes) -> Outcome:
     if result.exit_code == 0:
         written = sorted(p.name for p in out.iterdir())
         assert "previous.json" not in written and {"service.json", "manifest.json"} <= set(written), written
-        return Outcome(0, ())
+        return Outcome(0, (), output)
     lines = [line for line in output.split("\n") if line.strip()]  # real newlines only: one diagnostic, one line
     assert lines and SUMMARY.match(lines[-1]), output
     diagnostics = lines[:-1]
     assert diagnostics and all(LOCATED.match(line) for line in diagnostics), output
     assert sorted(p.name for p in out.iterdir()) == ["previous.json"], "a failed compile wrote output"
-    return Outcome(1, tuple(sorted({LOCATED.match(line).group(1) for line in diagnostics})))
+    return Outcome(1, tuple(sorted({LOCATED.match(line).group(1) for line in diagnostics})), output)
 
 
 def compile_fresh(raw: bytes) -> Outcome:

@@ -6,6 +6,7 @@ from typing import Any
 
 from troposphere import Tags
 
+from specc.checks import secret_values
 from specc.context import BuildContext
 from specc.retention import declare as declare_retention
 from specc.scanners import skip
@@ -21,6 +22,9 @@ def assemble(ctx: BuildContext) -> None:
     template.set_version("2010-09-09")
     template.set_description(f"{spec.service} ({spec.environment}): compiled by specc from "
                              f"{ctx.source.path.name}. Do not edit; change the spec and recompile.")
+    declared = secret_values.record(spec)  # values the secret scan flagged that the spec says are not secrets
+    if declared:
+        template.set_metadata({"specc": declared})
     tags = dict(sorted(service_tags(spec).items()))
     # One Tags object for every resource that takes one (16,608 of them at 2,000 functions: building each cost
     # 0.036 s). Nothing edits a resource's Tags after this pass; encoding (template_dict, to_dict) only reads

@@ -17,6 +17,7 @@ from specc.checks import bucket_metrics, bucket_triggers
 from specc.checks import queue_consumers, queue_names
 from specc.checks import event_metrics, streams
 from specc.checks import secret_rotation
+from specc.checks import secret_values
 from specc.checks import workflows
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
@@ -33,7 +34,7 @@ CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
-                   secret_rotation,
+                   secret_rotation, secret_values,
                    perimeter, workflows, security, cycles)
 )
 

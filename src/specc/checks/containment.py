@@ -29,8 +29,9 @@ class Project:
     root: str  # real path
     what: str  # how it was found, as the diagnostics say it
 
-    def holds(self, path: Path | str) -> bool:
-        return inside(os.path.realpath(path), self.root)
+    def holds(self, resolved: Path) -> bool:
+        """Whether a path already resolved (checks/handlers.locate resolves every path it returns) is inside."""
+        return inside(str(resolved), self.root)
 
 
 def project_of(spec_file: Path) -> Project:
