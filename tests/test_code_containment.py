@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from specc.build.packaging import OutsideCode, collect, scan
 from specc.checks.containment import project_of
-from specc.cli import main
-from specc.packaging import OutsideCode, collect, scan
+from specc.cli.app import main
 
 SECRET = b"aws_secret_access_key = do-not-ship-me\n"
 HEAD = "specc: 1\nservice: shop\nenvironment: dev\nregions: [eu-west-1]\n"

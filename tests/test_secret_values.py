@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from specc.checks.secret_values import high_entropy, mask, scan
-from specc.cli import main
+from specc.cli.app import main
 
 BASE = {"specc": 1, "service": "shop", "environment": "dev", "regions": ["eu-west-1"],
         "functions": {"api": {"handler": "handlers/app.py:handler", "environment": {"CURRENCY": "EUR"}}}}

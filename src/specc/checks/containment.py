@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.packaging import inside, scan
-from specc.source import SourceFile
+from specc.build.packaging import inside, scan
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ROOT_ID, HANDLER_ID, CODE_ID, LINK_ID = "E250", "E251", "E252", "E253"
 KEEP_INSIDE = ("keep the code inside the project: paths are relative to code_root, and a symlink may point only "

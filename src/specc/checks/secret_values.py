@@ -24,11 +24,12 @@ import functools
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-from specc.diagnostics import Diagnostic, dotted
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic, dotted
+from specc.language.source import SourceFile
 
 ID = "E254"
 UNUSED_ID = "E255"
