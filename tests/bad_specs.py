@@ -9,6 +9,7 @@ internal error (exit 70) or a partial output.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
 import tempfile
@@ -168,7 +169,7 @@ def text_level(draw: Any) -> bytes:
     text = render(BASE).decode()
     lines = text.splitlines()
     kind = draw(st.sampled_from(["duplicate", "python_tag", "cfn_tag", "bomb", "recursive_alias", "empty",
-                                 "garbage", "latin1", "bom_garbage", "truncate", "deep", "huge_number",
+                                 "garbage", "latin1", "bom_garbage", "truncate", "deep", "nesting_bomb", "huge_number",
                                  "control_chars", "tabs"]))
     if kind == "duplicate":
         index = draw(st.integers(0, len(lines) - 1))
@@ -200,6 +201,10 @@ def text_level(draw: Any) -> bytes:
     if kind == "deep":
         depth = draw(st.integers(30, 200))
         return (text + "tags: " + "[" * depth + "]" * depth + "\n").encode()
+    if kind == "nesting_bomb":  # 30,000 levels in 60 KB crashed PyYAML's C composer (exit 139) before any check
+        depth = draw(st.integers(20_000, 40_000))
+        opener, closer = draw(st.sampled_from([("[", "]"), ("{a: ", "}")]))
+        return (text + "tags: " + opener * depth + closer * depth + "\n").encode()
     if kind == "huge_number":
         number = draw(st.sampled_from(["1e400", "-1e400", ".inf", ".nan", "9" * 500, "0x" + "f" * 100, "1_000_000"]))
         field = draw(st.sampled_from(["memory: 512", "timeout: 10", "specc: 1", "rate: 10", "burst: 5"]))
@@ -262,14 +267,64 @@ def valid_variation(draw: Any) -> bytes:
     return render(data)
 
 
+# An existing Python file outside any test project: the standard library's os.py, reached by an absolute path or by
+# climbing out with `..` (more than enough of them: past `/`, `..` stays at `/`).
+OUTSIDE_PY = Path(os.__file__).resolve()
+CLIMB = "../" * 40 + OUTSIDE_PY.as_posix().lstrip("/")
+
+
+@st.composite
+def code_outside(draw: Any) -> bytes:
+    """Code from outside the project (here: the compile's temporary directory): E250 to E252, never compiled."""
+    data = copy.deepcopy(BASE)
+    where = draw(st.sampled_from(["absolute", "climb", "code_root", "code"]))
+    function = data["functions"][draw(st.sampled_from(["create", "read"]))]
+    if where == "absolute":
+        function["handler"] = f"{OUTSIDE_PY.as_posix()}:handler"
+    elif where == "climb":
+        function["handler"] = f"{CLIMB}:handler"
+    elif where == "code_root":
+        data["code_root"] = draw(st.sampled_from(["/", "..", "../..", str(OUTSIDE_PY.parent)]))
+    else:
+        function["code"] = draw(st.sampled_from(["..", "/", "../" * 8, str(OUTSIDE_PY.parent)]))
+    return render(data)
+
+
+# Credentials in the formats the secret scan knows (fakes), and where a spec copies free text into a template.
+CREDENTIALS = ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+               "ghp_Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVb", "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1",
+               "sk_live_51Hq2bLKf8sT0aQmZpXv3Yc9W", "postgres://app:Tr0ub4dor-and-3@db.internal:5432/shop",
+               "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"]
+
+
+@st.composite
+def secret_in_clear(draw: Any) -> tuple[str, bytes]:
+    """A credential in an environment value, a tag or a description, alone or inside other text: E254, masked."""
+    data = copy.deepcopy(BASE)
+    secret = draw(st.sampled_from(CREDENTIALS))
+    value = draw(st.sampled_from(["{}", "token {} for the partner", "{}"])).format(secret)
+    where = draw(st.sampled_from(["environment", "tag", "description", "key_description"]))
+    if where == "environment":
+        data["functions"][draw(st.sampled_from(["create", "read"]))].setdefault("environment", {})["UPSTREAM"] = value
+    elif where == "tag":
+        data["tags"]["Deploy"] = value
+    elif where == "description":
+        data["functions"]["create"]["description"] = value
+    else:
+        data["keys"]["data"]["description"] = value
+    return secret, render(data)
+
+
 MALFORMED = st.one_of(wrong_type(), golden_wrong_type(), unknown_field(), unknown_reference(), reference_cycle(),
-                      text_level(), odd_names().map(lambda case: case[1]))
+                      text_level(), odd_names().map(lambda case: case[1]), code_outside(),
+                      secret_in_clear().map(lambda case: case[1]))
 
 
 @dataclass
 class Outcome:
     exit_code: int
     codes: tuple[str, ...]
+    output: str = ""
 
 
 def compile_in(workdir: Path, raw: bytes) -> Outcome:
@@ -295,13 +350,13 @@ def compile_in(workdir: Path, raw: bytes) -> Outcome:
     if result.exit_code == 0:
         written = sorted(p.name for p in out.iterdir())
         assert "previous.json" not in written and {"service.json", "manifest.json"} <= set(written), written
-        return Outcome(0, ())
+        return Outcome(0, (), output)
     lines = [line for line in output.split("\n") if line.strip()]  # real newlines only: one diagnostic, one line
     assert lines and SUMMARY.match(lines[-1]), output
     diagnostics = lines[:-1]
     assert diagnostics and all(LOCATED.match(line) for line in diagnostics), output
     assert sorted(p.name for p in out.iterdir()) == ["previous.json"], "a failed compile wrote output"
-    return Outcome(1, tuple(sorted({LOCATED.match(line).group(1) for line in diagnostics})))
+    return Outcome(1, tuple(sorted({LOCATED.match(line).group(1) for line in diagnostics})), output)
 
 
 def compile_fresh(raw: bytes) -> Outcome:

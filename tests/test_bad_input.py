@@ -19,11 +19,13 @@ from bad_specs import (
     GOLDEN_BASES,
     MALFORMED,
     MAY_FIT,
+    code_outside,
     compile_fresh,
     golden_wrong_type,
     odd_names,
     reference_cycle,
     render,
+    secret_in_clear,
     text_level,
     unknown_field,
     unknown_reference,
@@ -69,6 +71,21 @@ def test_unknown_fields_are_refused(raw: bytes) -> None:
 def test_unknown_references_are_refused(raw: bytes) -> None:
     outcome = compile_fresh(raw)
     assert outcome.exit_code == 1 and set(outcome.codes) & {"E201", "E203", "E102"}
+
+
+@settings(FUZZ, max_examples=40)
+@given(raw=code_outside())
+def test_code_outside_the_project_is_refused(raw: bytes) -> None:
+    outcome = compile_fresh(raw)
+    assert outcome.exit_code == 1 and set(outcome.codes) <= {"E250", "E251", "E252"} and outcome.codes, outcome
+
+
+@settings(FUZZ, max_examples=60)
+@given(case=secret_in_clear())
+def test_credentials_in_clear_are_refused_and_never_echoed(case: tuple[str, bytes]) -> None:
+    secret, raw = case
+    outcome = compile_fresh(raw)
+    assert outcome.codes == ("E254",) and secret[4:] not in outcome.output, outcome
 
 
 @settings(FUZZ, max_examples=30)

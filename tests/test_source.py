@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from specc.language import source as source_module
 from specc.language.diagnostics import Position, SpecError
-from specc.language.source import MAX_VALUES, loads
+from specc.language.source import MAX_BYTES, MAX_DEPTH, MAX_VALUES, loads
 from specc.model.validate import validate
 
 
@@ -68,3 +73,48 @@ def test_arbitrary_bytes_never_crash(raw: bytes) -> None:
     except SpecError as exc:
         assert exc.diagnostics
         assert all(d.position.line >= 1 and d.position.column >= 1 for d in exc.diagnostics)
+
+
+SPECC = Path(sys.executable).parent / "specc"
+
+
+def _run_specc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real CLI in its own process: a crash in the C YAML code shows as exit 139, not as a dead pytest."""
+    return subprocess.run([str(SPECC), *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("text, where", [
+    ("specc: 1\ntags: " + "[" * 30_000 + "]" * 30_000 + "\n", "spec.yaml:2:"),  # 60 KB: segfaulted the composer
+    ("specc: 1\ntags: " + "{a: " * 30_000 + "}" * 30_000 + "\n", "spec.yaml:2:"),
+    ("- " * 1_000_000 + "x\n", "spec.yaml:1:"),  # block sequences, all on one line
+    ("".join(" " * i + f"k{i}:\n" for i in range(2_500)), "spec.yaml:65:65 "),  # block mappings, one per line
+], ids=["flow_sequences", "flow_mappings", "block_sequences", "block_mappings"])
+def test_deep_nesting_is_a_located_error_not_a_crash(tmp_path: Path, text: str, where: str) -> None:
+    (tmp_path / "spec.yaml").write_text(text)
+    for command in ("validate", "compile"):
+        result = _run_specc(command, "spec.yaml", cwd=tmp_path)
+        assert result.returncode == 1, (result.returncode, result.stderr[-300:])
+        assert result.stderr.startswith(where) and " E005 " in result.stderr, result.stderr[:300]
+        assert f"nests deeper than {MAX_DEPTH} levels" in result.stderr
+
+
+def test_nesting_within_the_safe_bound_skips_the_event_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ordinary specs never pay for the walk; deep ones are found by it (at the first level past MAX_DEPTH)."""
+    walked: list[str] = []
+    monkeypatch.setattr(source_module, "_refuse_deep_nesting", lambda text, shown: walked.append(shown))
+    loads(b"a: {b: [1, 2]}\n", display="plain.yaml")
+    assert walked == []
+    with pytest.raises(SpecError):
+        loads(("a: " + "[" * 6_000 + "]" * 6_000).encode(), display="deep.yaml")  # the builder's check, after
+    assert walked == ["deep.yaml"]
+
+
+def test_dev_zero_and_huge_files_are_refused_before_being_read_whole(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with open(huge, "wb") as stream:  # sparse: 64 GiB that would take the machine's memory if read whole
+        stream.truncate(64 * 1024**3)
+    for path in ("/dev/zero", str(huge)):
+        result = _run_specc("validate", path, cwd=tmp_path)
+        assert result.returncode == 1, (result.returncode, result.stderr[-300:])
+        assert result.stderr.splitlines()[0] == (f"{path}:1:1 E005 the spec is more than the {MAX_BYTES} bytes "
+                                                 "allowed (split the service into several specs)")

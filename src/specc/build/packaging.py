@@ -2,12 +2,18 @@
 
 The S3 key is derived from a hash of the files' paths and contents (not of the zip bytes, which
 depend on the zlib build), so templates are byte-identical on every machine.
+
+Nothing from outside the code directory is ever read into a zip: a symlink whose target stays inside the
+directory is stored as the file it points to (a symlinked directory is not descended: its target is zipped
+under its own path already); a symlink that leads out of it stops packaging (checks/containment.py reports it,
+located, before a compile gets here; the checks here hold even if the tree changes in between).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +41,54 @@ class CodeArtifact:
                 info = zipfile.ZipInfo(rel, date_time=_FIXED_TIME)
                 info.external_attr = 0o644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, (self.code_dir / rel).read_bytes())
+                archive.writestr(info, read_inside(self.code_dir, rel))
         return buffer.getvalue()
+
+
+class OutsideCode(OSError):
+    """A file that packaging would read lies outside the code directory (a symlink leads out)."""
+
+    def __init__(self, code_dir: Path, rel: str) -> None:
+        super().__init__(f"{rel} in {code_dir} is a symlink that leads outside the code directory; nothing was "
+                         "packaged")
+
+
+def inside(path: str, directory: str) -> bool:
+    """Whether the real path `path` is `directory` or below it (both real: symlinks resolved)."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def read_inside(code_dir: Path, rel: str) -> bytes:
+    real = os.path.realpath(code_dir / rel)
+    if not inside(real, os.path.realpath(code_dir)):
+        raise OutsideCode(code_dir, rel)
+    with open(real, "rb") as stream:
+        return stream.read()
+
+
+def scan(code_dir: Path) -> tuple[list[str], list[str]]:
+    """(the files packaging zips, the symlinks that lead out of `code_dir`), as sorted posix paths relative to it.
+
+    Excluded directories are not entered (a virtualenv's or node_modules' links are not the function's code)."""
+    top = os.path.realpath(code_dir)
+    files: list[str] = []
+    escaping: list[str] = []
+    for folder, dirs, names in os.walk(code_dir):  # followlinks=False: symlinked directories are listed, not walked
+        dirs[:] = [d for d in dirs if d not in EXCLUDED_DIRS and not d.startswith(".")]
+        base = Path(folder)
+        for name in dirs:
+            if os.path.islink(base / name) and not inside(os.path.realpath(base / name), top):
+                escaping.append((base / name).relative_to(code_dir).as_posix())
+        for name in names:
+            path = base / name
+            rel = path.relative_to(code_dir)
+            if not included(rel):
+                continue  # an excluded file (a dotfile, a test) is never read: where it points does not matter
+            if os.path.islink(path) and not inside(os.path.realpath(path), top):
+                escaping.append(rel.as_posix())
+            elif os.path.isfile(path):
+                files.append(rel.as_posix())
+    return sorted(files), sorted(escaping)
 
 
 def included(rel: Path) -> bool:
@@ -51,14 +103,12 @@ def included(rel: Path) -> bool:
 
 
 def collect(code_dir: Path, handler_file: Path, function: str) -> CodeArtifact:
-    files = sorted(
-        p.relative_to(code_dir).as_posix()
-        for p in code_dir.rglob("*")
-        if p.is_file() and included(p.relative_to(code_dir))
-    )
+    files, escaping = scan(code_dir)
+    if escaping:
+        raise OutsideCode(code_dir, escaping[0])
     digest = hashlib.sha256()
     for rel in files:
-        digest.update(rel.encode() + b"\0" + hashlib.sha256((code_dir / rel).read_bytes()).digest())
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(read_inside(code_dir, rel)).digest())
     module = handler_file.relative_to(code_dir).with_suffix("").as_posix().replace("/", ".")
     return CodeArtifact(code_dir=code_dir, files=tuple(files), content_hash=digest.hexdigest(),
                         handler=f"{module}.{function}")

@@ -26,6 +26,7 @@ from specc.checks import (
     references,
     rollout_targets,
     secret_rotation,
+    secret_values,
     security,
     streams,
     workflows,
@@ -45,7 +46,7 @@ CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
-                   secret_rotation,
+                   secret_rotation, secret_values,
                    perimeter, workflows, security, cycles)
 )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from specc.build.naming import env_var_name
+from specc.checks import containment
 from specc.kinds import BY_SECTION
 from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
@@ -32,10 +33,18 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
     root = code_root(spec, source)  # resolved once: it is a file-system call, and services have thousands of functions
     root_hint = f"paths are relative to code_root '{spec.code_root}', which is relative to the spec file"
+    project = containment.project_of(source.path)  # code never leaves it (checks/containment.py)
+    outside = containment.root_problem(spec, source, project, root) if spec.functions else None
+    found += [outside] if outside else []
+    scanned: dict[Path, list[str]] = {}
     for name, function in spec.functions.items():
         code_dir, handler_file, _ = locate(spec, source, function, root)
         file_part = function.handler.rsplit(":", 1)[0]
-        if not handler_file.is_file():
+        escapes = [] if outside else containment.function_problems(name, function, source, project, code_dir,
+                                                                    handler_file, root, scanned)
+        if outside or escapes:
+            found += escapes
+        elif not handler_file.is_file():
             found.append(source.diagnostic(ID, ("functions", name, "handler"),
                                            f"handler file '{file_part}' does not exist", root_hint))
         elif not code_dir.is_dir():

@@ -44,12 +44,16 @@ def compile(spec: Path, out: Path | None, fmt: str) -> None:
 
 def _compile(spec: Path, out: Path | None, fmt: str) -> bool:
     from specc.compiler import compile_spec
-    from specc.output.emit import default_out_dir, rendered_files, write_atomically
+    from specc.output.emit import OutputInterrupted, default_out_dir, rendered_files, write_atomically
 
     compiled = compile_spec(spec)
     files = rendered_files(compiled, fmt)
     out_dir = out or default_out_dir(spec)
-    write_atomically(files, out_dir)
+    try:
+        write_atomically(files, out_dir)
+    except OutputInterrupted as exc:  # one line: which output the directory holds now
+        click.echo(str(exc), err=True)
+        sys.exit(130)
     for name, body in sorted(files.items()):
         if name == "manifest.json":
             continue

@@ -32,6 +32,9 @@ class PolicyException(SpecModel):
         "service.", examples=[["functions.ingest", "routes.POST /callbacks"]])
 
 
+NotSecretReason = Annotated[str, StringConstraints(min_length=10, max_length=500)]
+
+
 class SecuritySpec(SpecModel):
     """The policy profile the compiled template must pass (`specc check`, also run by `compile`)."""
 
@@ -51,3 +54,8 @@ class SecuritySpec(SpecModel):
         default_factory=dict, description="Checks that do not apply, by id, each with its reason.",
         examples=[{"SEC013": {"reason": "partner callbacks are authenticated by a signature in the payload",
                               "entries": ["routes.POST /callbacks"]}}])
+    not_secret: dict[Annotated[str, StringConstraints(min_length=1, max_length=300)], NotSecretReason] = Field(
+        default_factory=dict, description="Values the secret scan flags (E254) that are not secrets, by field as the "
+        "diagnostic names it, each with the reason; written into the template's `Metadata.specc.not_secret`. An entry "
+        "that excuses nothing is an error (E255).",
+        examples=[{"functions.verify.environment.PUBLIC_KEY_ID": "the id of a public key; the key itself is in KMS"}])

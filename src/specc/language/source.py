@@ -23,6 +23,10 @@ except ImportError:  # pragma: no cover
 MAX_BYTES = 4 * 1024 * 1024
 MAX_VALUES = 200_000
 MAX_DEPTH = 64
+# libyaml's parser is iterative, but PyYAML's C composer recurses once per nesting level: about 30,000 levels
+# (60 KB of `[`) overflow the C stack and kill the process before the builder's MAX_DEPTH check can run. Text
+# whose nesting cannot reach this bound goes straight to the composer; other text is walked event by event first.
+SAFE_COMPOSE_DEPTH = 5_000
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -88,7 +92,8 @@ def load(path: Path | str, display: str | None = None) -> SourceFile:
     path = Path(path)
     shown = display or str(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as stream:  # at most one byte past the limit: /dev/zero or a huge file is not read whole
+            raw = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise SpecError([_at(shown, 1, 1, "E000", f"no such file: {shown}", "check the path")]) from None
     except IsADirectoryError:
@@ -104,6 +109,8 @@ def loads(raw: bytes | str, *, path: Path | str = "<spec>", display: str | None 
     shown = display or str(path)
     text = _decode(raw, shown)
     try:
+        if _nesting_bound(text) > SAFE_COMPOSE_DEPTH:
+            _refuse_deep_nesting(text, shown)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -129,11 +136,39 @@ def loads(raw: bytes | str, *, path: Path | str = "<spec>", display: str | None 
     return SourceFile(path=path, display=shown, data=data, spans=builder.spans)
 
 
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deep the text can nest, in a millisecond: every flow level opens with `[` or `{`, and
+    a block collection starts at least one column right of its parent's (a sequence under a key may share the
+    key's column, hence two levels per column)."""
+    widest = max(map(len, text.splitlines()), default=0)
+    return text.count("[") + text.count("{") + 2 * (widest + 1)
+
+
+def _refuse_deep_nesting(text: str, shown: str) -> None:
+    """Walk libyaml's event stream (iterative, no recursion) and stop at the first collection nested deeper than
+    MAX_DEPTH, with its position; only then is the text safe for the recursive composer."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                raise SpecError([_at(shown, line, column, "E005",
+                                     f"the spec nests deeper than {MAX_DEPTH} levels",
+                                     "flatten the structure: no spec field nests that deep")])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def _decode(raw: bytes | str, shown: str) -> str:
     if isinstance(raw, str):
+        if len(raw) > MAX_BYTES:  # characters, a lower bound of the bytes: text from an editor or a test
+            raise SpecError([_at(shown, 1, 1, "E005", f"the spec is more than the {MAX_BYTES} bytes allowed",
+                                 "split the service into several specs")])
         return raw
     if len(raw) > MAX_BYTES:
-        raise SpecError([_at(shown, 1, 1, "E005", f"the spec is {len(raw)} bytes, more than the {MAX_BYTES} allowed",
+        raise SpecError([_at(shown, 1, 1, "E005", f"the spec is more than the {MAX_BYTES} bytes allowed",
                              "split the service into several specs")])
     try:
         return raw.decode("utf-8-sig")
