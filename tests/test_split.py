@@ -326,3 +326,27 @@ def test_adding_or_removing_one_entry_moves_members_of_one_shard_only(names, ext
     for shard in after.values():
         shard_sizes[shard] = shard_sizes.get(shard, 0) + sizes
     assert all(total <= budget for total in shard_sizes.values()) or sizes > budget
+
+
+def test_diff_reads_a_split_service_and_reports_a_grown_shard_as_moves(runner, tmp_path, monkeypatch) -> None:
+    """Unchanged, a split service diffs clean against its own output; grown past a shard's budget, the members
+    that move are a MOVES block (and their log groups and queues DATA LOSS that names where they go)."""
+    from specc.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_service(tmp_path, [f"fn{i}" for i in range(16)])
+    assert runner.invoke(main, ["compile", "spec.yaml", "--out", "out"]).exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "nested").iterdir()) == ["functions-0000.json",
+                                                                                "shared-0000.json"]
+    same = runner.invoke(main, ["diff", "spec.yaml", "--against", "out", "--exit-code"])
+    assert same.exit_code == 0 and same.output.endswith("spec.yaml: no changes.\n"), same.output
+    write_service(tmp_path, [f"fn{i}" for i in range(22)])
+    grown = runner.invoke(main, ["diff", "spec.yaml", "--against", "out"])
+    assert grown.exit_code == 0, grown.output
+    moves = [line for line in grown.output.splitlines() if line.startswith("  out/nested/functions-0000.json -> ")]
+    assert moves == ["  out/nested/functions-0000.json -> out/nested/functions-8000.json: 78 resources"]
+    assert "  - Fn0Function " in grown.output and "moved to out/nested/functions-8000.json" in grown.output
+    assert "78 moves between templates" in grown.output.splitlines()[-1]
+    assert "it moves to nested/functions-8000.json because a shard of the split grew" in grown.output
+    data = json.loads(runner.invoke(main, ["diff", "spec.yaml", "--against", "out", "--format", "json"]).output)
+    assert {m["target"] for m in data["moves"]} == {"out/nested/functions-8000.json"} and len(data["moves"]) == 78

@@ -7,6 +7,7 @@ heavy modules inside their bodies so `specc --version` stays fast.
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +99,7 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
     if fmt == "json":
         click.echo(json.dumps({"spec": str(spec), "changed": changed, "summary": differ.summary(diffs),
                                "data_loss": [loss.to_dict() for d in diffs for loss in d.data_loss],
+                               "moves": [asdict(move) for move in differ.find_moves(diffs)],
                                "templates": [d.to_dict() for d in diffs]}, indent=2, sort_keys=True))
     else:
         click.echo(differ.render_text(diffs, color=report.use_color()), nl=False)

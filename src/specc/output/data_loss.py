@@ -67,6 +67,7 @@ class DataLoss:
     because: tuple[str, ...] = ()  # the create-only properties that force a replacement
     renamed_to: str = ""  # the added resource this removal looks like a rename to
     template: str = ""  # the template (or stack) it is in, when that is worth saying
+    moved_to: str = ""  # the template it moves to (a split's shard grew or shrank), when it moves
 
     @property
     def noun(self) -> str:
@@ -103,6 +104,11 @@ class DataLoss:
     @property
     def advice(self) -> str:
         """The path that keeps the data."""
+        if self.moved_to:
+            return (f"it moves to {self.moved_to} because a shard of the split grew past its budget or shrank: "
+                    f"CloudFormation creates a new, empty {self.noun} there before deleting this one, and a fixed "
+                    "physical name cannot exist twice in an account and region, so expect this update to fail on it "
+                    "(docs/data-safety.md, 'Moves between stacks')")
         if self.renamed_to:
             new = _entry(self.renamed_to, self.type)
             return (f"this looks like a rename to {self.renamed_to} (same type and properties once the names are "
@@ -121,6 +127,7 @@ class DataLoss:
     def to_dict(self) -> dict[str, Any]:
         return {"logical_id": self.logical_id, "type": self.type, "action": self.action, "policy": self.policy,
                 "because": list(self.because), "renamed_to": self.renamed_to, "template": self.template,
+                "moved_to": self.moved_to,
                 "message": self.message, "advice": self.advice}
 
 

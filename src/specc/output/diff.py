@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,17 @@ class PermissionChange:
     removed: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, order=True)
+class Move:
+    """A resource that leaves one template and appears in another under the same logical ID and type (a split
+    service's shard that split or merged). CloudFormation sees a deletion and a creation: no state travels."""
+
+    logical_id: str
+    type: str
+    source: str  # the template it leaves
+    target: str  # the template it joins
+
+
 @dataclass
 class TemplateDiff:
     template: str
@@ -62,6 +73,14 @@ class TemplateDiff:
                 "resources": [asdict(r) for r in self.resources],
                 "permissions": [asdict(p) for p in self.permissions],
                 "data_loss": [loss.to_dict() for loss in self.data_loss]}
+
+
+def find_moves(diffs: list[TemplateDiff]) -> list[Move]:
+    """Resources removed from one template and added to another: reported as moves, not as unrelated changes."""
+    removed = {(r.logical_id, r.type): d.template for d in diffs for r in d.resources if r.action == REMOVED}
+    return sorted(Move(r.logical_id, r.type, removed[(r.logical_id, r.type)], d.template)
+                  for d in diffs for r in d.resources
+                  if r.action == ADDED and removed.get((r.logical_id, r.type), d.template) != d.template)
 
 
 # ---------------------------------------------------------------------------------------- resources
@@ -290,6 +309,10 @@ def diff_against(directory: Path, templates: dict[str, dict[str, Any]], region: 
         if name not in committed:
             diff.note = f"no committed template at {Path(directory) / name}: everything in it is new"
         diffs.append(diff)
+    moved = {(m.logical_id, m.source): m.target for m in find_moves(diffs)}
+    for diff in diffs:  # a data store that moves between stacks: say so, rather than "put its entry back"
+        diff.data_loss = [replace(loss, moved_to=moved[(loss.logical_id, diff.template)], renamed_to="")
+                          if (loss.logical_id, diff.template) in moved else loss for loss in diff.data_loss]
     return diffs
 
 
@@ -326,6 +349,18 @@ def render_text(diffs: list[TemplateDiff], color: bool = False) -> str:
     lines: list[str] = data_loss.render([loss for diff in diffs for loss in diff.data_loss], color)
     if lines:
         lines.append("")
+    moves = find_moves(diffs)
+    moved_to = {(m.logical_id, m.source): m.target for m in moves}
+    moved_from = {(m.logical_id, m.target): m.source for m in moves}
+    if moves:
+        stacks = sorted({(m.source, m.target) for m in moves})
+        lines.append(style(f"MOVES: {len(moves)} resource{'s' if len(moves) != 1 else ''} move between templates "
+                           "(a shard of the split grew or shrank); CloudFormation deletes each from the old stack "
+                           "and creates it in the new one:", fg="yellow", bold=True))
+        for source, target in stacks:
+            count = sum(1 for m in moves if (m.source, m.target) == (source, target))
+            lines.append(style(f"  {source} -> {target}: {count} resource{'s' if count != 1 else ''}", fg="yellow"))
+        lines.append("")
     for diff in diffs:
         if not diff.changed:
             continue
@@ -340,6 +375,10 @@ def render_text(diffs: list[TemplateDiff], color: bool = False) -> str:
             elif r.action == REPLACED:
                 because = f" (conditionally create-only: {', '.join(r.because)})" if r.because else ""
                 what = "may be replaced" + because
+            if (r.logical_id, diff.template) in moved_to:
+                what = f"moved to {moved_to[(r.logical_id, diff.template)]}"
+            elif (r.logical_id, diff.template) in moved_from:
+                what = f"moved from {moved_from[(r.logical_id, diff.template)]}"
             detail = f": {', '.join(r.properties)}" if r.properties and r.action != REPLACED else ""
             lines.append(style(f"  {mark} {r.logical_id:<{width}}  {r.type:<{type_width}}  {what}{detail}", fg=colour))
             if r.warning:
@@ -355,14 +394,17 @@ def render_text(diffs: list[TemplateDiff], color: bool = False) -> str:
 
 
 def summary(diffs: list[TemplateDiff]) -> str:
-    actions = [r.action for d in diffs for r in d.resources]
+    moves = find_moves(diffs)
+    moved = {(m.logical_id, t) for m in moves for t in (m.source, m.target)}
+    actions = [r.action for d in diffs for r in d.resources if (r.logical_id, d.template) not in moved]
     counts = {a: actions.count(a) for a in (ADDED, MODIFIED, REPLACED, REMOVED)}
     policies = sum(len(d.permissions) for d in diffs)
     total = sum(counts.values())
-    if not total and not policies:
+    if not total and not policies and not moves:
         return "no changes"
     parts = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
     text = f"{total} resource{'s' if total != 1 else ''} change ({parts})" if total else "no resource changes"
+    text += f"; {len(moves)} move{'s' if len(moves) != 1 else ''} between templates" if moves else ""
     text += f"; {policies} polic{'ies' if policies != 1 else 'y'} change permissions" if policies else ""
     losses = sum(len(d.data_loss) for d in diffs)
     return text + (f"; DATA LOSS in {losses}" if losses else "")
