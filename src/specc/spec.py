@@ -15,7 +15,7 @@ from specc.rollout_spec import AccountId, OrganizationalUnits, Rollout
 from specc.security_spec import SecuritySpec
 from specc.spec_types import Name, RetentionDays, SpecModel
 
-REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
+REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-[0-9]$"
 IMPLICIT_KEY = "main"
 IMPLICIT_SECTIONS = frozenset({"keys", "monitoring"})  # filled in when a spec leaves them out
 

@@ -17,6 +17,7 @@ from specc.checks import bucket_metrics, bucket_triggers
 from specc.checks import queue_consumers, queue_names
 from specc.checks import event_metrics, streams
 from specc.checks import secret_rotation
+from specc.checks import regions
 from specc.checks import workflows
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
@@ -31,7 +32,7 @@ class Check:
 
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
-    for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
+    for module in (regions, references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation,
                    perimeter, workflows, security, cycles)

@@ -131,7 +131,7 @@ class TrailSpec(SpecModel):
     """One multi-region CloudTrail trail: management events from every region, log file validation, encrypted
     with a customer-managed key, delivered to the audit bucket and to an encrypted CloudWatch log group."""
 
-    region: str | None = Field(None, pattern=r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$",
+    region: str | None = Field(None, pattern=r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-[0-9]$",
                                description="The trail's home region (one of `regions`): the only stack instance "
                                            "that creates it. Default: us-east-1 if listed, else the first region.",
                                examples=["us-east-1"])
