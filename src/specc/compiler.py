@@ -15,7 +15,7 @@ prepare()
 from specc import iam  # noqa: E402  (prepare() must run before the spec models are built)
 from specc import policy  # noqa: E402
 from specc.assemble import assemble  # noqa: E402
-from specc.checks import run_all
+from specc.checks import physical_names, run_all
 from specc.context import BuildContext
 from specc.diagnostics import SpecError
 from specc.packaging import CodeArtifact
@@ -92,6 +92,9 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
         raise SpecError(ctx.problems)
     assemble(ctx)
     service = template_dict(ctx.template)  # ctx.template.to_dict(), in one pass
+    clashes = physical_names.run_on_template(ctx, service.get("Resources") or {})  # E263: names kinds generate
+    if clashes:
+        raise SpecError(clashes)
     outcome = policy.evaluate(ctx, {"service.json": service})  # the spec's security profile (SEC checks); excuses go in Metadata
     if outcome.diagnostics:
         raise SpecError(outcome.diagnostics)
