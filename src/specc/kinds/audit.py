@@ -263,7 +263,7 @@ def _trail(ctx: BuildContext, spec: AuditSpec, key: str) -> None:
         Condition=TRAIL_REGION,
     )
     ctx.add(log_group, origin)
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, f"/aws/cloudtrail/{ctx.physical('trail')}")
     # An inline policy: the role exists only in the home region, and no key policy names it (no cycle to avoid).
     ctx.add(iam.Role(
         TRAIL_ROLE_ID,

@@ -199,7 +199,7 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
     )
     ctx.add(log_group, origin)
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, f"/aws/lambda/{ctx.physical('*')}")  # every function's: one ARN pattern
 
     grants = [
         Grant(sid="WriteOwnLogs", actions=("logs:CreateLogStream", "logs:PutLogEvents"),

@@ -7,7 +7,7 @@ from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, kms
 
 from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.iam import Grant, key_grant, logs_condition
 from specc.kinds.base import Kind, NameRule
 from specc.naming import camel, logical_id
 from specc.scanners import skip
@@ -60,8 +60,9 @@ def build(ctx: BuildContext, name: str, spec: KeySpec) -> None:
             Action=[Action(*a.split(":", 1)) for a in sorted(use.actions)],
             Resource=["*"],
         )
-        if use.conditions:
-            statement.Condition = Condition(use.conditions)
+        conditions = use.conditions + ([logs_condition(use.log_groups)] if use.log_groups else [])
+        if conditions:
+            statement.Condition = Condition(conditions)
         statements.append(statement)
     key = kms.Key(
         key_id,

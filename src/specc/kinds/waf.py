@@ -329,7 +329,7 @@ def _logging(ctx: BuildContext, name: str, spec: WebAclSpec, condition: str | No
         RetentionInDays=spec.logging.retention_days or ctx.spec.defaults.log_retention_days,
         KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
     )
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, log_group_name(ctx.spec, "*"))  # every web ACL's: one ARN pattern
     if condition:
         group.Condition = condition
     ctx.add(group, origin)
