@@ -7,12 +7,22 @@ that makes a dangerous value acceptable is written into the template.
 
 from __future__ import annotations
 
+import copy
+import ipaddress
 import json
+import sys
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from specc.checks.regions import known_regions
 from specc.cli import main
 from specc.policy.sec016_open_networks import whole_internet
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
+from bad_specs import BASE, compile_fresh, render  # noqa: E402
 
 
 def test_lint_refuses_an_unknown_region_instead_of_crashing(runner, write_spec, minimal_spec, tmp_path,
@@ -74,3 +84,58 @@ def test_an_open_source_ip_list_with_an_exception_compiles_and_the_reason_is_in_
 ])
 def test_what_covers_the_whole_internet(addresses: list[str], covered: list[str]) -> None:
     assert whole_internet(addresses) == covered
+
+
+# The hostile-input suite's invariant (tests/bad_specs.py: exit 0 with complete output, or exit 1 with located
+# diagnostics only and the previous output untouched), over generated dangerous and impossible values.
+
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                derandomize=True)
+NETWORKS = st.one_of(
+    st.sampled_from(["0.0.0.0/0", "::/0", "0.0.0.0/0.0.0.0", "::ffff:0:0/96", "0.0.0.0/1", "128.0.0.0/1",
+                     "::/1", "8000::/1"]),
+    st.builds(lambda a, p: str(ipaddress.ip_network((a, p), strict=False)), st.integers(0, 2**32 - 1),
+              st.integers(1, 32)),
+)
+
+
+@settings(FUZZ, max_examples=40)
+@given(networks=st.lists(NETWORKS, min_size=1, max_size=4, unique=True))
+def test_source_ips_are_refused_exactly_when_they_cover_the_internet(networks: list[str]) -> None:
+    data = copy.deepcopy(BASE)
+    data["api"] = {"access": {"source_ips": networks}}
+    outcome = compile_fresh(render(data))
+    canonical = {str(ipaddress.ip_network(n)) for n in networks}
+    if whole_internet(canonical):
+        assert outcome.codes == ("SEC016",), (networks, outcome)
+    else:
+        assert outcome.exit_code == 0, (networks, outcome)
+
+
+@settings(FUZZ, max_examples=40)
+@given(region=st.from_regex(r"(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]{4,9}-[0-9]", fullmatch=True))
+def test_regions_of_the_right_form_that_do_not_exist_are_refused(region: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["regions"] = ["eu-west-1", region]
+    outcome = compile_fresh(render(data))
+    if region in known_regions():
+        assert outcome.codes == (("E261",) if region == "eu-west-1" else ()), (region, outcome)
+    else:
+        assert outcome.codes == ("E260",), (region, outcome)
+
+
+@settings(FUZZ, max_examples=30)
+@given(digits=st.lists(st.characters(categories=["Nd"]), min_size=12, max_size=12))
+def test_account_ids_in_unicode_digits_are_refused(digits: list[str]) -> None:
+    data = copy.deepcopy(BASE)
+    data["accounts"] = ["".join(digits)]
+    outcome = compile_fresh(render(data))
+    assert outcome.exit_code == (0 if all(d.isascii() for d in digits) else 1), (digits, outcome)
+
+
+def test_a_reservation_of_zero_is_refused_and_one_compiles() -> None:
+    data = copy.deepcopy(BASE)
+    data["functions"]["read"]["reserved_concurrency"] = 0
+    assert compile_fresh(render(data)).codes == ("E105",)
+    data["functions"]["read"]["reserved_concurrency"] = 1
+    assert compile_fresh(render(data)).exit_code == 0
