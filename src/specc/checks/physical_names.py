@@ -48,7 +48,7 @@ NAME_PROPERTIES: dict[str, tuple[str, str]] = {
 def run_on_template(ctx: Any, resources: dict[str, dict[str, Any]]) -> list[Diagnostic]:
     """Every resource whose name an earlier resource of its type already has (the earlier one named in the message).
     WAF names are unique per scope, so the scope is part of the key."""
-    first: dict[tuple[str, str, str], str] = {}
+    first: dict[tuple[Any, str, str], str] = {}
     found = []
     for logical_id, resource in sorted(resources.items()):
         kind = resource.get("Type")
@@ -59,7 +59,7 @@ def run_on_template(ctx: Any, resources: dict[str, dict[str, Any]]) -> list[Diag
         if prop not in properties:
             continue
         value = properties[prop]
-        key = (kind, json.dumps(properties.get("Scope")), json.dumps(value, sort_keys=True))
+        key = (kind, str(properties.get("Scope")), _shown(value))  # a Sub's text: the same text, the same name
         if key not in first:
             first[key] = logical_id
             continue
