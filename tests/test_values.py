@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from specc.checks.regions import known_regions
-from specc.cli import main
+from specc.cli.app import main
 from specc.policy.sec016_open_networks import whole_internet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
-from bad_specs import BASE, compile_fresh, render  # noqa: E402
+from bad_specs import BASE, compile_fresh, render
 
 
 def test_lint_refuses_an_unknown_region_instead_of_crashing(runner, write_spec, minimal_spec, tmp_path,

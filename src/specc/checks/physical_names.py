@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from specc.diagnostics import Diagnostic
+from specc.language.diagnostics import Diagnostic
 
 ID = "E263"
 DESCRIPTION = "no two resources of one type get the same physical name"

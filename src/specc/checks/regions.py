@@ -12,8 +12,8 @@ import difflib
 from functools import lru_cache
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E260"
 DESCRIPTION = "regions exist (botocore's partition data), are listed once, and share one partition"

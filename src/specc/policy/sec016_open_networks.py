@@ -10,7 +10,8 @@ with `security.exceptions.SEC016.reason`: the reason is written into the resourc
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from specc.policy.base import Finding, TemplateView, as_list, single_ref, statements
 
