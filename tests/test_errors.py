@@ -41,5 +41,16 @@ def test_every_diagnostic_is_located(case: str, runner, repo, monkeypatch) -> No
         path, row, column = location.rsplit(":", 2)
         assert path == f"tests/errors/{case}.yaml"
         assert int(row) >= 1 and int(column) >= 1
-        assert code[0] == "E" and code[1:].isdigit()
+        assert (code[0] == "E" and code[1:].isdigit()) or (code[:3] == "SEC" and code[3:].isdigit())
     assert lines[-1].endswith("nothing was written.")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_validate_and_compile_agree(case: str, runner, repo, monkeypatch, tmp_path) -> None:
+    """`validate` runs every check `compile` runs: the same diagnostics for every error case, and neither writes."""
+    monkeypatch.chdir(repo)
+    validated = runner.invoke(main, ["validate", f"tests/errors/{case}.yaml"])
+    compiled = runner.invoke(main, ["compile", f"tests/errors/{case}.yaml", "--out", str(tmp_path / "out")])
+    assert (validated.exit_code, compiled.exit_code) == (1, 1)
+    assert validated.output == compiled.output
+    assert not (tmp_path / "out").exists()

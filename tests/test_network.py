@@ -166,13 +166,24 @@ def test_private_functions_get_vpc_config_and_scoped_eni_permissions(write_spec)
     assert statements["DescribeNetworkInterfaces"]["Resource"] == ["*"]
     assert set(statements["DescribeNetworkInterfaces"]["Action"]) == {"ec2:DescribeNetworkInterfaces",
                                                                        "ec2:DescribeSubnets"}
-    assert statements["ManageNetworkInterfaces"]["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*"}]
-    assert "ec2:CreateNetworkInterface" in statements["ManageNetworkInterfaces"]["Action"]
+    # Interfaces are created only in the service's private subnets, with the functions' security group; the rest
+    # acts on network interfaces only (it was every EC2 resource of the account: `*/*`).
+    ec2 = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
+    assert statements["CreateNetworkInterfaces"]["Action"] == ["ec2:CreateNetworkInterface"]
+    assert sorted(statements["CreateNetworkInterfaces"]["Resource"], key=lambda r: r["Fn::Sub"]) == sorted(
+        [{"Fn::Sub": f"{ec2}:network-interface/*"}, {"Fn::Sub": f"{ec2}:security-group/${{FunctionsSecurityGroup}}"}]
+        + [{"Fn::Sub": f"{ec2}:subnet/${{PrivateSubnet{i}}}"} for i in (1, 2, 3)], key=lambda r: r["Fn::Sub"])
+    assert statements["ManageNetworkInterfaces"]["Action"] == [
+        "ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"]
+    assert statements["ManageNetworkInterfaces"]["Resource"] == [{"Fn::Sub": f"{ec2}:network-interface/*"}]
+    # What cannot be narrower says why, beside the statement.
+    reasons = template["Resources"]["WriterPolicy"]["Metadata"]["specc"]["statement_reasons"]
+    assert set(reasons) == {"DescribeNetworkInterfaces", "CreateNetworkInterfaces", "ManageNetworkInterfaces"}
+    assert "subnets and the security group it may use are named" in reasons["CreateNetworkInterfaces"]
     # ENI management is Lambda's, not the handler's: it stays out of the TLS guardrail.
     assert not any(a.startswith("ec2:") for a in statements["DenyInsecureTransport"]["Action"])
     outside = {s["Sid"] for s in _props(template, "OutsidePolicy")["PolicyDocument"]["Statement"]}
-    assert not outside & {"DescribeNetworkInterfaces", "ManageNetworkInterfaces"}
+    assert not outside & {"DescribeNetworkInterfaces", "CreateNetworkInterfaces", "ManageNetworkInterfaces"}
 
 
 def test_flow_logs_go_to_an_encrypted_group_through_a_least_privilege_role(write_spec) -> None:

@@ -17,7 +17,7 @@ from specc.build import iam
 from specc.build.assemble import assemble
 from specc.build.context import BuildContext
 from specc.build.template_dict import template_dict
-from specc.checks import run_all
+from specc.checks import physical_names, run_all
 from specc.language.diagnostics import SpecError
 from specc.language.source import SourceFile, load
 from specc.model.validate import validate
@@ -81,6 +81,9 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
         raise SpecError(ctx.problems)
     assemble(ctx)
     service = template_dict(ctx.template)  # ctx.template.to_dict(), in one pass
+    clashes = physical_names.run_on_template(ctx, service.get("Resources") or {})  # E263: names kinds generate
+    if clashes:
+        raise SpecError(clashes)
     # the spec's security profile (SEC checks); excuses go in Metadata
     outcome = policy.evaluate(ctx, {"service.json": service})
     if outcome.diagnostics:

@@ -42,5 +42,6 @@ def assemble(ctx: BuildContext) -> None:
     for title, entries in sorted(ctx.opt_outs.items()):
         resource = template.resources[title]
         metadata = dict(resource.resource.get("Metadata") or {})  # keep scanner skips a builder set
-        metadata["specc"] = {"opt_outs": sorted(entries, key=lambda e: (e["control"], e["spec"]))}
+        metadata["specc"] = {**(metadata.get("specc") or {}),  # keep statement reasons the IAM pass wrote
+                             "opt_outs": sorted(entries, key=lambda e: (e["control"], e["spec"]))}
         resource.Metadata = metadata

@@ -37,6 +37,9 @@ class UnboundedTemplate(Template):
 class ServiceUse:
     actions: set[str] = field(default_factory=set)
     conditions: list[Any] = field(default_factory=list)  # awacs condition elements
+    # CloudWatch Logs: the names (or `*` patterns) of the log groups it may use the key for, as ARNs in the key
+    # policy's `kms:EncryptionContext:aws:logs:arn` condition (iam.use_logs_key).
+    log_groups: set[str] = field(default_factory=set)
 
 
 @dataclass

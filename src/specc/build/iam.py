@@ -46,6 +46,9 @@ class Grant:
     key: str | None = None  # the spec key this grant uses, so its key policy can name the role
     deny: bool = False  # an explicit Deny (guardrails): wins over any Allow from any other policy
     conditions: tuple[Any, ...] = ()  # awacs condition elements
+    # Why a statement is as broad as it is, where AWS leaves no narrower way: written into the policy's
+    # `Metadata.specc.statement_reasons` by Sid, so a reviewer of the template reads it beside the statement.
+    reason: str = ""
 
 
 def key_grant(key: str, actions: tuple[str, ...], sid_prefix: str = "") -> Grant:
@@ -62,11 +65,21 @@ LOGS_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:Genera
                     "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
 
 
-def use_logs_key(ctx: BuildContext, key: str) -> None:
-    """CloudWatch Logs may use the key only for this account's log groups in this region (AWS's documented policy)."""
-    ctx.use_key(key, LOGS_KEY_ACTIONS, service=LOGS_SERVICE, conditions=[ArnLike(
-        "kms:EncryptionContext:aws:logs:arn",
-        Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"))])
+LOG_GROUP_ARN = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+
+
+def use_logs_key(ctx: BuildContext, key: str, log_group: str) -> None:
+    """CloudWatch Logs may use the key only for this service's log groups (AWS's documented key policy, with the
+    `kms:EncryptionContext:aws:logs:arn` condition naming them rather than every log group of the account).
+    `log_group` is a name, or a pattern for a family of them (`/aws/lambda/<service>-*-<environment>`): one ARN per
+    family keeps the key policy within its 32 KB whatever the number of functions."""
+    ctx.use_key(key, LOGS_KEY_ACTIONS, service=LOGS_SERVICE)
+    ctx.key_users[key].services[LOGS_SERVICE].log_groups.add(log_group)
+
+
+def logs_condition(log_groups: set[str]) -> Any:
+    """The key policy's condition for CloudWatch Logs: the log group ARNs the key may encrypt."""
+    return ArnLike("kms:EncryptionContext:aws:logs:arn", [Sub(LOG_GROUP_ARN + name) for name in sorted(log_groups)])
 
 
 @lru_cache(maxsize=4096)
@@ -104,6 +117,7 @@ def merge(grants: list[Grant], texts: dict[Any, str] | None = None) -> list[Gran
             key=seen.key or grant.key,
             deny=seen.deny,
             conditions=seen.conditions,
+            reason=seen.reason or grant.reason,
         )
     return [_sorted_actions(g) for _, g in sorted(by_sid.items())]
 
@@ -127,7 +141,7 @@ def _sorted_actions(grant: Grant) -> Grant:
     actions = tuple(sorted(set(grant.actions)))
     if actions == grant.actions:
         return grant
-    return Grant(grant.sid, actions, grant.resources, grant.key, grant.deny, grant.conditions)
+    return Grant(grant.sid, actions, grant.resources, grant.key, grant.deny, grant.conditions, grant.reason)
 
 
 def policy_document(grants: list[Grant]) -> PolicyDocument:
@@ -190,15 +204,16 @@ def attach(ctx: BuildContext) -> None:
         for grant in merged:
             if grant.key:
                 ctx.use_key(grant.key, grant.actions, role=role_id)
-        ctx.add(
-            iam.PolicyType(
-                policy_id,
-                PolicyName=policy_id,
-                PolicyDocument=_document(merged, shared),
-                Roles=[Ref(role_id)],
-            ),
-            ctx.origins.get(role_id, ()),
+        policy = iam.PolicyType(
+            policy_id,
+            PolicyName=policy_id,
+            PolicyDocument=_document(merged, shared),
+            Roles=[Ref(role_id)],
         )
+        reasons = {grant.sid: grant.reason for grant in merged if grant.reason}
+        if reasons:
+            policy.Metadata = {"specc": {"statement_reasons": reasons}}
+        ctx.add(policy, ctx.origins.get(role_id, ()))
 
 
 def _plain(value: Any) -> Any:

@@ -24,6 +24,7 @@ from specc.checks import (
     queue_consumers,
     queue_names,
     references,
+    regions,
     rollout_targets,
     secret_rotation,
     secret_values,
@@ -44,7 +45,7 @@ class Check:
 
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
-    for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
+    for module in (regions, references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
                    perimeter, workflows, security, cycles)

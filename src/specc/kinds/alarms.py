@@ -16,8 +16,8 @@ from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
-THRESHOLD_PATTERN = r"^\s*(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)\s*$"
-STATISTIC_PATTERN = r"^(Sum|Average|Minimum|Maximum|SampleCount|p\d{1,2}(?:\.\d{1,2})?)$"
+THRESHOLD_PATTERN = r"^\s*(>=|>|<=|<)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$"
+STATISTIC_PATTERN = r"^(Sum|Average|Minimum|Maximum|SampleCount|p[0-9]{1,2}(?:\.[0-9]{1,2})?)$"
 METRIC_PATTERN = r"^(api\.[A-Za-z0-9]+|[a-z_]+\.[a-z][a-z0-9_]*\.[A-Za-z0-9]+)$"
 _OPERATORS = {">": "GreaterThanThreshold", ">=": "GreaterThanOrEqualToThreshold",
               "<": "LessThanThreshold", "<=": "LessThanOrEqualToThreshold"}
@@ -132,7 +132,7 @@ def _alarm(ctx: BuildContext, alarm_id: str, name: str, description: str, namesp
         EvaluationPeriods=evaluation_periods,
         TreatMissingData=missing,
     )
-    if re.fullmatch(r"p\d+(\.\d+)?", statistic):
+    if re.fullmatch(r"p[0-9]+(\.[0-9]+)?", statistic):
         alarm.ExtendedStatistic = statistic
     else:
         alarm.Statistic = statistic

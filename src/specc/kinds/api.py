@@ -107,7 +107,7 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
         RetentionInDays=settings.access_log_retention_days or ctx.spec.defaults.log_retention_days,
         KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
     ), origin)
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, f"/aws/apigateway/{ctx.physical('api')}/access")
 
     depends = []
     if settings.cloudwatch_role:
@@ -151,14 +151,30 @@ def _cloudwatch_role(ctx: BuildContext, origin: tuple[Any, ...]) -> None:
         AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
             Effect=Allow, Principal=Principal("Service", "apigateway.amazonaws.com"), Action=[AssumeRole])]),
     ), origin)
-    ctx.grant(role_id, "ApiGatewayCloudWatchPolicy", [Grant(
-        sid="WriteApiLogs",
-        actions=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-                 "logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutLogEvents"),
-        resources=(Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"),),
-    )])
+    ctx.grant(role_id, "ApiGatewayCloudWatchPolicy", api_logs_grants())
     ctx.add(apigateway.Account("ApiGatewayAccount", CloudWatchRoleArn=GetAtt(role_id, "Arn"),
                                DependsOn=["ApiGatewayCloudWatchPolicy"]), origin)
+
+
+API_LOG_GROUPS = ("API-Gateway-Execution-Logs_*", "/aws/apigateway/*")
+
+
+def api_logs_grants() -> list[Grant]:
+    """The account's API Gateway logging role (the actions of AmazonAPIGatewayPushToCloudWatchLogs), on the log
+    groups API Gateway writes instead of every log group of the account: execution logs
+    (`API-Gateway-Execution-Logs_<api>/<stage>`) and access logs under `/aws/apigateway/` (where specc puts them).
+    The role is the account's, one per region, used by every API there: it cannot be narrowed to this service's."""
+    logs = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    return [
+        Grant(sid="WriteApiLogs", actions=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
+                                           "logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutLogEvents"),
+              resources=tuple(Sub(logs + group) for group in API_LOG_GROUPS),
+              reason="API Gateway's account logging role serves every API of the account in this region: the log "
+                     "groups API Gateway writes (execution logs, access logs under /aws/apigateway/), no others"),
+        Grant(sid="ListLogGroups", actions=("logs:DescribeLogGroups",), resources=(Sub(logs + "*"),),
+              reason="DescribeLogGroups lists log groups by name prefix: it is authorized on every log group of the "
+                     "account and region, and returns their names and settings, never their events"),
+    ]
 
 
 def names(spec: Any, name: str, entry: ApiSpec | None) -> list[NameRule]:

@@ -52,12 +52,13 @@ class ApiAccess(SpecModel):
     @field_validator("source_ips")
     @classmethod
     def _networks(cls, values: list[str]) -> list[str]:
+        canonical = []  # CIDR notation (AWS takes no netmasks), so SEC016 reads every network one way
         for value in values:
             try:
-                ipaddress.ip_network(value)
+                canonical.append(str(ipaddress.ip_network(value)))
             except ValueError as exc:
                 raise ValueError(f"'{value}' is not an IP network like 192.0.2.0/24 ({exc})") from None
-        return values
+        return canonical
 
     @field_validator("vpc_endpoints")
     @classmethod

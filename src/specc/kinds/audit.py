@@ -138,7 +138,7 @@ class TrailSpec(SpecModel):
     """One multi-region CloudTrail trail: management events from every region, log file validation, encrypted
     with a customer-managed key, delivered to the audit bucket and to an encrypted CloudWatch log group."""
 
-    region: str | None = Field(None, pattern=r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$",
+    region: str | None = Field(None, pattern=r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-[0-9]$",
                                description="The trail's home region (one of `regions`): the only stack instance "
                                            "that creates it. Default: us-east-1 if listed, else the first region.",
                                examples=["us-east-1"])
@@ -271,7 +271,7 @@ def _trail(ctx: BuildContext, spec: AuditSpec, key: str) -> None:
         Condition=TRAIL_REGION,
     )
     ctx.add(log_group, origin)
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, f"/aws/cloudtrail/{ctx.physical('trail')}")
     # An inline policy: the role exists only in the home region, and no key policy names it (no cycle to avoid).
     ctx.add(iam.Role(
         TRAIL_ROLE_ID,

@@ -20,7 +20,7 @@ from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind
 from specc.language.types import SpecModel
 
-CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$"
+CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
 DOMAIN_PATTERN = r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 TRUSTSTORE_PATTERN = r"^s3://[a-z0-9${}:.A-Z-]{3,120}/[A-Za-z0-9!_.*'()/${}:-]+$"
 CERTIFICATES_MAPPING = "DomainCertificates"

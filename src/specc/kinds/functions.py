@@ -134,6 +134,16 @@ class FunctionSpec(SpecModel):
                 raise ValueError(f"environment variable '{name}' is reserved by Lambda")
         return value
 
+    @field_validator("reserved_concurrency")
+    @classmethod
+    def _not_zero(cls, value: int | None) -> int | None:
+        """0 is a valid Lambda setting that throttles every invocation: a function that silently never runs."""
+        if value == 0:
+            raise ValueError("reserved_concurrency 0 throttles every invocation: the function would never run; "
+                             "leave it out to use the account's shared pool, or reserve at least 1 (to stop a "
+                             "function, remove its routes, triggers and schedules)")
+        return value
+
     @model_validator(mode="after")
     def _concurrency(self) -> FunctionSpec:
         if (self.provisioned_concurrency and self.reserved_concurrency is not None
@@ -192,7 +202,7 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
     )
     ctx.add(log_group, origin)
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, f"/aws/lambda/{ctx.physical('*')}")  # every function's: one ARN pattern
 
     grants = [
         Grant(sid="WriteOwnLogs", actions=("logs:CreateLogStream", "logs:PutLogEvents"),

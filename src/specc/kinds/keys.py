@@ -9,7 +9,7 @@ from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, kms
 
 from specc.build.context import BuildContext
-from specc.build.iam import Grant, key_grant
+from specc.build.iam import Grant, key_grant, logs_condition
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
 from specc.kinds.base import Kind, NameRule
@@ -62,8 +62,9 @@ def build(ctx: BuildContext, name: str, spec: KeySpec) -> None:
             Action=[Action(*a.split(":", 1)) for a in sorted(use.actions)],
             Resource=["*"],
         )
-        if use.conditions:
-            statement.Condition = Condition(use.conditions)
+        conditions = use.conditions + ([logs_condition(use.log_groups)] if use.log_groups else [])
+        if conditions:
+            statement.Condition = Condition(conditions)
         statements.append(statement)
     key = kms.Key(
         key_id,

@@ -71,12 +71,24 @@ INTERFACE_SERVICES: dict[str, str] = {
     "sns": "sns", "sqs": "sqs", "ssm": "ssm", "states": "states", "sts": "sts", "xray": "xray",
 }
 InterfaceService = Literal[tuple(INTERFACE_SERVICES)]  # type: ignore[valid-type]
-# What Lambda does with a VPC function's role (the actions of AWSLambdaVPCAccessExecutionRole): the Describe APIs
-# take no resource; the rest is limited to this account's EC2 resources in this region (network interfaces,
-# and the subnets and security groups they are created in).
+# What Lambda does with a VPC function's role (the actions of AWSLambdaVPCAccessExecutionRole), each as narrow as
+# EC2 allows: the Describe APIs take no resource; an interface may be created only in the service's private subnets
+# with the functions' security group (CreateNetworkInterface is authorized on the subnet and the group too); the
+# interfaces themselves are named by ID only once Lambda has made them, so the rest acts on network interfaces of
+# this account and region (never on any other EC2 resource).
 ENI_ACTIONS_ANYWHERE = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
-ENI_ACTIONS_SCOPED = ("ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
-                      "ec2:UnassignPrivateIpAddresses")
+ENI_CREATE = ("ec2:CreateNetworkInterface",)
+ENI_ACTIONS_OWN = ("ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses")
+ENI_ARN = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*"
+ENI_REASONS = {
+    "DescribeNetworkInterfaces": "EC2 Describe APIs do not support resource-level permissions",
+    "CreateNetworkInterfaces": "Lambda creates the interface before it has an ID, so network-interface/* of this "
+                               "account and region; the subnets and the security group it may use are named",
+    "ManageNetworkInterfaces": "Lambda acts on its interfaces by an ID the template cannot know, and checks the role "
+                               "without VPC or subnet in the request context (a condition on ec2:Vpc or ec2:Subnet "
+                               "would fail the function's creation): network interfaces of this account and region "
+                               "only, no other EC2 resource",
+}
 
 
 class FlowLogs(SpecModel):
@@ -367,7 +379,7 @@ def _flow_logs(ctx: BuildContext, spec: NetworkSpec, vpc: ec2.VPC, origin: tuple
         RetentionInDays=settings.retention_days or ctx.spec.defaults.log_retention_days,
         KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
     ), origin)
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, flow_log_group_name(ctx.spec))
     ctx.add(_flow_logs_role(), origin)
     ctx.grant(FLOW_LOGS_ROLE, FLOW_LOGS_POLICY, [
         Grant(sid="WriteFlowLogs", actions=("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"),
@@ -408,10 +420,16 @@ def function_vpc(ctx: BuildContext) -> tuple[Any, list[Grant]]:
     """What a `network: private` function gets: its VpcConfig, and the ENI permissions Lambda needs in its role."""
     config = awslambda.VPCConfig(SubnetIds=private_subnet_ids(ctx.spec.network),
                                  SecurityGroupIds=[Ref(FUNCTIONS_SG)])
+    ec2_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
+    subnets = [Sub(f"{ec2_arn}:subnet/${{{subnet.data['Ref']}}}") for subnet in private_subnet_ids(ctx.spec.network)]
     return config, [
-        Grant(sid="DescribeNetworkInterfaces", actions=ENI_ACTIONS_ANYWHERE, resources=("*",)),
-        Grant(sid="ManageNetworkInterfaces", actions=ENI_ACTIONS_SCOPED, resources=(Sub(
-            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:*/*"),)),
+        Grant(sid="DescribeNetworkInterfaces", actions=ENI_ACTIONS_ANYWHERE, resources=("*",),
+              reason=ENI_REASONS["DescribeNetworkInterfaces"]),
+        Grant(sid="CreateNetworkInterfaces", actions=ENI_CREATE, resources=(
+            Sub(ENI_ARN), *subnets, Sub(f"{ec2_arn}:security-group/${{{FUNCTIONS_SG}}}")),
+            reason=ENI_REASONS["CreateNetworkInterfaces"]),
+        Grant(sid="ManageNetworkInterfaces", actions=ENI_ACTIONS_OWN, resources=(Sub(ENI_ARN),),
+              reason=ENI_REASONS["ManageNetworkInterfaces"]),
     ]
 
 

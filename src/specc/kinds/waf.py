@@ -89,11 +89,13 @@ class IpSets(SpecModel):
     @field_validator("block", "allow")
     @classmethod
     def _cidrs(cls, values: list[str]) -> list[str]:
+        canonical = []  # CIDR notation (AWS takes no netmasks), so SEC016 reads every network one way
         for value in values:
             try:
-                ipaddress.ip_network(value)
+                canonical.append(str(ipaddress.ip_network(value)))
             except ValueError as exc:
                 raise ValueError(f"'{value}' is not an IP network like 192.0.2.0/24 ({exc})") from None
+        values = canonical
         if len(set(values)) != len(values):
             raise ValueError("an address is listed twice")
         return values
@@ -328,7 +330,7 @@ def _logging(ctx: BuildContext, name: str, spec: WebAclSpec, condition: str | No
         RetentionInDays=spec.logging.retention_days or ctx.spec.defaults.log_retention_days,
         KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
     )
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, log_group_name(ctx.spec, "*"))  # every web ACL's: one ARN pattern
     if condition:
         group.Condition = condition
     ctx.add(group, origin)

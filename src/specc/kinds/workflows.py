@@ -195,7 +195,7 @@ def _logging(ctx: BuildContext, name: str, spec: WorkflowSpec, machine: stepfunc
         RetentionInDays=spec.logging.retention_days or ctx.spec.defaults.log_retention_days,
         KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
     ), ("workflows", name))
-    use_logs_key(ctx, logs_key)
+    use_logs_key(ctx, logs_key, log_group_name(ctx.spec, "*"))  # every workflow's: one ARN pattern
     machine.LoggingConfiguration = stepfunctions.LoggingConfiguration(
         Level=spec.logging.level.upper(),
         IncludeExecutionData=spec.logging.include_execution_data,

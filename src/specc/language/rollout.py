@@ -10,16 +10,27 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
 from specc.language.types import SpecModel
 
-ACCOUNT_PATTERN = r"^\d{12}$"
+ACCOUNT_PATTERN = r"^[0-9]{12}$"
 OU_PATTERN = r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$"
-REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"  # as spec.py's `regions`
-PERCENT = re.compile(r"^(\d{1,3})%$")
+REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-[0-9]$"  # as spec.py's `regions`
+PERCENT = re.compile(r"^([0-9]{1,3})%$")
 
-AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_PATTERN), Field(
+
+def _ascii_digits(value: object) -> object:
+    """Python and pydantic read `\\d` and `isdigit()` as any Unicode digit: full-width digits (U+FF10 to U+FF19)
+    or Arabic-Indic digits would pass a digits-only pattern and reach AWS as an account id that cannot exist. Say
+    so plainly."""
+    if isinstance(value, str) and any(ch.isdigit() and not ch.isascii() for ch in value):
+        raise ValueError(f"{value!r} has digits outside 0-9 (Unicode digits look alike but are not an account id); "
+                         "write the 12 digits with 0-9")
+    return value
+
+
+AccountId = Annotated[str, BeforeValidator(_ascii_digits), StringConstraints(pattern=ACCOUNT_PATTERN), Field(
     description="A 12-digit AWS account id, quoted (`\"111111111111\"`) so YAML keeps it as text.",
     examples=["111111111111"])]
 OrganizationalUnitId = Annotated[str, StringConstraints(pattern=OU_PATTERN), Field(

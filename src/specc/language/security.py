@@ -14,7 +14,7 @@ from pydantic import Field, StringConstraints
 
 from specc.language.types import SpecModel
 
-CHECK_ID_PATTERN = r"^SEC\d{3}$"
+CHECK_ID_PATTERN = r"^SEC[0-9]{3}$"
 ENTRY_PATTERN = r"^[a-z_]+(\.[^.\s][^.]*)?$"
 
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/=+@ -]+$")]

@@ -151,7 +151,8 @@ class WaitSpec(SpecModel):
     seconds: int | None = Field(None, ge=0, le=99_999_999, description="Seconds to wait.", examples=[30])
     seconds_path: Path | None = Field(None, description="Where the input holds the seconds to wait.",
                                       examples=["$.delay"])
-    timestamp: str | None = Field(None, pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$",
+    timestamp: str | None = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+                                  r"(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$",
                                   description="Wait until this RFC 3339 time.", examples=["2026-12-31T23:59:59Z"])
     timestamp_path: Path | None = Field(None, description="Where the input holds the time to wait for.",
                                         examples=["$.not_before"])

@@ -15,7 +15,7 @@ from specc.language.rollout import AccountId, OrganizationalUnits, Rollout
 from specc.language.security import SecuritySpec
 from specc.language.types import Name, RetentionDays, SpecModel
 
-REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-\d$"
+REGION_PATTERN = r"^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?[a-z]+-[0-9]$"
 IMPLICIT_KEY = "main"
 IMPLICIT_SECTIONS = frozenset({"keys", "monitoring"})  # filled in when a spec leaves them out
 

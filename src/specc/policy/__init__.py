@@ -32,6 +32,7 @@ from specc.policy import (
     sec013_authenticated_routes,
     sec014_private_functions,
     sec015_web_acl,
+    sec016_open_networks,
 )
 from specc.policy.base import PROFILES, Finding, TemplateView
 
@@ -58,7 +59,8 @@ CHECKS: tuple[PolicyCheck, ...] = tuple(
     for m in (sec001_customer_managed_keys, sec002_wildcard_actions, sec003_wildcard_resources,
               sec004_managed_policies, sec005_function_denies, sec006_tls_only, sec007_tls_versions,
               sec008_mutual_tls, sec009_log_retention, sec010_required_tags, sec011_deletion_policy,
-              sec012_key_rotation, sec013_authenticated_routes, sec014_private_functions, sec015_web_acl)
+              sec012_key_rotation, sec013_authenticated_routes, sec014_private_functions, sec015_web_acl,
+              sec016_open_networks)
 )
 BY_ID = {check.id: check for check in CHECKS}
 

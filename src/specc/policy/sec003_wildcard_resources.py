@@ -19,10 +19,6 @@ PCI_DSS = "7.2.1, 7.2.2"
 VENDED_LOGS = "CloudWatch Logs vended-log delivery APIs do not support resource-level permissions"
 AWS_REQUIRED: dict[str, str] = {
     **WILDCARD_RESOURCE_REASONS,
-    "ec2:CreateNetworkInterface": "Lambda creates a function's VPC interfaces before their ARNs exist",
-    "ec2:DeleteNetworkInterface": "Lambda deletes a function's VPC interfaces by id, not by a known ARN",
-    "ec2:AssignPrivateIpAddresses": "Lambda manages its VPC interfaces' addresses by id",
-    "ec2:UnassignPrivateIpAddresses": "Lambda manages its VPC interfaces' addresses by id",
     "logs:CreateLogDelivery": VENDED_LOGS,
     "logs:GetLogDelivery": VENDED_LOGS,
     "logs:UpdateLogDelivery": VENDED_LOGS,
