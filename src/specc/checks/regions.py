@@ -23,10 +23,19 @@ PARTITIONS = "E262"
 
 @lru_cache(maxsize=1)
 def known_regions() -> dict[str, str]:
-    """Region code -> partition name, from the endpoints data botocore ships (no network, no credentials)."""
-    from botocore.loaders import create_loader
+    """Region code -> partition name, from the endpoints data botocore ships (no network, no credentials).
 
-    endpoints = create_loader().load_data("endpoints")
+    The file is read where botocore installed it, without importing botocore: its loader pulls in
+    importlib.metadata and the SDK, which a compile never needs (tests/test_startup.py)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("botocore")  # finds the package without importing it
+    locations = spec.submodule_search_locations if spec else None
+    if not locations:  # botocore is a dependency (through boto3): a broken install, not a spec error
+        raise RuntimeError("botocore is not installed: its region list is what regions are checked against")
+    endpoints = json.loads((Path(next(iter(locations))) / "data" / "endpoints.json").read_text())
     return {region: partition["partition"] for partition in endpoints["partitions"]
             for region in partition.get("regions", {})}
 
