@@ -18,6 +18,7 @@ from specc.checks import queue_consumers, queue_names
 from specc.checks import event_metrics, streams
 from specc.checks import secret_rotation
 from specc.checks import workflows
+from specc.checks import http_api
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
 
@@ -34,7 +35,7 @@ CHECKS: tuple[Check, ...] = tuple(
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation,
-                   perimeter, workflows, security, cycles)
+                   perimeter, workflows, http_api, security, cycles)
 )
 
 

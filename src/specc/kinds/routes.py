@@ -6,12 +6,13 @@ permission, scoped to its method and path with SourceArn.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
-from troposphere import GetAtt, Ref, Sub, apigateway, awslambda
+from pydantic import Field, field_validator, model_validator
+from troposphere import GetAtt, Ref, Sub, apigateway
 
 from specc.context import BuildContext
+from specc.kinds.api_auth import RouteAuth
 from specc.kinds.base import Kind, Reference
 from specc.naming import camel
 from specc.spec_types import Name, SpecModel
@@ -31,11 +32,36 @@ class RouteSpec(SpecModel):
     authorization: Literal["none", "iam"] = Field(
         "none", description="`iam` requires SigV4-signed requests; `none` leaves authorization to the API key or the function.",
         examples=["iam"])
+    auth: RouteAuth | None = Field(
+        None, description="Who may call the route: `iam`, `none` or an authorizer of `api.authorizers` (with "
+        "`scopes`); default: `api.auth`, else public.", examples=["users", {"authorizer": "users",
+                                                                          "scopes": ["orders/write"]}])
+    integration: str = Field("proxy", description="Always `proxy`: the function receives the whole request and "
+                             "returns the whole response (see docs/http-apis.md for why non-proxy integrations are "
+                             "not offered).", examples=["proxy"])
+
+    # Unknown fields people write from other tools, and what to write instead (validate.py shows them).
+    unknown_field_hints: ClassVar[dict[str, str]] = {
+        "authorizer": "say who may call the route with `auth:` (`iam`, `none`, or the name of an entry of "
+                      "`api.authorizers`, e.g. `auth: {authorizer: users, scopes: [orders/read]}`)",
+        "authorizers": "declare authorizers under `api.authorizers` and name one with the route's `auth:`",
+        "cors": "CORS is API-wide: `api.cors: {origins: [https://app.example.com]}`",
+    }
 
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         return {"function": value} if isinstance(value, str) else value
+
+    @field_validator("integration")
+    @classmethod
+    def _proxy_only(cls, value: str) -> str:
+        if value != "proxy":
+            raise ValueError(f"`integration: {value}` (a non-proxy integration with mapping templates) is not "
+                             "supported: routes are Lambda proxy integrations, so the function reads the request "
+                             "and writes the response itself; drop `integration` and shape the payload in the "
+                             "function (see docs/http-apis.md)")
+        return value
 
 
 def split(route_key: str) -> tuple[str, list[str]]:
@@ -59,10 +85,18 @@ def method_id(route_key: str) -> str:
 
 
 def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
-    from specc.kinds.api import API_ID
+    from specc.kinds.api import API_ID, is_http
+    from specc.kinds.api_auth import resolve, route_settings
     from specc.kinds.functions import invoke_arn
+    from specc.kinds.http_api import build_route, permission
 
     origin = ("routes", route_key)
+    target = invoke_arn(ctx, spec.function)
+    mid = method_id(route_key)
+    if is_http(ctx.spec):
+        build_route(ctx, route_key, spec, mid)
+        permission(ctx, mid, route_key, target, origin)
+        return
     method, segments = split(route_key)
     parent: Any = GetAtt(API_ID, "RootResourceId")
     for depth in range(1, len(segments) + 1):
@@ -70,14 +104,11 @@ def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
         ctx.add_shared(apigateway.Resource(rid, RestApiId=Ref(API_ID), ParentId=parent, PathPart=segments[depth - 1]),
                        origin)
         parent = Ref(rid)
-    target = invoke_arn(ctx, spec.function)
-    mid = method_id(route_key)
     method_resource = apigateway.Method(
         mid,
         RestApiId=Ref(API_ID),
         ResourceId=parent,
         HttpMethod=method,
-        AuthorizationType="AWS_IAM" if spec.authorization == "iam" else "NONE",
         ApiKeyRequired=spec.api_key,
         Integration=apigateway.Integration(
             Type="AWS_PROXY",
@@ -85,26 +116,27 @@ def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
             Uri=Sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Target}/invocations",
                     Target=target),
         ),
+        **route_settings(ctx, route_key, http=False),
     )
-    if spec.authorization == "none" and not spec.api_key:
+    if resolve(ctx.spec, route_key).authorizer == "none" and not spec.api_key:
         from specc.scanners import skip
 
         skip(method_resource, "CKV_AWS_59", "the spec declares this route public (no `api_key`, `authorization: "
              "none`); the pci profile refuses anonymous routes (SEC013)")
     ctx.add(method_resource, origin)
-    source_path = "/".join("*" if s.startswith("{") else s for s in segments)
-    ctx.add(awslambda.Permission(
-        f"{mid}Permission",
-        Action="lambda:InvokeFunction",
-        FunctionName=target,
-        Principal="apigateway.amazonaws.com",
-        SourceArn=Sub(f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API_ID}}}/*/"
-                      f"{'*' if method == 'ANY' else method}/{source_path}"),
-    ), origin)
+    permission(ctx, mid, route_key, target, origin)
+
+
+def resource_of(segments: list[str]) -> Any:
+    """The REST resource of a path (the API's root for `/`)."""
+    from specc.kinds.api import API_ID
+
+    return Ref(resource_id(segments)) if segments else GetAtt(API_ID, "RootResourceId")
 
 
 def references(route_key: str, spec: RouteSpec) -> list[Reference]:
     return [Reference(("routes", route_key, "function"), "functions", spec.function, relation="serves")]
+
 
 
 def greedy_last(route_key: str) -> bool:
@@ -116,8 +148,8 @@ KIND = Kind(
     section="routes",
     singular="route",
     model=RouteSpec,
-    description="HTTP routes of the REST API: `METHOD /path/{param}: function` (or a mapping with `function`, "
-                "`api_key`, `authorization`).",
+    description="HTTP routes of the API (REST or HTTP, `api.kind`): `METHOD /path/{param}: function` (or a "
+                "mapping with `function`, `auth`, `api_key`, `authorization`).",
     build=build,
     key_pattern=ROUTE_PATTERN,
     references=references,
