@@ -186,15 +186,15 @@ def _fingerprinted(route: Any) -> dict[str, Any]:
 
 def _preflights(ctx: BuildContext, settings: ApiSpec) -> list[str]:
     """With `cors`, an OPTIONS method on every path that has routes (unless the spec routes OPTIONS itself)."""
-    from specc.kinds.api_cors import rest_preflight
+    from specc.kinds.api_cors import rest_error_responses, rest_preflight
 
     if settings.cors is None:
         return []
+    made = rest_error_responses(ctx, API_ID, settings.cors)  # deployed with the methods, so listed with them
     paths: dict[tuple[str, ...], list[str]] = {}
     for route_key in ctx.spec.routes:
         method, segments = split(route_key)
         paths.setdefault(tuple(segments), []).append(method)
-    made = []
     for segments, methods in sorted(paths.items()):
         if "OPTIONS" in methods:
             continue

@@ -116,6 +116,8 @@ def rest_preflight(ctx: Any, api_id: str, resource: Any, logical: str, methods: 
         "method.response.header.Access-Control-Max-Age": f"'{spec.max_age}'",
         "method.response.header.Access-Control-Allow-Origin": "'*'" if spec.origins == ["*"] else "''",
     }
+    if spec.origins != ["*"]:
+        headers["method.response.header.Vary"] = "'Origin'"  # caches must not serve one origin's answer to another
     if spec.credentials:
         headers["method.response.header.Access-Control-Allow-Credentials"] = "'true'"
     if spec.expose_headers:
@@ -136,3 +138,20 @@ def rest_preflight(ctx: Any, api_id: str, resource: Any, logical: str, methods: 
         MethodResponses=[apigateway.MethodResponse(
             StatusCode="204", ResponseParameters={name: False for name in sorted(headers)})],
     ), ("api", "cors"))
+
+
+def rest_error_responses(ctx: Any, api_id: str, spec: CorsSpec) -> list[str]:
+    """API Gateway's own 4XX/5XX answers (an authorizer's 401, a throttled 429) carry CORS headers too, or a browser
+    reports a CORS failure instead of the status. A static header can name one origin only: with several, those
+    answers stay without it (see docs/http-apis.md)."""
+    if len(spec.origins) != 1:
+        return []
+    headers = {"gatewayresponse.header.Access-Control-Allow-Origin": f"'{spec.origins[0]}'"}
+    if spec.credentials:
+        headers["gatewayresponse.header.Access-Control-Allow-Credentials"] = "'true'"
+    made = []
+    for response in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        made.append(f"ApiGatewayResponse{response.title().replace('_', '')}")
+        ctx.add(apigateway.GatewayResponse(made[-1], RestApiId=Ref(api_id), ResponseType=response,
+                                           ResponseParameters=headers), ("api", "cors"))
+    return made

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, apigatewayv2, awslambda, logs
+from troposphere import GetAtt, Ref, Sub, apigatewayv2, logs
 
 from specc.context import BuildContext
 from specc.iam import use_logs_key
@@ -110,19 +110,3 @@ def build(ctx: BuildContext, settings: Any, origin: tuple[Any, ...]) -> None:
                                  f"{settings.stage}"), "Base URL of the API stage")
     ctx.output("ApiId", Ref(API_ID), "ID of the HTTP API")
 
-
-def permission(ctx: BuildContext, mid: str, route_key: str, target: Any, origin: tuple[Any, ...]) -> None:
-    """API Gateway may invoke the function for this route (method and path) only, on either kind."""
-    from specc.kinds.api import API_ID
-    from specc.kinds.routes import split
-
-    method, segments = split(route_key)
-    source_path = "/".join("*" if s.startswith("{") else s for s in segments)
-    ctx.add(awslambda.Permission(
-        f"{mid}Permission",
-        Action="lambda:InvokeFunction",
-        FunctionName=target,
-        Principal="apigateway.amazonaws.com",
-        SourceArn=Sub(f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API_ID}}}/*/"
-                      f"{'*' if method == 'ANY' else method}/{source_path}"),
-    ), origin)

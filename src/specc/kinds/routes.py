@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
-from troposphere import GetAtt, Ref, Sub, apigateway
+from troposphere import GetAtt, Ref, Sub, apigateway, awslambda
 
 from specc.context import BuildContext
 from specc.kinds.api_auth import RouteAuth
@@ -88,12 +88,13 @@ def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
     from specc.kinds.api import API_ID, is_http
     from specc.kinds.api_auth import resolve, route_settings
     from specc.kinds.functions import invoke_arn
-    from specc.kinds.http_api import build_route, permission
 
     origin = ("routes", route_key)
     target = invoke_arn(ctx, spec.function)
     mid = method_id(route_key)
     if is_http(ctx.spec):
+        from specc.kinds.http_api import build_route
+
         build_route(ctx, route_key, spec, mid)
         permission(ctx, mid, route_key, target, origin)
         return
@@ -125,6 +126,22 @@ def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
              "none`); the pci profile refuses anonymous routes (SEC013)")
     ctx.add(method_resource, origin)
     permission(ctx, mid, route_key, target, origin)
+
+
+def permission(ctx: BuildContext, mid: str, route_key: str, target: Any, origin: tuple[Any, ...]) -> None:
+    """API Gateway may invoke the function for this route (method and path) only, on either kind."""
+    from specc.kinds.api import API_ID
+
+    method, segments = split(route_key)
+    source_path = "/".join("*" if s.startswith("{") else s for s in segments)
+    ctx.add(awslambda.Permission(
+        f"{mid}Permission",
+        Action="lambda:InvokeFunction",
+        FunctionName=target,
+        Principal="apigateway.amazonaws.com",
+        SourceArn=Sub(f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API_ID}}}/*/"
+                      f"{'*' if method == 'ANY' else method}/{source_path}"),
+    ), origin)
 
 
 def resource_of(segments: list[str]) -> Any:

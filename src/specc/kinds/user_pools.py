@@ -95,14 +95,17 @@ def build(ctx: BuildContext, name: str, spec: UserPoolSpec) -> None:
     )
     if spec.mfa != "off":
         pool.EnabledMfas = ["SOFTWARE_TOKEN_MFA"]
-    else:
-        ctx.opt_out(pool, "mfa", origin + ("mfa",))
     if spec.advanced_security != "off":
         pool.UserPoolAddOns = cognito.UserPoolAddOns(AdvancedSecurityMode=spec.advanced_security.upper())
-    else:
-        ctx.opt_out(pool, "advanced_security", origin + ("advanced_security",))
-    if not spec.deletion_protection:
-        ctx.opt_out(pool, "deletion_protection", origin + ("deletion_protection",))
+    # Every default the spec turns down is written into the template, where a reviewer sees it.
+    for control, weaker in (("mfa_required", spec.mfa != "required"),
+                            ("advanced_security_enforced", spec.advanced_security != "enforced"),
+                            ("deletion_protection", not spec.deletion_protection),
+                            ("admin_only_sign_up", spec.self_sign_up)):
+        if weaker:
+            field = {"mfa_required": "mfa", "advanced_security_enforced": "advanced_security",
+                     "admin_only_sign_up": "self_sign_up"}.get(control, control)
+            ctx.opt_out(pool, control, origin + (field,))
     if spec.sign_in == "email":
         pool.UsernameAttributes = ["email"]
         pool.AutoVerifiedAttributes = ["email"]
