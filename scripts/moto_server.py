@@ -71,6 +71,11 @@ PATCHES = (
           "AWS::CloudFormation::Stack has no get_cfn_attribute: `Fn::GetAtt [NestedStack, Outputs.Name]` (how a "
           "parent reads a nested stack's outputs, and how split services pass values between stacks) fails with "
           "AttributeError, HTTP 500."),
+    Patch("moto.cloudformation.parsing.get_model_map (AWS::ApiGatewayV2::*, AWS::Cognito::UserPool*)",
+          "moto has no CloudFormation model for HTTP APIs (AWS::ApiGatewayV2::Api, Authorizer, Integration, Route, "
+          "Stage) nor for Cognito user pools and their clients: the stack completes without them, `Ref`s to them "
+          "resolve to nothing and `Fn::GetAtt [Pool, Arn]` fails the stack. The patch creates them through moto's "
+          "own apigatewayv2 and cognito-idp backends (domains and API mappings stay skipped)."),
     Patch("moto.cloudformation.models.StackSet.update",
           "UpdateStackSet stores the new template but never updates the existing instances' stacks (AWS updates "
           "every instance, or the accounts and regions given)."),
@@ -102,6 +107,7 @@ def apply_patches() -> None:
     _stack_instance_failures()
     _stack_set_updates()
     _nested_stack_outputs()
+    _register_http_apis_and_user_pools()
 
 
 def _empty_change_sets() -> None:
@@ -332,6 +338,147 @@ def _register_lambda_alias() -> None:
         def is_created(self) -> bool:
             return True
 
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+_MODELS: list[type] = []
+
+
+def _camel(value: Any) -> Any:
+    """CloudFormation's property names (PascalCase) as the service APIs' JSON spells them (camelCase)."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+def _register_http_apis_and_user_pools() -> None:
+    """AWS::ApiGatewayV2::{Api,Authorizer,Integration,Route,Stage} and AWS::Cognito::{UserPool,UserPoolClient}
+    through moto's own backends, so a deployed HTTP API or user pool can be read back through its service API."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.cloudformation import parsing
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core.common_models import CloudFormationModel
+
+    def http(account_id: str, region_name: str) -> Any:
+        return apigatewayv2_backends[account_id][region_name]
+
+    def creator(create: Callable[[dict[str, Any], str, str], tuple[str, dict[str, str]]]) -> Any:
+        return classmethod(lambda cls, resource_name, cloudformation_json, account_id, region_name, **kwargs:
+                           cls(*create(cloudformation_json.get("Properties") or {}, account_id, region_name)))
+
+    def model(type_name: str, module: str, create: Callable[[dict[str, Any], str, str], tuple[str, dict[str, str]]],
+              ) -> None:
+        class Resource(CloudFormationModel):
+            __module__ = module  # moto's model registry files classes by their service module
+
+            def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
+                self.physical_id, self.attributes = physical_id, attributes
+
+            @property
+            def physical_resource_id(self) -> str:
+                return self.physical_id
+
+            @staticmethod
+            def cloudformation_name_type() -> str:
+                return ""
+
+            @staticmethod
+            def cloudformation_type() -> str:
+                return type_name
+
+            @classmethod
+            def has_cfn_attr(cls, attr: str) -> bool:
+                return True
+
+            def get_cfn_attribute(self, attribute_name: str) -> str:
+                from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+                if attribute_name in self.attributes:
+                    return self.attributes[attribute_name]
+                raise UnformattedGetAttTemplateException()
+
+            def is_created(self) -> bool:
+                return True
+
+        Resource.__name__ = Resource.__qualname__ = type_name.replace("::", "")
+        Resource.create_from_cloudformation_json = creator(create)  # type: ignore[method-assign]
+        _MODELS.append(Resource)  # moto finds models through __subclasses__, which holds them weakly
+
+    def api(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_api(
+            api_key_selection_expression=props.get("ApiKeySelectionExpression"),
+            cors_configuration=_camel(props.get("CorsConfiguration")), description=props.get("Description"),
+            disable_schema_validation=props.get("DisableSchemaValidation"),
+            disable_execute_api_endpoint=props.get("DisableExecuteApiEndpoint"), name=props["Name"],
+            protocol_type=props["ProtocolType"], route_selection_expression=props.get("RouteSelectionExpression"),
+            tags=props.get("Tags") or {}, version=props.get("Version"))
+        return created.api_id, {"ApiEndpoint": created.api_endpoint, "ApiId": created.api_id}
+
+    def authorizer(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_authorizer(
+            api_id=props["ApiId"], auth_creds_arn=props.get("AuthorizerCredentialsArn"),
+            auth_payload_format_version=props.get("AuthorizerPayloadFormatVersion"),
+            auth_result_ttl=props.get("AuthorizerResultTtlInSeconds"), authorizer_uri=props.get("AuthorizerUri"),
+            authorizer_type=props["AuthorizerType"], enable_simple_response=props.get("EnableSimpleResponses"),
+            identity_source=props.get("IdentitySource"),
+            identity_validation_expr=props.get("IdentityValidationExpression"),
+            jwt_config=_camel(props.get("JwtConfiguration")), name=props["Name"])
+        return created.id, {"AuthorizerId": created.id}
+
+    def integration(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_integration(
+            api_id=props["ApiId"], connection_id=props.get("ConnectionId"),
+            connection_type=props.get("ConnectionType"),
+            content_handling_strategy=props.get("ContentHandlingStrategy"),
+            credentials_arn=props.get("CredentialsArn"), description=props.get("Description"),
+            integration_method=props.get("IntegrationMethod"), integration_type=props["IntegrationType"],
+            integration_uri=props.get("IntegrationUri"), passthrough_behavior=props.get("PassthroughBehavior"),
+            payload_format_version=props.get("PayloadFormatVersion"),
+            integration_subtype=props.get("IntegrationSubtype"), request_parameters=props.get("RequestParameters"),
+            request_templates=props.get("RequestTemplates"), response_parameters=props.get("ResponseParameters"),
+            template_selection_expression=props.get("TemplateSelectionExpression"),
+            timeout_in_millis=props.get("TimeoutInMillis"), tls_config=props.get("TlsConfig"))
+        return created.id, {}
+
+    def route(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_route(
+            api_id=props["ApiId"], api_key_required=props.get("ApiKeyRequired", False),
+            authorization_scopes=props.get("AuthorizationScopes"),
+            authorization_type=props.get("AuthorizationType"), authorizer_id=props.get("AuthorizerId"),
+            model_selection_expression=props.get("ModelSelectionExpression"),
+            operation_name=props.get("OperationName"), request_models=props.get("RequestModels"),
+            request_parameters=props.get("RequestParameters"), route_key=props["RouteKey"],
+            route_response_selection_expression=props.get("RouteResponseSelectionExpression"),
+            target=props.get("Target"))
+        return created.route_id, {}
+
+    def stage(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        config = _camel({key: value for key, value in props.items() if key != "ApiId"})
+        created = http(account, region).create_stage(props["ApiId"], config)
+        return created.name, {}
+
+    def user_pool(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        config = {key: value for key, value in props.items() if key != "UserPoolName"}
+        created = cognitoidp_backends[account][region].create_user_pool(props["UserPoolName"], config)
+        return created.id, {"Arn": created.arn, "ProviderName": f"cognito-idp.{region}.amazonaws.com/{created.id}",
+                            "UserPoolId": created.id}
+
+    def user_pool_client(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        config = {key: value for key, value in props.items() if key not in ("UserPoolId", "GenerateSecret")}
+        created = cognitoidp_backends[account][region].create_user_pool_client(
+            props["UserPoolId"], bool(props.get("GenerateSecret")), config)
+        return created.id, {"ClientId": created.id, "Name": props.get("ClientName", "")}
+
+    for type_name, create in (("AWS::ApiGatewayV2::Api", api), ("AWS::ApiGatewayV2::Authorizer", authorizer),
+                              ("AWS::ApiGatewayV2::Integration", integration), ("AWS::ApiGatewayV2::Route", route),
+                              ("AWS::ApiGatewayV2::Stage", stage)):
+        model(type_name, "moto.apigatewayv2.models", create)
+    for type_name, create in (("AWS::Cognito::UserPool", user_pool),
+                              ("AWS::Cognito::UserPoolClient", user_pool_client)):
+        model(type_name, "moto.cognitoidp.models", create)
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
 
