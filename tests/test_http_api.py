@@ -228,3 +228,16 @@ def test_the_cli_compiles_and_lints_an_http_api(runner, write_spec) -> None:
     assert template["Resources"]["Api"]["Type"] == "AWS::ApiGatewayV2::Api"
     result = runner.invoke(main, ["lint", str(path)])
     assert result.exit_code == 0 and "clean under cfn-lint" in result.output, result.output
+
+
+def test_the_dashboard_and_alarms_watch_what_an_http_api_publishes(write_spec) -> None:
+    spec = BASE.replace("KIND", "http") + "topics: {alerts: {}}\nmonitoring: {notify: alerts, dashboard: true}\n"
+    found = resources(write_spec, spec)
+    alarms = of_type(found, "AWS::CloudWatch::Alarm")
+    assert (alarms["Api5xxAlarm"]["MetricName"], alarms["Api5xxAlarm"]["Dimensions"]) == (
+        "5xx", [{"Name": "ApiId", "Value": {"Ref": "Api"}}, {"Name": "Stage", "Value": "v1"}])
+    body = json.loads(found["ServiceDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+    api_lines = [line for widget in body["widgets"] if widget["properties"]["title"].startswith("api:")
+                 for line in widget["properties"]["metrics"]]
+    assert sorted(line[1] for line in api_lines) == ["4xx", "5xx", "Count", "Latency"]
+    assert all(line[2:6] == ["ApiId", "${Api}", "Stage", "v1"] for line in api_lines)
