@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 from troposphere import GetAtt, Ref, Sub, apigateway, apigatewayv2, awslambda
 
 from specc.naming import camel
@@ -91,6 +93,11 @@ class AuthorizerSpec(SpecModel):
         return "jwt" if self.jwt else "cognito" if self.cognito else "lambda"
 
 
+def with_short_form(handler_schema: JsonSchemaValue, short: dict[str, Any]) -> JsonSchemaValue:
+    """A model written either as a mapping or as one string (its short form), for editors and check-jsonschema."""
+    return {"anyOf": [short, handler_schema]}
+
+
 class RouteAuth(SpecModel):
     """Who may call a route: `iam`, `none` or an authorizer's name (the short form), with scopes."""
 
@@ -105,6 +112,12 @@ class RouteAuth(SpecModel):
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         return {"authorizer": value} if isinstance(value, str) else value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return with_short_form(handler(schema), {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$", "maxLength": 40,
+                                                 "description": "`iam`, `none` or an authorizer's name."})
 
     @field_validator("scopes")
     @classmethod

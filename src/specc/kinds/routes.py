@@ -53,6 +53,13 @@ class RouteSpec(SpecModel):
     def _short_form(cls, value: Any) -> Any:
         return {"function": value} if isinstance(value, str) else value
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> Any:
+        from specc.kinds.api_auth import with_short_form
+
+        return with_short_form(handler(schema), {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$", "maxLength": 40,
+                                                 "description": "The function that serves the route."})
+
     @field_validator("integration")
     @classmethod
     def _proxy_only(cls, value: str) -> str:
