@@ -241,3 +241,18 @@ def test_the_dashboard_and_alarms_watch_what_an_http_api_publishes(write_spec) -
                  for line in widget["properties"]["metrics"]]
     assert sorted(line[1] for line in api_lines) == ["4xx", "5xx", "Count", "Latency"]
     assert all(line[2:6] == ["ApiId", "${Api}", "Stage", "v1"] for line in api_lines)
+
+
+def test_an_http_api_domain_with_mutual_tls_closes_the_execute_api_url_and_satisfies_sec008(write_spec) -> None:
+    domain = ("domains:\n  public:\n    name: api.shop.example.com\n    hosted_zone_id: Z0123456789ABCDEFGHIJ\n"
+              "    mutual_tls: {truststore: 's3://shop-truststore/truststore.pem'}\n")
+    spec = BASE.replace("KIND", "http") + domain
+    found = resources(write_spec, spec)
+    assert found["Api"]["Properties"]["DisableExecuteApiEndpoint"] is True
+    assert found["PublicDomainName"]["Type"] == "AWS::ApiGatewayV2::DomainName"
+    assert found["PublicApiMapping"]["Properties"]["Stage"] == {"Ref": "ApiStage"}
+    pci = "security: {profile: pci}\n"
+    assert "SEC008" not in {d.code for d in findings(write_spec, spec + pci)}
+    without_mtls = spec.replace("    mutual_tls: {truststore: 's3://shop-truststore/truststore.pem'}\n", "")
+    sec008 = [d for d in findings(write_spec, without_mtls + pci) if d.code == "SEC008"]
+    assert [d.message for d in sec008] == ["PublicDomainName does not require client certificates (mutual TLS)"]
