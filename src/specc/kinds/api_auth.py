@@ -23,6 +23,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 from troposphere import GetAtt, Ref, Sub, apigateway, apigatewayv2, awslambda
 
+from specc.context import BuildContext
 from specc.naming import camel
 from specc.spec_types import Name, SpecModel
 
@@ -130,24 +131,23 @@ class RouteAuth(SpecModel):
 
 @dataclass(frozen=True)
 class Resolved:
-    """A route's effective authorization, and where the spec said it."""
+    """A route's effective authorization."""
 
     authorizer: str  # iam, none, or an authorizer name
     scopes: tuple[str, ...]
-    path: tuple[Any, ...]
 
 
 def resolve(spec: Any, route_key: str) -> Resolved:
     """The route's own `auth`, else its legacy `authorization: iam`, else the API's default `auth`, else public."""
     route = spec.routes[route_key]
     if route.auth is not None:
-        return Resolved(route.auth.authorizer, tuple(route.auth.scopes), ("routes", route_key, "auth"))
+        return Resolved(route.auth.authorizer, tuple(route.auth.scopes))
     if route.authorization == "iam":
-        return Resolved("iam", (), ("routes", route_key, "authorization"))
+        return Resolved("iam", ())
     api = spec.api
     if api is not None and api.auth is not None:
-        return Resolved(api.auth.authorizer, tuple(api.auth.scopes), ("api", "auth"))
-    return Resolved("none", (), ("routes", route_key))
+        return Resolved(api.auth.authorizer, tuple(api.auth.scopes))
+    return Resolved("none", ())
 
 
 def authorizer_id(name: str) -> str:
@@ -161,14 +161,14 @@ def identity_sources(identity: list[str], http: bool) -> list[str]:
             for where, name in (item.split(".", 1) for item in identity)]
 
 
-def _audience(ctx: Any, spec: CognitoAuthorizer) -> list[Any]:
+def _audience(ctx: BuildContext, spec: CognitoAuthorizer) -> list[Any]:
     from specc.kinds.user_pools import client_id
 
     pool = ctx.spec.user_pools[spec.user_pool]
     return [Ref(client_id(spec.user_pool, name)) for name in (spec.clients or sorted(pool.clients))]
 
 
-def build_http(ctx: Any, api_id: str, name: str, spec: AuthorizerSpec) -> None:
+def build_http(ctx: BuildContext, api_id: str, name: str, spec: AuthorizerSpec) -> None:
     """One API Gateway v2 authorizer (JWT for `jwt` and `cognito`, a payload-2.0 REQUEST one for `lambda`)."""
     from specc.kinds.user_pools import pool_id
 
@@ -196,7 +196,7 @@ def build_http(ctx: Any, api_id: str, name: str, spec: AuthorizerSpec) -> None:
     ctx.add(resource, origin)
 
 
-def build_rest(ctx: Any, api_id: str, name: str, spec: AuthorizerSpec) -> None:
+def build_rest(ctx: BuildContext, api_id: str, name: str, spec: AuthorizerSpec) -> None:
     """One API Gateway v1 authorizer (COGNITO_USER_POOLS for `cognito`, TOKEN or REQUEST for `lambda`); a `jwt`
     authorizer on a REST API is refused before building (E291)."""
     from specc.kinds.user_pools import pool_id
@@ -217,14 +217,14 @@ def build_rest(ctx: Any, api_id: str, name: str, spec: AuthorizerSpec) -> None:
     ctx.add(resource, origin)
 
 
-def _lambda_uri(ctx: Any, function: str) -> Any:
+def _lambda_uri(ctx: BuildContext, function: str) -> Any:
     from specc.kinds.functions import invoke_arn
 
     return Sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Target}/"
                "invocations", Target=invoke_arn(ctx, function))
 
 
-def _permission(ctx: Any, api_id: str, name: str, function: str) -> None:
+def _permission(ctx: BuildContext, api_id: str, name: str, function: str) -> None:
     """API Gateway may invoke the authorizer function for this authorizer only."""
     from specc.kinds.functions import invoke_arn
 
@@ -238,7 +238,7 @@ def _permission(ctx: Any, api_id: str, name: str, function: str) -> None:
     ), ("api", "authorizers", name, "lambda", "function"))
 
 
-def route_settings(ctx: Any, route_key: str, http: bool) -> dict[str, Any]:
+def route_settings(ctx: BuildContext, route_key: str, http: bool) -> dict[str, Any]:
     """The properties of a Method (REST) or Route (HTTP) that carry its authorization."""
     resolved = resolve(ctx.spec, route_key)
     if resolved.authorizer == "none":
