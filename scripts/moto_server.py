@@ -76,6 +76,12 @@ PATCHES = (
           "Stage) nor for Cognito user pools and their clients: the stack completes without them, `Ref`s to them "
           "resolve to nothing and `Fn::GetAtt [Pool, Arn]` fails the stack. The patch creates them through moto's "
           "own apigatewayv2 and cognito-idp backends (domains and API mappings stay skipped)."),
+    Patch("moto.apigateway.models.Method.create_from_cloudformation_json",
+          "a method whose Integration has no IntegrationHttpMethod or Uri (a MOCK integration, as a CORS preflight "
+          "is) fails with KeyError, HTTP 500; and a method's AuthorizerId and AuthorizationScopes are dropped."),
+    Patch("moto.cloudformation.parsing.get_model_map (AWS::ApiGateway::Authorizer)",
+          "moto has no CloudFormation model for REST API authorizers: the authorizer is silently skipped and a "
+          "method's `Ref` to it resolves to nothing. The patch creates it through moto's apigateway backend."),
     Patch("moto.cloudformation.models.StackSet.update",
           "UpdateStackSet stores the new template but never updates the existing instances' stacks (AWS updates "
           "every instance, or the accounts and regions given)."),
@@ -108,6 +114,7 @@ def apply_patches() -> None:
     _stack_set_updates()
     _nested_stack_outputs()
     _register_http_apis_and_user_pools()
+    _rest_methods_and_authorizers()
 
 
 def _empty_change_sets() -> None:
@@ -354,58 +361,67 @@ def _camel(value: Any) -> Any:
     return value
 
 
+Create = Callable[[dict[str, Any], str, str], tuple[str, dict[str, str]]]
+
+
+def _creator(create: Create) -> Any:
+    return classmethod(lambda cls, resource_name, cloudformation_json, account_id, region_name, **kwargs:
+                       cls(*create(cloudformation_json.get("Properties") or {}, account_id, region_name)))
+
+
+def _cloudformation_model(type_name: str, module: str, create: Create) -> None:
+    """A CloudFormation model for `type_name` that moto lacks: `create(properties, account, region)` makes the
+    resource through moto's own backend and returns its physical ID and its GetAtt attributes."""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    class Resource(CloudFormationModel):
+        __module__ = module  # moto's model registry files classes by their service module
+
+        def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
+            self.physical_id, self.attributes = physical_id, attributes
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.physical_id
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return type_name
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return True
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+            if attribute_name in self.attributes:
+                return self.attributes[attribute_name]
+            raise UnformattedGetAttTemplateException()
+
+        def is_created(self) -> bool:
+            return True
+
+    Resource.__name__ = Resource.__qualname__ = type_name.replace("::", "")
+    Resource.create_from_cloudformation_json = _creator(create)  # type: ignore[method-assign]
+    _MODELS.append(Resource)  # moto finds models through __subclasses__, which holds them weakly
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
 def _register_http_apis_and_user_pools() -> None:
     """AWS::ApiGatewayV2::{Api,Authorizer,Integration,Route,Stage} and AWS::Cognito::{UserPool,UserPoolClient}
     through moto's own backends, so a deployed HTTP API or user pool can be read back through its service API."""
     from moto.apigatewayv2.models import apigatewayv2_backends
-    from moto.cloudformation import parsing
     from moto.cognitoidp.models import cognitoidp_backends
-    from moto.core.common_models import CloudFormationModel
 
     def http(account_id: str, region_name: str) -> Any:
         return apigatewayv2_backends[account_id][region_name]
-
-    def creator(create: Callable[[dict[str, Any], str, str], tuple[str, dict[str, str]]]) -> Any:
-        return classmethod(lambda cls, resource_name, cloudformation_json, account_id, region_name, **kwargs:
-                           cls(*create(cloudformation_json.get("Properties") or {}, account_id, region_name)))
-
-    def model(type_name: str, module: str, create: Callable[[dict[str, Any], str, str], tuple[str, dict[str, str]]],
-              ) -> None:
-        class Resource(CloudFormationModel):
-            __module__ = module  # moto's model registry files classes by their service module
-
-            def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
-                self.physical_id, self.attributes = physical_id, attributes
-
-            @property
-            def physical_resource_id(self) -> str:
-                return self.physical_id
-
-            @staticmethod
-            def cloudformation_name_type() -> str:
-                return ""
-
-            @staticmethod
-            def cloudformation_type() -> str:
-                return type_name
-
-            @classmethod
-            def has_cfn_attr(cls, attr: str) -> bool:
-                return True
-
-            def get_cfn_attribute(self, attribute_name: str) -> str:
-                from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-                if attribute_name in self.attributes:
-                    return self.attributes[attribute_name]
-                raise UnformattedGetAttTemplateException()
-
-            def is_created(self) -> bool:
-                return True
-
-        Resource.__name__ = Resource.__qualname__ = type_name.replace("::", "")
-        Resource.create_from_cloudformation_json = creator(create)  # type: ignore[method-assign]
-        _MODELS.append(Resource)  # moto finds models through __subclasses__, which holds them weakly
 
     def api(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
         created = http(account, region).create_api(
@@ -475,12 +491,46 @@ def _register_http_apis_and_user_pools() -> None:
     for type_name, create in (("AWS::ApiGatewayV2::Api", api), ("AWS::ApiGatewayV2::Authorizer", authorizer),
                               ("AWS::ApiGatewayV2::Integration", integration), ("AWS::ApiGatewayV2::Route", route),
                               ("AWS::ApiGatewayV2::Stage", stage)):
-        model(type_name, "moto.apigatewayv2.models", create)
+        _cloudformation_model(type_name, "moto.apigatewayv2.models", create)
     for type_name, create in (("AWS::Cognito::UserPool", user_pool),
                               ("AWS::Cognito::UserPoolClient", user_pool_client)):
-        model(type_name, "moto.cognitoidp.models", create)
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
+        _cloudformation_model(type_name, "moto.cognitoidp.models", create)
+
+
+def _rest_methods_and_authorizers() -> None:
+    """REST methods with MOCK integrations and authorizers; AWS::ApiGateway::Authorizer through the backend."""
+    from moto.apigateway.models import Method, apigateway_backends
+
+    def create_method(cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
+                      **kwargs: Any) -> Any:
+        properties = cloudformation_json["Properties"]
+        backend = apigateway_backends[account_id][region_name]
+        method = backend.put_method(
+            function_id=properties["RestApiId"], resource_id=properties["ResourceId"],
+            method_type=properties["HttpMethod"], authorization_type=properties["AuthorizationType"],
+            api_key_required=properties.get("ApiKeyRequired"), authorizer_id=properties.get("AuthorizerId"),
+            authorization_scopes=properties.get("AuthorizationScopes"))
+        integration = properties.get("Integration") or {}
+        if integration:
+            backend.put_integration(
+                function_id=properties["RestApiId"], resource_id=properties["ResourceId"],
+                method_type=properties["HttpMethod"], integration_type=integration["Type"],
+                uri=integration.get("Uri"), integration_method=integration.get("IntegrationHttpMethod"),
+                request_templates=integration.get("RequestTemplates"))
+        return method
+
+    Method.create_from_cloudformation_json = classmethod(create_method)  # type: ignore[method-assign]
+
+    def authorizer(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = apigateway_backends[account][region].create_authorizer(
+            props["RestApiId"], props["Name"], props["Type"], provider_arns=props.get("ProviderARNs"),
+            auth_type=props.get("AuthType"), authorizer_uri=props.get("AuthorizerUri"),
+            authorizer_credentials=props.get("AuthorizerCredentials"), identity_source=props.get("IdentitySource"),
+            identiy_validation_expression=props.get("IdentityValidationExpression"),
+            authorizer_result_ttl=props.get("AuthorizerResultTtlInSeconds"))
+        return created.id, {"AuthorizerId": created.id}
+
+    _cloudformation_model("AWS::ApiGateway::Authorizer", "moto.apigateway.models", authorizer)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -67,3 +67,39 @@ def test_http_api_behind_a_cognito_user_pool_deploys(aws, runner, session, deplo
     desk = cognito.describe_user_pool_client(UserPoolId=pool_id,
                                              ClientId=physical["CustomersSupportDeskUserPoolClient"])
     assert "ClientSecret" not in web["UserPoolClient"] and "ClientSecret" in desk["UserPoolClient"]
+
+
+def test_rest_api_with_a_user_pool_authorizer_and_cors_deploys(aws, runner, session, deployed, services, template,
+                                                               monkeypatch) -> None:
+    """tests/golden/user_pools: a REST API whose routes use a Cognito authorizer and a Lambda token authorizer,
+    with CORS preflights, beside two user pools (one with its defaults weakened on purpose)."""
+    monkeypatch.chdir(REPO)
+    spec = "tests/golden/user_pools/spec.yaml"
+    assert runner.invoke(main, ["bootstrap", spec, "--region", "us-east-1"]).exit_code == 0
+    result = runner.invoke(main, ["deploy", spec, "--region", "us-east-1"])
+    assert result.exit_code == 0, result.output
+    service = template(spec=REPO / spec)
+    physical = deployed(session(), "us-east-1", "shop-dev", service)
+    services(session(), "us-east-1", service, physical)
+
+    rest = session().client("apigateway", region_name="us-east-1")
+    api = physical["Api"]
+    orders = physical["ApiResourceOrders"]
+    assert rest.get_method(restApiId=api, resourceId=orders, httpMethod="GET")["authorizationType"] == \
+        "COGNITO_USER_POOLS"
+    post = rest.get_method(restApiId=api, resourceId=orders, httpMethod="POST")
+    assert post["authorizationScopes"] == ["aws.cognito.signin.user.admin"]
+    preflight = rest.get_method(restApiId=api, resourceId=orders, httpMethod="OPTIONS")
+    assert (preflight["authorizationType"], preflight["methodIntegration"]["type"]) == ("NONE", "MOCK")
+    one = rest.get_method(restApiId=api, resourceId=physical["ApiResourceOrdersOrderIdParam"], httpMethod="GET")
+    assert one["authorizationType"] == "CUSTOM"
+
+    cognito = session().client("cognito-idp", region_name="us-east-1")
+    customers = cognito.describe_user_pool(UserPoolId=physical["CustomersUserPool"])["UserPool"]
+    assert (customers["MfaConfiguration"], customers["DeletionProtection"]) == ("OPTIONAL", "INACTIVE")
+    assert customers["UserPoolAddOns"] == {"AdvancedSecurityMode": "AUDIT"}
+    assert customers["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
+    assert customers["Policies"]["PasswordPolicy"]["MinimumLength"] == 14
+    staff = cognito.describe_user_pool(UserPoolId=physical["StaffUserPool"])["UserPool"]
+    assert (staff["MfaConfiguration"], staff["DeletionProtection"]) == ("ON", "ACTIVE")
+    assert "UsernameAttributes" not in staff  # sign-in by user name
