@@ -64,6 +64,10 @@ def _kind(spec: Any, source: SourceFile) -> list[Diagnostic]:
         found.append(source.diagnostic(
             ID, ("api", "execution_logging"), "HTTP APIs (`api.kind: http`) write no execution logs; their access "
             "logs (always on) carry integration and authorizer errors", "remove `execution_logging`", at_key=True))
+    if "cloudwatch_role" in api.model_fields_set and api.cloudwatch_role:
+        found.append(source.diagnostic(
+            ID, ("api", "cloudwatch_role"), "HTTP APIs (`api.kind: http`) write their access logs without the "
+            "account's API Gateway CloudWatch role, so none is created", "remove `cloudwatch_role`", at_key=True))
     return found
 
 
