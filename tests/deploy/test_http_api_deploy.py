@@ -92,7 +92,13 @@ def test_rest_api_with_a_user_pool_authorizer_and_cors_deploys(aws, runner, sess
     preflight = rest.get_method(restApiId=api, resourceId=orders, httpMethod="OPTIONS")
     assert (preflight["authorizationType"], preflight["methodIntegration"]["type"]) == ("NONE", "MOCK")
     one = rest.get_method(restApiId=api, resourceId=physical["ApiResourceOrdersOrderIdParam"], httpMethod="GET")
-    assert one["authorizationType"] == "CUSTOM"
+    assert (one["authorizationType"], one["authorizerId"]) == ("CUSTOM", physical["TokensAuthorizer"])
+    authorizers = {a["name"]: a for a in rest.get_authorizers(restApiId=api)["items"]}
+    assert (authorizers["tokens"]["type"], authorizers["tokens"]["authorizerResultTtlInSeconds"]) == ("TOKEN", 600)
+    assert authorizers["users"]["providerARNs"] == [
+        session().client("cognito-idp", region_name="us-east-1").describe_user_pool(
+            UserPoolId=physical["CustomersUserPool"])["UserPool"]["Arn"]]
+    assert post["authorizerId"] == physical["UsersAuthorizer"]
 
     cognito = session().client("cognito-idp", region_name="us-east-1")
     customers = cognito.describe_user_pool(UserPoolId=physical["CustomersUserPool"])["UserPool"]
