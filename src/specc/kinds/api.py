@@ -14,9 +14,9 @@ from troposphere import GetAtt, Ref, Sub, apigateway, iam, logs
 
 from specc.api_access import ApiAccess, resource_policy
 from specc.context import BuildContext
-from specc.kinds.api_auth import AuthorizerSpec, RouteAuth
-from specc.kinds.api_cors import CorsSpec
 from specc.iam import Grant, use_logs_key
+from specc.kinds.api_auth import AuthorizerSpec, RouteAuth, build_rest
+from specc.kinds.api_cors import CorsSpec
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.kinds.routes import method_id, resource_of, split
 from specc.naming import logical_id, short_hash
@@ -113,8 +113,6 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
         rest_api.DisableExecuteApiEndpoint = True
         redeploy.append("execute-api endpoint disabled")
     ctx.add(rest_api, origin)
-    from specc.kinds.api_auth import build_rest
-
     for name, authorizer in sorted(settings.authorizers.items()):
         build_rest(ctx, API_ID, name, authorizer)
     preflights = _preflights(ctx, settings)

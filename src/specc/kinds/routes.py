@@ -1,7 +1,8 @@
 """HTTP routes: `METHOD /path/{param}: function` becomes a method with a Lambda proxy integration.
 
 Path segments become shared `AWS::ApiGateway::Resource`s; each route gets its own invoke
-permission, scoped to its method and path with SourceArn.
+permission, scoped to its method and path with SourceArn. With `api.kind: http` the same route is an
+HTTP API route (kinds/http_api.py); who may call it is `auth` (kinds/api_auth.py) on both kinds.
 """
 
 from __future__ import annotations
@@ -160,7 +161,6 @@ def resource_of(segments: list[str]) -> Any:
 
 def references(route_key: str, spec: RouteSpec) -> list[Reference]:
     return [Reference(("routes", route_key, "function"), "functions", spec.function, relation="serves")]
-
 
 
 def greedy_last(route_key: str) -> bool:
