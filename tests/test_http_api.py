@@ -256,3 +256,27 @@ def test_an_http_api_domain_with_mutual_tls_closes_the_execute_api_url_and_satis
     without_mtls = spec.replace("    mutual_tls: {truststore: 's3://shop-truststore/truststore.pem'}\n", "")
     sec008 = [d for d in findings(write_spec, without_mtls + pci) if d.code == "SEC008"]
     assert [d.message for d in sec008] == ["PublicDomainName does not require client certificates (mutual TLS)"]
+
+
+REST_TO_HTTP = {"NONE": "NONE", "AWS_IAM": "AWS_IAM", "COGNITO_USER_POOLS": "JWT", "CUSTOM": "CUSTOM"}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(routes=st.dictionaries(
+    st.tuples(st.sampled_from(["GET", "POST", "DELETE"]),
+              st.lists(st.sampled_from(["orders", "{order_id}", "items", "health"]), max_size=2).map(tuple)),
+    st.sampled_from([None, "none", "iam", "users", "gate"]), min_size=1, max_size=5),
+    default=st.sampled_from([None, "iam", "users"]))
+def test_every_route_keeps_its_authorization_across_kinds(write_spec, routes, default) -> None:
+    keys = {f"{method} /{'/'.join(segments)}": auth for (method, segments), auth in routes.items()}
+    lines = "".join(f"  {key}: " + ("orders" if auth is None else f"{{function: orders, auth: {auth}}}") + "\n"
+                    for key, auth in keys.items())
+    base = BASE.split("routes:\n")[0].replace("  auth: users\n", f"  auth: {default}\n" if default else "")
+    rest = of_type(resources(write_spec, base.replace("KIND", "rest") + "routes:\n" + lines), "AWS::ApiGateway::Method")
+    http = of_type(resources(write_spec, base.replace("KIND", "http") + "routes:\n" + lines),
+                   "AWS::ApiGatewayV2::Route")
+    assert {k: REST_TO_HTTP[p["AuthorizationType"]] for k, p in rest.items()} == \
+        {k: p["AuthorizationType"] for k, p in http.items()}
+    expected = {key: auth or default or "none" for key, auth in keys.items()}
+    kinds = {"none": "NONE", "iam": "AWS_IAM", "users": "JWT", "gate": "CUSTOM"}
+    assert sorted(kinds[a] for a in expected.values()) == sorted(p["AuthorizationType"] for p in http.values())
