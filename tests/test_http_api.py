@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from specc.cli import main
+from specc.cli.app import main
 from specc.compiler import compile_spec
-from specc.diagnostics import SpecError
 from specc.kinds.api_cors import CorsSpec
+from specc.language.diagnostics import SpecError
 
 BASE = """
 specc: 1

@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E290"  # the API kind cannot do what the spec asks
 AUTHORIZER_KIND = "E291"  # an authorizer the API's kind does not offer

@@ -12,16 +12,16 @@ from awacs.sts import AssumeRole
 from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, apigateway, iam, logs
 
-from specc.api_access import ApiAccess, resource_policy
-from specc.context import BuildContext
-from specc.iam import Grant, use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, use_logs_key
+from specc.build.naming import logical_id, short_hash
+from specc.build.scanners import skip
+from specc.kinds.api_access import ApiAccess, resource_policy
 from specc.kinds.api_auth import AuthorizerSpec, RouteAuth, build_rest
 from specc.kinds.api_cors import CorsSpec
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.kinds.routes import method_id, resource_of, split
-from specc.naming import logical_id, short_hash
-from specc.scanners import skip
-from specc.spec_types import Name, RetentionDays, SpecModel, Throttle
+from specc.language.types import Name, RetentionDays, SpecModel, Throttle
 
 API_ID = "Api"
 STAGE_ID = "ApiStage"

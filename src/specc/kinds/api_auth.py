@@ -23,9 +23,9 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 from troposphere import GetAtt, Ref, Sub, apigateway, apigatewayv2, awslambda
 
-from specc.context import BuildContext
-from specc.naming import camel
-from specc.spec_types import Name, SpecModel
+from specc.build.context import BuildContext
+from specc.build.naming import camel
+from specc.language.types import Name, SpecModel
 
 BUILT_IN = ("iam", "none")
 IDENTITY_PATTERN = r"^(header\.[A-Za-z0-9-]{1,128}|query\.[A-Za-z0-9_.-]{1,128})$"
@@ -82,7 +82,7 @@ class AuthorizerSpec(SpecModel):
     lambda_: LambdaAuthorizer | None = Field(None, alias="lambda", description="Let a function decide.")
 
     @model_validator(mode="after")
-    def _one(self) -> "AuthorizerSpec":
+    def _one(self) -> AuthorizerSpec:
         given = [name for name, value in (("jwt", self.jwt), ("cognito", self.cognito), ("lambda", self.lambda_))
                  if value is not None]
         if len(given) != 1:

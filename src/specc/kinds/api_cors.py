@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator, model_validator
 from troposphere import Ref, apigateway
 
-from specc.spec_types import SpecModel
+from specc.language.types import SpecModel
 
 if TYPE_CHECKING:
-    from specc.context import BuildContext
+    from specc.build.context import BuildContext
 
 ORIGIN_PATTERN = r"^(\*|https?://(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?)$"
 HEADER_PATTERN = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$"
@@ -73,7 +73,7 @@ class CorsSpec(SpecModel):
         return value
 
     @model_validator(mode="after")
-    def _credentials(self) -> "CorsSpec":
+    def _credentials(self) -> CorsSpec:
         if self.credentials and "*" in self.origins:
             raise ValueError("a wildcard origin with `credentials: true` would let any site call the API with the "
                              "user's cookies (browsers refuse it too): list the allowed origins")
@@ -104,7 +104,7 @@ def _origin_template(spec: CorsSpec) -> str:
             "#end\n")
 
 
-def rest_preflight(ctx: "BuildContext", api_id: str, resource: Any, logical: str, methods: list[str], spec: CorsSpec) -> None:
+def rest_preflight(ctx: BuildContext, api_id: str, resource: Any, logical: str, methods: list[str], spec: CorsSpec) -> None:
     """An OPTIONS method answering the preflight of one REST resource (a path)."""
     if "*" not in spec.methods:
         offered = set(spec.methods)
@@ -139,11 +139,11 @@ def rest_preflight(ctx: "BuildContext", api_id: str, resource: Any, logical: str
                 ResponseTemplates={"application/json": _origin_template(spec)})],
         ),
         MethodResponses=[apigateway.MethodResponse(
-            StatusCode="204", ResponseParameters={name: False for name in sorted(headers)})],
+            StatusCode="204", ResponseParameters=dict.fromkeys(sorted(headers), False))],
     ), ("api", "cors"))
 
 
-def rest_error_responses(ctx: "BuildContext", api_id: str, spec: CorsSpec) -> list[str]:
+def rest_error_responses(ctx: BuildContext, api_id: str, spec: CorsSpec) -> list[str]:
     """API Gateway's own 4XX/5XX answers (an authorizer's 401, a throttled 429) carry CORS headers too, or a browser
     reports a CORS failure instead of the status. A static header can name one origin only: with several, those
     answers stay without it (see docs/http-apis.md)."""

@@ -14,9 +14,9 @@ from typing import Any
 
 from troposphere import GetAtt, Ref, Sub, apigatewayv2, logs
 
-from specc.context import BuildContext
-from specc.iam import use_logs_key
-from specc.naming import logical_id
+from specc.build.context import BuildContext
+from specc.build.iam import use_logs_key
+from specc.build.naming import logical_id
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "requestTime": "$context.requestTime",
@@ -54,7 +54,7 @@ def build_route(ctx: BuildContext, route_key: str, spec: Any, mid: str) -> None:
         **route_settings(ctx, route_key, http=True),
     )
     if route.AuthorizationType == "NONE":
-        from specc.scanners import skip
+        from specc.build.scanners import skip
 
         skip(route, "CKV_AWS_309", "the spec declares this route public (`auth: none`, or no `auth` and no "
              "`api.auth`); the pci profile refuses anonymous routes (SEC013)")

@@ -14,10 +14,10 @@ from typing import Any, Literal
 from pydantic import Field
 from troposphere import Ref, Sub, cognito
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind, NameRule
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 FLOWS = {"srp": "ALLOW_USER_SRP_AUTH", "password": "ALLOW_USER_PASSWORD_AUTH", "custom": "ALLOW_CUSTOM_AUTH",
          "refresh": "ALLOW_REFRESH_TOKEN_AUTH"}

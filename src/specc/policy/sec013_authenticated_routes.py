@@ -3,7 +3,7 @@ API key; a public one needs a justified exception (`security.exceptions.SEC013`)
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from specc.policy.base import Finding, TemplateView
 
