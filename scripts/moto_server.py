@@ -73,6 +73,17 @@ PATCHES = (
           "AWS::CloudFormation::Stack has no get_cfn_attribute: `Fn::GetAtt [NestedStack, Outputs.Name]` (how a "
           "parent reads a nested stack's outputs, and how split services pass values between stacks) fails with "
           "AttributeError, HTTP 500."),
+    Patch("moto.cloudformation.parsing.get_model_map (AWS::ApiGatewayV2::*, AWS::Cognito::UserPool*)",
+          "moto has no CloudFormation model for HTTP APIs (AWS::ApiGatewayV2::Api, Authorizer, Integration, Route, "
+          "Stage) nor for Cognito user pools and their clients: the stack completes without them, `Ref`s to them "
+          "resolve to nothing and `Fn::GetAtt [Pool, Arn]` fails the stack. The patch creates them through moto's "
+          "own apigatewayv2 and cognito-idp backends (domains and API mappings stay skipped)."),
+    Patch("moto.apigateway.models.Method.create_from_cloudformation_json",
+          "a method whose Integration has no IntegrationHttpMethod or Uri (a MOCK integration, as a CORS preflight "
+          "is) fails with KeyError, HTTP 500; and a method's AuthorizerId and AuthorizationScopes are dropped."),
+    Patch("moto.cloudformation.parsing.get_model_map (AWS::ApiGateway::Authorizer)",
+          "moto has no CloudFormation model for REST API authorizers: the authorizer is silently skipped and a "
+          "method's `Ref` to it resolves to nothing. The patch creates it through moto's apigateway backend."),
     Patch("moto.cloudformation.models.StackSet.update",
           "UpdateStackSet stores the new template but never updates the existing instances' stacks (AWS updates "
           "every instance, or the accounts and regions given)."),
@@ -115,6 +126,8 @@ def apply_patches() -> None:
     _nested_stack_outputs()
     _termination_protection()
     _retain_on_update()
+    _register_http_apis_and_user_pools()
+    _rest_methods_and_authorizers()
 
 
 def _retain_on_update() -> None:
@@ -388,6 +401,190 @@ def _register_lambda_alias() -> None:
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
+
+
+_MODELS: list[type] = []
+
+
+def _camel(value: Any) -> Any:
+    """CloudFormation's property names (PascalCase) as the service APIs' JSON spells them (camelCase)."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_camel(item) for item in value]
+    return value
+
+
+Create = Callable[[dict[str, Any], str, str], tuple[str, dict[str, str]]]
+
+
+def _creator(create: Create) -> Any:
+    return classmethod(lambda cls, resource_name, cloudformation_json, account_id, region_name, **kwargs:
+                       cls(*create(cloudformation_json.get("Properties") or {}, account_id, region_name)))
+
+
+def _cloudformation_model(type_name: str, module: str, create: Create) -> None:
+    """A CloudFormation model for `type_name` that moto lacks: `create(properties, account, region)` makes the
+    resource through moto's own backend and returns its physical ID and its GetAtt attributes."""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    class Resource(CloudFormationModel):
+        __module__ = module  # moto's model registry files classes by their service module
+
+        def __init__(self, physical_id: str, attributes: dict[str, str]) -> None:
+            self.physical_id, self.attributes = physical_id, attributes
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.physical_id
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return type_name
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return True
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+            if attribute_name in self.attributes:
+                return self.attributes[attribute_name]
+            raise UnformattedGetAttTemplateException()
+
+        def is_created(self) -> bool:
+            return True
+
+    Resource.__name__ = Resource.__qualname__ = type_name.replace("::", "")
+    Resource.create_from_cloudformation_json = _creator(create)  # type: ignore[method-assign]
+    _MODELS.append(Resource)  # moto finds models through __subclasses__, which holds them weakly
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def _register_http_apis_and_user_pools() -> None:
+    """AWS::ApiGatewayV2::{Api,Authorizer,Integration,Route,Stage} and AWS::Cognito::{UserPool,UserPoolClient}
+    through moto's own backends, so a deployed HTTP API or user pool can be read back through its service API."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    def http(account_id: str, region_name: str) -> Any:
+        return apigatewayv2_backends[account_id][region_name]
+
+    def api(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_api(
+            api_key_selection_expression=props.get("ApiKeySelectionExpression"),
+            cors_configuration=_camel(props.get("CorsConfiguration")), description=props.get("Description"),
+            disable_schema_validation=props.get("DisableSchemaValidation"),
+            disable_execute_api_endpoint=props.get("DisableExecuteApiEndpoint"), name=props["Name"],
+            protocol_type=props["ProtocolType"], route_selection_expression=props.get("RouteSelectionExpression"),
+            tags=props.get("Tags") or {}, version=props.get("Version"))
+        return created.api_id, {"ApiEndpoint": created.api_endpoint, "ApiId": created.api_id}
+
+    def authorizer(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_authorizer(
+            api_id=props["ApiId"], auth_creds_arn=props.get("AuthorizerCredentialsArn"),
+            auth_payload_format_version=props.get("AuthorizerPayloadFormatVersion"),
+            auth_result_ttl=props.get("AuthorizerResultTtlInSeconds"), authorizer_uri=props.get("AuthorizerUri"),
+            authorizer_type=props["AuthorizerType"], enable_simple_response=props.get("EnableSimpleResponses"),
+            identity_source=props.get("IdentitySource"),
+            identity_validation_expr=props.get("IdentityValidationExpression"),
+            jwt_config=_camel(props.get("JwtConfiguration")), name=props["Name"])
+        return created.id, {"AuthorizerId": created.id}
+
+    def integration(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_integration(
+            api_id=props["ApiId"], connection_id=props.get("ConnectionId"),
+            connection_type=props.get("ConnectionType"),
+            content_handling_strategy=props.get("ContentHandlingStrategy"),
+            credentials_arn=props.get("CredentialsArn"), description=props.get("Description"),
+            integration_method=props.get("IntegrationMethod"), integration_type=props["IntegrationType"],
+            integration_uri=props.get("IntegrationUri"), passthrough_behavior=props.get("PassthroughBehavior"),
+            payload_format_version=props.get("PayloadFormatVersion"),
+            integration_subtype=props.get("IntegrationSubtype"), request_parameters=props.get("RequestParameters"),
+            request_templates=props.get("RequestTemplates"), response_parameters=props.get("ResponseParameters"),
+            template_selection_expression=props.get("TemplateSelectionExpression"),
+            timeout_in_millis=props.get("TimeoutInMillis"), tls_config=props.get("TlsConfig"))
+        return created.id, {}
+
+    def route(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = http(account, region).create_route(
+            api_id=props["ApiId"], api_key_required=props.get("ApiKeyRequired", False),
+            authorization_scopes=props.get("AuthorizationScopes"),
+            authorization_type=props.get("AuthorizationType"), authorizer_id=props.get("AuthorizerId"),
+            model_selection_expression=props.get("ModelSelectionExpression"),
+            operation_name=props.get("OperationName"), request_models=props.get("RequestModels"),
+            request_parameters=props.get("RequestParameters"), route_key=props["RouteKey"],
+            route_response_selection_expression=props.get("RouteResponseSelectionExpression"),
+            target=props.get("Target"))
+        return created.route_id, {}
+
+    def stage(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        config = _camel({key: value for key, value in props.items() if key != "ApiId"})
+        created = http(account, region).create_stage(props["ApiId"], config)
+        return created.name, {}
+
+    def user_pool(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        config = {key: value for key, value in props.items() if key != "UserPoolName"}
+        created = cognitoidp_backends[account][region].create_user_pool(props["UserPoolName"], config)
+        return created.id, {"Arn": created.arn, "ProviderName": f"cognito-idp.{region}.amazonaws.com/{created.id}",
+                            "UserPoolId": created.id}
+
+    def user_pool_client(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        config = {key: value for key, value in props.items() if key not in ("UserPoolId", "GenerateSecret")}
+        created = cognitoidp_backends[account][region].create_user_pool_client(
+            props["UserPoolId"], bool(props.get("GenerateSecret")), config)
+        return created.id, {"ClientId": created.id, "Name": props.get("ClientName", "")}
+
+    for type_name, create in (("AWS::ApiGatewayV2::Api", api), ("AWS::ApiGatewayV2::Authorizer", authorizer),
+                              ("AWS::ApiGatewayV2::Integration", integration), ("AWS::ApiGatewayV2::Route", route),
+                              ("AWS::ApiGatewayV2::Stage", stage)):
+        _cloudformation_model(type_name, "moto.apigatewayv2.models", create)
+    for type_name, create in (("AWS::Cognito::UserPool", user_pool),
+                              ("AWS::Cognito::UserPoolClient", user_pool_client)):
+        _cloudformation_model(type_name, "moto.cognitoidp.models", create)
+
+
+def _rest_methods_and_authorizers() -> None:
+    """REST methods with MOCK integrations and authorizers; AWS::ApiGateway::Authorizer through the backend."""
+    from moto.apigateway.models import Method, apigateway_backends
+
+    def create_method(cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
+                      **kwargs: Any) -> Any:
+        properties = cloudformation_json["Properties"]
+        backend = apigateway_backends[account_id][region_name]
+        method = backend.put_method(
+            function_id=properties["RestApiId"], resource_id=properties["ResourceId"],
+            method_type=properties["HttpMethod"], authorization_type=properties["AuthorizationType"],
+            api_key_required=properties.get("ApiKeyRequired"), authorizer_id=properties.get("AuthorizerId"),
+            authorization_scopes=properties.get("AuthorizationScopes"))
+        integration = properties.get("Integration") or {}
+        if integration:
+            backend.put_integration(
+                function_id=properties["RestApiId"], resource_id=properties["ResourceId"],
+                method_type=properties["HttpMethod"], integration_type=integration["Type"],
+                uri=integration.get("Uri"), integration_method=integration.get("IntegrationHttpMethod"),
+                request_templates=integration.get("RequestTemplates"))
+        return method
+
+    Method.create_from_cloudformation_json = classmethod(create_method)  # type: ignore[method-assign]
+
+    def authorizer(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = apigateway_backends[account][region].create_authorizer(
+            props["RestApiId"], props["Name"], props["Type"], provider_arns=props.get("ProviderARNs"),
+            auth_type=props.get("AuthType"), authorizer_uri=props.get("AuthorizerUri"),
+            authorizer_credentials=props.get("AuthorizerCredentials"), identity_source=props.get("IdentitySource"),
+            identiy_validation_expression=props.get("IdentityValidationExpression"),
+            authorizer_result_ttl=props.get("AuthorizerResultTtlInSeconds"))
+        return created.id, {"AuthorizerId": created.id}
+
+    _cloudformation_model("AWS::ApiGateway::Authorizer", "moto.apigateway.models", authorizer)
 
 
 def main(argv: list[str] | None = None) -> None:

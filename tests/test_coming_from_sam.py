@@ -57,3 +57,42 @@ def test_the_sam_template_describes_the_same_service() -> None:
     assert plan["Quota"]["Limit"] == spec["usage_plans"]["standard"]["quota"]["limit"]
     assert api["Properties"]["Auth"]["ApiKeyRequired"] and all(r["api_key"] for r in spec["routes"].values())
     assert {v["Type"] for v in sam["Resources"].values()} >= {"AWS::DynamoDB::Table"} and len(spec["tables"]) == 1
+
+
+def _marked(marker: str) -> str:
+    (block,) = [b for b in yaml_blocks() if b.startswith(marker)]
+    return block
+
+
+def test_the_http_api_spec_compiles_and_lints_clean(runner, tmp_path, monkeypatch) -> None:
+    (tmp_path / "specs").mkdir()
+    for handler in ("list", "create", "health"):
+        path = tmp_path / "src" / "orders" / f"{handler}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("def handler(event, context):\n    return {}\n")
+    (tmp_path / "specs" / "http.yaml").write_text(_marked("# specc: HttpApi"))
+    monkeypatch.chdir(tmp_path)
+    compiled = runner.invoke(main, ["compile", "specs/http.yaml"])
+    assert compiled.exit_code == 0, compiled.output
+    linted = runner.invoke(main, ["lint", "specs/http.yaml"])
+    assert linted.exit_code == 0 and "clean under cfn-lint" in linted.output
+
+
+def test_the_sam_http_api_describes_the_same_service() -> None:
+    sam = yaml.load(_marked("# SAM: HttpApi"), Loader=SamLoader)
+    spec = yaml.safe_load(_marked("# specc: HttpApi"))
+    functions = {k: v for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    events = [e["Properties"] for f in functions.values() for e in f["Properties"]["Events"].values()]
+    assert {f"{e['Method'].upper()} {e['Path']}" for e in events} == set(spec["routes"])
+    api = next(v for v in sam["Resources"].values() if v["Type"] == "AWS::Serverless::HttpApi")["Properties"]
+    assert spec["api"]["kind"] == "http" and api["Auth"]["DefaultAuthorizer"].lower() == spec["api"]["auth"]
+    cors = api["CorsConfiguration"]
+    assert (cors["AllowOrigins"], cors["AllowMethods"], cors["AllowCredentials"]) == (
+        spec["api"]["cors"]["origins"], spec["api"]["cors"]["methods"], spec["api"]["cors"]["credentials"])
+    scoped = {f"{e['Method'].upper()} {e['Path']}": e["Auth"].get("AuthorizationScopes") for e in events
+              if "Auth" in e and e["Auth"].get("AuthorizationScopes")}
+    assert scoped == {key: route["auth"]["scopes"] for key, route in spec["routes"].items()
+                      if isinstance(route, dict) and isinstance(route.get("auth"), dict)}
+    public = {f"{e['Method'].upper()} {e['Path']}" for e in events if e.get("Auth", {}).get("Authorizer") == "NONE"}
+    assert public == {key for key, route in spec["routes"].items()
+                      if isinstance(route, dict) and route.get("auth") == "none"}

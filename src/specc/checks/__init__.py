@@ -18,6 +18,7 @@ from specc.checks import (
     defaults,
     event_metrics,
     handlers,
+    http_api,
     names,
     perimeter,
     placement,
@@ -48,7 +49,7 @@ CHECKS: tuple[Check, ...] = tuple(
     for module in (regions, references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
-                   perimeter, workflows, security, cycles)
+                   perimeter, workflows, http_api, security, cycles)
 )
 
 

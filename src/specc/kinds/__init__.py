@@ -33,6 +33,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("secrets", "secrets"),  # before network: a private rotation function's grants belong in the endpoint policies
     # after functions: its endpoint policies are the private functions' grants
     Entry("network", "network", keyed=False),
+    Entry("user_pools", "user_pools"),  # before the API: its authorizers name pools and their clients
     Entry("routes", "routes"),
     Entry("api", "api", keyed=False, always=True),
     Entry("usage_plans", "usage_plans"),

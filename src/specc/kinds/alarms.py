@@ -151,6 +151,10 @@ def build(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
     assert spec.metric is not None  # one of the two, by the model
     parts = spec.metric.split(".")
     section, target, metric = ("api", "api", parts[1]) if parts[0] == "api" else parts
+    if section == "api":
+        from specc.kinds.api import metric_name
+
+        metric = metric_name(ctx, metric)
     kind = BY_SECTION[section]
     assert kind.metrics is not None  # checked before building
     operator, value = re.fullmatch(THRESHOLD_PATTERN, spec.threshold).groups()  # type: ignore[union-attr]
@@ -177,7 +181,7 @@ def _log_alarm(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
 def build_standard(ctx: BuildContext) -> None:
     """Standard alarms for every resource that has them; called once by the alarms kind."""
     from specc.kinds import BY_SECTION
-    from specc.kinds.api import effective
+    from specc.kinds.api import effective, metric_name
     from specc.kinds.functions import has_own_queue
 
     monitoring = ctx.spec.monitoring
@@ -199,7 +203,8 @@ def build_standard(ctx: BuildContext) -> None:
             entry = "" if target == "api" else f"{target}-"
             _alarm(ctx, f"{'' if target == 'api' else camel(target)}{camel(alarm_key)}Alarm",
                    f"{ctx.spec.service}-{entry}{alarm_key}-{ctx.spec.environment}".replace("_", "-"),
-                   f"{target}: {standard.description} ({alarm_key})", namespace, standard.metric, dimensions,
+                   f"{target}: {standard.description} ({alarm_key})", namespace,
+                   metric_name(ctx, standard.metric) if target == "api" else standard.metric, dimensions,
                    standard.statistic, standard.operator, threshold, tuning.period or 60,
                    tuning.evaluation_periods or 1, "notBreaching", monitoring.notify,
                    ("monitoring",) if target == "api" else (standard.section, target))

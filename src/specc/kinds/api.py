@@ -1,9 +1,11 @@
-"""The REST API: one stage with access logs (encrypted), tracing, throttling and a deployment per route set."""
+"""The service's API: REST (v1) with one stage with access logs (encrypted), tracing, throttling and a deployment
+per route set; or, with `kind: http`, an HTTP API (v2, kinds/http_api.py). Authorizers and CORS: api_auth.py and
+api_cors.py."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
@@ -15,11 +17,12 @@ from specc.build.iam import Grant, use_logs_key
 from specc.build.naming import logical_id, short_hash
 from specc.build.scanners import skip
 from specc.kinds.api_access import ApiAccess, resource_policy
-from specc.kinds.base import Kind, Metrics, NameRule
-from specc.kinds.routes import API_ID, method_id
-from specc.language.types import RetentionDays, SpecModel, Throttle
-
-STAGE_ID = "ApiStage"
+from specc.kinds.api_auth import AuthorizerSpec, RouteAuth, build_rest
+from specc.kinds.api_cors import CorsSpec
+from specc.kinds.api_ids import API_ID, STAGE_ID, execute_api_disabled
+from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.routes import method_id, resource_of, split
+from specc.language.types import Name, RetentionDays, SpecModel, Throttle
 
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "caller": "$context.identity.caller",
@@ -31,9 +34,12 @@ ACCESS_LOG_FORMAT = json.dumps({
 
 
 class ApiSpec(SpecModel):
-    """Settings of the service's REST API (it exists whenever `routes` are declared)."""
+    """Settings of the service's API (it exists whenever `routes` are declared)."""
 
-    kind: Literal["rest"] = Field("rest", description="API Gateway REST API (v1).", examples=["rest"])
+    kind: Literal["rest", "http"] = Field(
+        "rest", description="`rest`: API Gateway REST API (v1: API keys, usage plans, WAF, resource policies, "
+        "private endpoints); `http`: HTTP API (v2: lower cost and latency, native JWT authorizers and CORS).",
+        examples=["http"])
     stage: str = Field("v1", pattern=r"^[A-Za-z0-9_]{1,128}$", description="Stage name, the first URL segment.",
                        examples=["v1"])
     throttle: Throttle = Field(default_factory=lambda: Throttle(rate=1000, burst=500),
@@ -52,12 +58,14 @@ class ApiSpec(SpecModel):
     disable_execute_api_endpoint: bool | None = Field(
         None, description="Turn off the default `execute-api` URL so clients must use a custom domain (and its mutual "
                           "TLS). Default: true when the spec has `domains`.", examples=[True])
-
-
-def execute_api_disabled(ctx: BuildContext, settings: ApiSpec) -> bool:
-    if settings.disable_execute_api_endpoint is not None:
-        return settings.disable_execute_api_endpoint
-    return bool(getattr(ctx.spec, "domains", None))
+    authorizers: dict[Name, AuthorizerSpec] = Field(
+        default_factory=dict, description="Authorizers routes name in `auth`: `jwt` (HTTP APIs), `cognito` (a pool "
+        "of `user_pools`) or `lambda` (a function).",
+        examples=[{"users": {"cognito": {"user_pool": "customers"}},
+                   "partners": {"jwt": {"issuer": "https://acme.eu.auth0.com/", "audience": ["orders-api"]}}}])
+    auth: RouteAuth | None = Field(None, description="The default `auth` of every route that names none (`iam`, "
+                                   "`none` or an authorizer, with `scopes`); default: public.", examples=["users"])
+    cors: CorsSpec | None = Field(None, description="Browser origins allowed to call the API (CORS).")
 
 
 def effective(ctx: BuildContext) -> ApiSpec | None:
@@ -71,6 +79,11 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
     if settings is None:
         return
     origin = ("api",) if ctx.spec.api is not None else ("routes",)
+    if settings.kind == "http":
+        from specc.kinds import http_api
+
+        http_api.build(ctx, settings, origin)
+        return
     rest_api = apigateway.RestApi(
         API_ID,
         Name=ctx.physical("api"),
@@ -87,16 +100,23 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
         rest_api.DisableExecuteApiEndpoint = True
         redeploy.append("execute-api endpoint disabled")
     ctx.add(rest_api, origin)
+    for name, authorizer in sorted(settings.authorizers.items()):
+        build_rest(ctx, API_ID, name, authorizer)
+    preflights = _preflights(ctx, settings)
+    # The API-wide default authorization and CORS change methods too: a new value needs a new deployment.
+    if settings.auth is not None or settings.cors is not None or settings.authorizers:
+        redeploy.append(json.dumps(settings.model_dump(mode="json", include={"auth", "cors", "authorizers"},
+                                                       by_alias=True), sort_keys=True))
 
     route_fingerprint = short_hash(json.dumps(
-        {key: route.model_dump(mode="json") for key, route in sorted(ctx.spec.routes.items())}, sort_keys=True),
+        {key: _fingerprinted(route) for key, route in sorted(ctx.spec.routes.items())}, sort_keys=True),
         *redeploy)
     deployment_id = f"ApiDeployment{route_fingerprint}"
     ctx.add(apigateway.Deployment(
         deployment_id,
         RestApiId=Ref(API_ID),
         Description=f"routes {route_fingerprint}",
-        DependsOn=sorted(method_id(key) for key in ctx.spec.routes),
+        DependsOn=sorted([method_id(key) for key in ctx.spec.routes] + preflights),
     ), origin)
 
     logs_key = ctx.logs_key()
@@ -143,6 +163,34 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
     ctx.output("ApiId", Ref(API_ID), "ID of the REST API")
 
 
+def _fingerprinted(route: Any) -> dict[str, Any]:
+    """What of a route its deployment depends on; fields added later count only when set, so a spec that does not
+    use them keeps its deployment (a new one per upgrade of specc would be churn)."""
+    dumped: dict[str, Any] = route.model_dump(mode="json",
+                                              exclude={"integration"} | ({"auth"} if route.auth is None else set()))
+    return dumped
+
+
+def _preflights(ctx: BuildContext, settings: ApiSpec) -> list[str]:
+    """With `cors`, an OPTIONS method on every path that has routes (unless the spec routes OPTIONS itself)."""
+    from specc.kinds.api_cors import rest_error_responses, rest_preflight
+
+    if settings.cors is None:
+        return []
+    made = rest_error_responses(ctx, API_ID, settings.cors)  # deployed with the methods, so listed with them
+    paths: dict[tuple[str, ...], list[str]] = {}
+    for route_key in ctx.spec.routes:
+        method, segments = split(route_key)
+        paths.setdefault(tuple(segments), []).append(method)
+    for path, methods in sorted(paths.items()):
+        if "OPTIONS" in methods:
+            continue
+        logical = method_id("OPTIONS /" + "/".join(path))
+        rest_preflight(ctx, API_ID, resource_of(list(path)), logical, methods, settings.cors)
+        made.append(logical)
+    return made
+
+
 def _cloudwatch_role(ctx: BuildContext, origin: tuple[Any, ...]) -> None:
     role_id = "ApiGatewayCloudWatchRole"
     ctx.add(iam.Role(
@@ -177,6 +225,36 @@ def api_logs_grants() -> list[Grant]:
     ]
 
 
+def references(name: str, spec: ApiSpec) -> list[Reference]:
+    """Authorizers name functions (`lambda`) and user pools (`cognito`)."""
+    found = []
+    for key, authorizer in sorted(spec.authorizers.items()):
+        if authorizer.lambda_ is not None:
+            found.append(Reference(("api", "authorizers", key, "lambda", "function"), "functions",
+                                   authorizer.lambda_.function, relation="authorizes"))
+        if authorizer.cognito is not None:
+            found.append(Reference(("api", "authorizers", key, "cognito", "user_pool"), "user_pools",
+                                   authorizer.cognito.user_pool, relation="authenticates"))
+    return found
+
+
+def _dimensions(ctx: BuildContext, name: str) -> list[tuple[str, Any]]:
+    settings = effective(ctx)
+    assert settings is not None
+    if settings.kind == "http":  # HTTP APIs publish by API ID, not name
+        return [("ApiId", Ref(API_ID)), ("Stage", settings.stage)]
+    return [("ApiName", ctx.physical("api")), ("Stage", settings.stage)]
+
+
+HTTP_METRIC_NAMES = {"4XXError": "4xx", "5XXError": "5xx"}
+
+
+def metric_name(ctx: BuildContext, metric: str) -> str:
+    """A REST metric's name as the API's kind publishes it (HTTP APIs say `5xx` for `5XXError`)."""
+    settings = effective(ctx)
+    return HTTP_METRIC_NAMES.get(metric, metric) if settings is not None and settings.kind == "http" else metric
+
+
 def names(spec: Any, name: str, entry: ApiSpec | None) -> list[NameRule]:
     return [NameRule("API name", spec.physical("api"), 1024)]
 
@@ -185,15 +263,15 @@ KIND = Kind(
     section="api",
     singular="api",
     model=ApiSpec,
-    description="Settings of the REST API that serves `routes`.",
+    description="Settings of the API that serves `routes`: its kind (REST or HTTP), stage, throttling, logs, "
+                "authorizers, default authorization and CORS.",
     build=build,
     keyed=False,
+    references=references,
     metrics=Metrics(
         namespace="AWS/ApiGateway",
         names=("4XXError", "5XXError", "CacheHitCount", "CacheMissCount", "Count", "IntegrationLatency", "Latency"),
-        # asked only when there is an API (E203 refuses an API metric without one)
-        dimensions=lambda ctx, name: [("ApiName", ctx.physical("api")),
-                                      ("Stage", cast(ApiSpec, effective(ctx)).stage)],
+        dimensions=_dimensions,
     ),
     names=names,
 )

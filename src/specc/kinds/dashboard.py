@@ -28,6 +28,15 @@ DASHBOARD_METRICS: dict[str, tuple[tuple[str, str], ...]] = {
 WIDTH, HEIGHT, PERIOD = 12, 6, 300
 
 
+def _published(ctx: BuildContext, section: str, metric: str) -> str:
+    """The metric's name as its resource publishes it (an HTTP API says `5xx` where a REST API says `5XXError`)."""
+    if section != "api":
+        return metric
+    from specc.kinds.api import metric_name
+
+    return metric_name(ctx, metric)
+
+
 def _sub_value(value: Any) -> str | None:
     """A dimension value as text inside the Sub body, or None when it cannot be written there."""
     if isinstance(value, str):
@@ -67,7 +76,7 @@ def widgets(ctx: BuildContext) -> list[dict[str, Any]]:
                 dimensions = [(n, _sub_value(v)) for n, v in kind.metrics.dimensions(ctx, target)]
                 if any(v is None for _, v in dimensions):
                     continue
-                line: list[Any] = [kind.metrics.namespace, metric]
+                line: list[Any] = [kind.metrics.namespace, _published(ctx, section, metric)]
                 for name, value in dimensions:
                     line += [name, value]
                 lines.append(line + [{"stat": statistic, "label": target}])

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from pydantic import Field, model_validator
-from troposphere import FindInMap, GetAtt, Ref, Sub, apigateway, certificatemanager, route53
+from troposphere import FindInMap, GetAtt, Ref, Sub, apigateway, apigatewayv2, certificatemanager, route53
 
 from specc.build.context import BuildContext
 from specc.build.naming import camel, logical_id
@@ -99,11 +99,32 @@ def _certificate_arn(ctx: BuildContext, name: str, spec: DomainSpec, origin: tup
 
 
 def build(ctx: BuildContext, name: str, spec: DomainSpec) -> None:
-    from specc.kinds.api import STAGE_ID, effective
-    from specc.kinds.routes import API_ID
+    from specc.kinds.api_ids import is_http
 
     origin = ("domains", name)
     domain_id = logical_id(name, "DomainName")
+    (_build_http if is_http(ctx.spec) else _build_rest)(ctx, name, spec, domain_id, origin)
+
+    if spec.hosted_zone_id and spec.dns_record:
+        ctx.add(route53.RecordSetType(
+            logical_id(name, "DnsRecord"),
+            HostedZoneId=spec.hosted_zone_id,
+            Name=spec.name,
+            Type="A",
+            SetIdentifier=Ref("AWS::Region"),
+            Region=Ref("AWS::Region"),
+            AliasTarget=route53.AliasTarget(DNSName=GetAtt(domain_id, "RegionalDomainName"),
+                                            HostedZoneId=GetAtt(domain_id, "RegionalHostedZoneId"),
+                                            EvaluateTargetHealth=False),
+        ), origin + ("dns_record",))
+    path = f"/{spec.base_path}" if spec.base_path else ""
+    ctx.output(logical_id(name, "DomainUrl"), f"https://{spec.name}{path}", f"Base URL of the API on {spec.name}")
+
+
+def _build_rest(ctx: BuildContext, name: str, spec: DomainSpec, domain_id: str, origin: tuple[Any, ...]) -> None:
+    from specc.kinds.api import effective
+    from specc.kinds.api_ids import API_ID, STAGE_ID
+
     domain = apigateway.DomainName(
         domain_id,
         DomainName=spec.name,
@@ -133,20 +154,27 @@ def build(ctx: BuildContext, name: str, spec: DomainSpec) -> None:
         mapping.BasePath = spec.base_path
     ctx.add(mapping, origin + ("base_path",))
 
-    if spec.hosted_zone_id and spec.dns_record:
-        ctx.add(route53.RecordSetType(
-            logical_id(name, "DnsRecord"),
-            HostedZoneId=spec.hosted_zone_id,
-            Name=spec.name,
-            Type="A",
-            SetIdentifier=Ref("AWS::Region"),
-            Region=Ref("AWS::Region"),
-            AliasTarget=route53.AliasTarget(DNSName=GetAtt(domain_id, "RegionalDomainName"),
-                                            HostedZoneId=GetAtt(domain_id, "RegionalHostedZoneId"),
-                                            EvaluateTargetHealth=False),
-        ), origin + ("dns_record",))
-    path = f"/{spec.base_path}" if spec.base_path else ""
-    ctx.output(logical_id(name, "DomainUrl"), f"https://{spec.name}{path}", f"Base URL of the API on {spec.name}")
+
+def _build_http(ctx: BuildContext, name: str, spec: DomainSpec, domain_id: str, origin: tuple[Any, ...]) -> None:
+    """The same domain for an HTTP API (API Gateway v2 resources; same TLS policy, mutual TLS and base path)."""
+    from specc.kinds.api_ids import API_ID, STAGE_ID
+
+    config = apigatewayv2.DomainNameConfiguration(
+        CertificateArn=_certificate_arn(ctx, name, spec, origin), EndpointType="REGIONAL", SecurityPolicy="TLS_1_2")
+    domain = apigatewayv2.DomainName(domain_id, DomainName=spec.name, DomainNameConfigurations=[config])
+    if spec.mutual_tls is not None:
+        mutual = apigatewayv2.MutualTlsAuthentication(TruststoreUri=_sub(spec.mutual_tls.truststore))
+        if spec.mutual_tls.version:
+            mutual.TruststoreVersion = spec.mutual_tls.version
+        domain.MutualTlsAuthentication = mutual
+        if spec.mutual_tls.ownership_certificate:
+            config.OwnershipVerificationCertificateArn = spec.mutual_tls.ownership_certificate
+    ctx.add(domain, origin)
+    mapping = apigatewayv2.ApiMapping(logical_id(name, "ApiMapping"), DomainName=Ref(domain_id), ApiId=Ref(API_ID),
+                                      Stage=Ref(STAGE_ID))
+    if spec.base_path:
+        mapping.ApiMappingKey = spec.base_path
+    ctx.add(mapping, origin + ("base_path",))
 
 
 def _sub(value: str) -> Any:

@@ -28,8 +28,7 @@ class UsagePlanSpec(SpecModel):
 
 
 def build(ctx: BuildContext, name: str, spec: UsagePlanSpec) -> None:
-    from specc.kinds.api import STAGE_ID
-    from specc.kinds.routes import API_ID
+    from specc.kinds.api_ids import API_ID, STAGE_ID
 
     plan = apigateway.UsagePlan(
         logical_id(name, "UsagePlan"),

@@ -233,8 +233,8 @@ def build(ctx: BuildContext, name: str, spec: WebAclSpec) -> None:
     if spec.logging.enabled:
         _logging(ctx, name, spec, condition, origin + ("logging",))
     if spec.attached_to_api():
-        from specc.kinds.api import STAGE_ID, effective
-        from specc.kinds.routes import API_ID
+        from specc.kinds.api import effective
+        from specc.kinds.api_ids import API_ID, STAGE_ID
 
         stage = effective(ctx)
         assert stage is not None  # the perimeter check requires routes for `attach: api`

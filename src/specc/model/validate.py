@@ -59,7 +59,10 @@ def _diagnostic(source: SourceFile, error: ErrorDetails) -> Diagnostic:
         allowed = sorted(f.alias or n for n, f in fields_of(owner).items()) if owner else []  # spec spelling
         guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         message = f"unknown field '{loc[-1]}'"
-        if guess:
+        taught = getattr(owner, "unknown_field_hints", {}).get(str(loc[-1]))  # a construct of another tool
+        if taught:
+            message += f"; {taught}"
+        elif guess:
             message += f"; did you mean '{guess[0]}'?"
         return source.diagnostic("E101", loc, message, "allowed here: " + ", ".join(allowed) if allowed else "",
                                  at_key=True)

@@ -16,13 +16,13 @@ PCI_DSS = "4.2.1, 8.3.1"
 
 
 def run(view: TemplateView) -> Iterator[Finding]:
-    domains = list(view.of_type("AWS::ApiGateway::DomainName"))
+    domains = list(view.of_type("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"))
     for logical_id, resource in domains:
         mtls = (resource.get("Properties") or {}).get("MutualTlsAuthentication") or {}
         if not mtls.get("TruststoreUri"):
             yield Finding(logical_id, f"{logical_id} does not require client certificates (mutual TLS)",
                           "give the domain `mutual_tls: {truststore: s3://...}`")
-    for logical_id, resource in view.of_type("AWS::ApiGateway::RestApi"):
+    for logical_id, resource in view.of_type("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"):
         props = resource.get("Properties") or {}
         private = "PRIVATE" in ((props.get("EndpointConfiguration") or {}).get("Types") or [])
         if private or props.get("DisableExecuteApiEndpoint"):

@@ -1,4 +1,5 @@
-"""SEC013 (pci): every API method requires IAM authorization, an authorizer or an API key."""
+"""SEC013 (pci): every API method or route requires IAM authorization, an authorizer (JWT, Cognito, Lambda) or an
+API key; a public one needs a justified exception (`security.exceptions.SEC013`)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,21 @@ SECURITY_HUB = "APIGateway.8"
 PCI_DSS = "7.2.1, 8.2.1"
 
 
+AUTHENTICATED = {"AWS_IAM", "COGNITO_USER_POOLS", "CUSTOM", "JWT"}  # IAM, Cognito, Lambda, JWT authorizers
+
+
 def run(view: TemplateView) -> Iterator[Finding]:
     for logical_id, resource in view.of_type("AWS::ApiGateway::Method"):
         props = resource.get("Properties") or {}
         if props.get("HttpMethod") == "OPTIONS":
             continue  # CORS preflight carries no credentials by design
-        if props.get("AuthorizationType", "NONE") == "NONE" and not props.get("ApiKeyRequired"):
-            yield Finding(logical_id, f"{logical_id} can be called anonymously",
-                          "set `api_key: true` or `authorization: iam` on the route")
+        if props.get("AuthorizationType", "NONE") not in AUTHENTICATED and not props.get("ApiKeyRequired"):
+            yield Finding(logical_id, f"{logical_id} can be called anonymously", HINT)
+    for logical_id, resource in view.of_type("AWS::ApiGatewayV2::Route"):
+        props = resource.get("Properties") or {}
+        if props.get("AuthorizationType", "NONE") not in AUTHENTICATED:
+            yield Finding(logical_id, f"{logical_id} can be called anonymously", HINT)
+
+
+HINT = ("give the route `auth:` (`iam`, or a jwt, cognito or lambda authorizer of `api.authorizers`; or set "
+        "`api.auth` for every route), or `api_key: true` on a REST API")

@@ -26,3 +26,7 @@ def run(view: TemplateView) -> Iterator[Finding]:
             continue
         yield Finding(logical_id, f"{logical_id} is public and no web ACL protects it",
                       "add a `waf` entry for the API (regional)")
+    for logical_id, _ in view.of_type("AWS::ApiGatewayV2::Api"):
+        yield Finding(logical_id, f"{logical_id} is an HTTP API, which AWS WAF cannot protect",
+                      "use `api.kind: rest` with a `waf` entry, or excuse it, saying what filters requests in "
+                      "front of it (`security.exceptions.SEC015.reason`)")
