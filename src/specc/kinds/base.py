@@ -65,6 +65,7 @@ class Kind:
     build: Callable[[BuildContext, str, Any], None]
     keyed: bool = True  # a mapping of named entries; False for a single object (like `api`)
     key_pattern: str | None = None  # override for entry names (routes are "METHOD /path")
+    short_form: str | None = None  # the field a bare string sets (`GET /x: fn` sets a route's `function`)
     references: Callable[[str, Any], Iterable[Reference]] | None = None
     access: Mapping[str, str] = field(default_factory=dict)  # access level -> description
     grant: Callable[[BuildContext, str, str], list[Grant]] | None = None

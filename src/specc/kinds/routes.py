@@ -120,5 +120,6 @@ KIND = Kind(
                 "`api_key`, `authorization`).",
     build=build,
     key_pattern=ROUTE_PATTERN,
+    short_form="function",
     references=references,
 )
