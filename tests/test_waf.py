@@ -149,8 +149,9 @@ def test_an_entry_named_with_an_underscore_is_lint_clean(write_spec) -> None:
     four times (IPv4 and IPv6 sets of both lists) after compiling and passing `check`."""
     from specc.lint.cfn import lint_templates
 
-    spec = compile_spec(write_spec(SPEC.format(waf="  shop_api:\n    ip_sets: {block: [203.0.113.0/24, '2001:db8:bad::/48'],"
-                                                   " allow: [198.51.100.0/24, '2001:db8::/32']}")))
+    waf = ("  shop_api:\n"
+           "    ip_sets: {block: [203.0.113.0/24, '2001:db8:bad::/48'], allow: [198.51.100.0/24, '2001:db8::/32']}")
+    spec = compile_spec(write_spec(SPEC.format(waf=waf)))
     ip_sets = {title: r for title, r in spec.templates["service.json"]["Resources"].items()
                if r["Type"] == "AWS::WAFv2::IPSet"}
     assert len(ip_sets) == 4
