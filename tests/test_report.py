@@ -145,6 +145,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
             return True
 
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert report.use_color(Terminal()) is True
     assert report.use_color(io.StringIO()) is False
     monkeypatch.setenv("NO_COLOR", "1")
@@ -155,7 +156,25 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
     assert "\x1b[" in coloured and click.unstyle(coloured) == DIAGNOSTIC.render() + "\n"
 
 
-def test_cli_output_to_a_pipe_has_no_escape_codes(runner, write_spec, minimal_spec) -> None:
+@pytest.mark.parametrize(("force", "no_color", "coloured"), [
+    ("1", None, True), ("true", None, True), ("0", None, False), ("", None, False), ("1", "1", False)])
+def test_force_color_colours_output_to_a_pipe_and_no_color_still_wins(
+        runner, write_spec, minimal_spec, monkeypatch, force, no_color, coloured) -> None:
+    """CI logs render ANSI colour but are no terminal: FORCE_COLOR (force-color.org) turns it on, NO_COLOR off."""
+    monkeypatch.setenv("FORCE_COLOR", force)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    bad = write_spec(minimal_spec.replace("regions: [eu-west-1]", "regions: []"))
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert ("\x1b[" in result.output) is coloured, result.output
+    assert "E102" in click.unstyle(result.output)
+
+
+def test_cli_output_to_a_pipe_has_no_escape_codes(runner, write_spec, minimal_spec, monkeypatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     bad = write_spec(minimal_spec.replace("regions: [eu-west-1]", "regions: []"))
     result = runner.invoke(main, ["validate", str(bad)])
     assert result.exit_code == 1 and "E102" in result.output and "\x1b[" not in result.output

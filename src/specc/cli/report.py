@@ -1,8 +1,8 @@
 """Findings for people and machines: one list of results rendered as text, JSON or SARIF 2.1.0.
 
 Every command that reports problems (`validate`, `lint`, `check`) turns what it found into `Result`s
-and calls `output()`, so the formats stay identical across commands. Text is coloured only on a
-terminal and never when NO_COLOR is set (https://no-color.org); SARIF is what GitHub code scanning
+and calls `output()`, so the formats stay identical across commands. Text is coloured on a terminal
+or when FORCE_COLOR is set, and never when NO_COLOR is set (https://no-color.org); SARIF is what GitHub code scanning
 reads (`github/codeql-action/upload-sarif`), with paths relative to the repository root.
 """
 
@@ -142,8 +142,13 @@ def interactive(stream: IO[str] | None = None) -> bool:
 
 
 def use_color(stream: IO[str] | None = None) -> bool:
-    """Colour only for a person at a terminal: never when NO_COLOR is set to anything non-empty."""
-    return not os.environ.get("NO_COLOR") and interactive(stream)
+    """Colour for a person at a terminal, or wherever FORCE_COLOR asks for it (https://force-color.org: CI logs
+    that render ANSI codes); never when NO_COLOR is set to anything non-empty, which wins over FORCE_COLOR."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "").lower() not in ("", "0", "false"):
+        return True
+    return interactive(stream)
 
 
 def render_text(results: Sequence[Result], color: bool = False) -> str:
@@ -262,9 +267,10 @@ def output(results: Sequence[Result], fmt: str, *, rules: Mapping[str, Rule] | N
            tools: Sequence[str] = ("specc",), err: bool = False) -> None:
     """Write `results` to stdout (or stderr for text with `err=True`), coloured only where that helps."""
     stream = click.get_text_stream("stderr" if err else "stdout")
-    text = render(results, fmt, color=fmt == "text" and use_color(stream), rules=rules, tools=tools)
+    color = fmt == "text" and use_color(stream)
+    text = render(results, fmt, color=color, rules=rules, tools=tools)
     if text:
-        click.echo(text, nl=False, err=err)
+        click.echo(text, nl=False, err=err, color=color or None)  # click strips codes off a terminal unless told
 
 
 format_option = click.option(

@@ -102,7 +102,8 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
         click.echo(json.dumps({"spec": str(spec), "changed": changed, "summary": differ.summary(diffs),
                                "templates": [d.to_dict() for d in diffs]}, indent=2, sort_keys=True))
     else:
-        click.echo(differ.render_text(diffs, color=report.use_color()), nl=False)
+        color = report.use_color()
+        click.echo(differ.render_text(diffs, color=color), nl=False, color=color or None)
         click.echo(f"{spec}: {differ.summary(diffs)}.")
     if changed and exit_code:
         sys.exit(EXIT_CHANGES)
