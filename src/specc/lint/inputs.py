@@ -135,7 +135,7 @@ class InputCache:
 
     def record(self, spec: Path, opened: set[str], directories: set[str], known: Known) -> None:
         files = {path: _file_digest(path) for path in sorted(opened | {str(spec.resolve())}) if not _ignored(path)}
-        entry = {"spec": str(spec.resolve()), "environment": environment(),
+        entry: dict[str, Any] = {"spec": str(spec.resolve()), "environment": environment(),
                  "files": {p: d for p, d in files.items() if d is not None},
                  "directories": {d: _dir_digest(d) for d in sorted(directories)},
                  "templates": known.templates, "regions": known.regions, "shown": known.shown,

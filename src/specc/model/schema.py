@@ -23,7 +23,7 @@ def json_schema() -> dict[str, Any]:
     from specc.kinds import KINDS
     from specc.model.spec import Spec
 
-    schema = Spec.model_json_schema(mode="validation")
+    schema: dict[str, Any] = Spec.model_json_schema(mode="validation")
     _close_entry_names(schema)
     for kind in KINDS:
         if kind.short_form:
