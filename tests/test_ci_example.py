@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from specc import DISTRIBUTION, __version__
+
 WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "ci" / "github-actions.yml"
 
 
@@ -35,7 +37,7 @@ def test_it_is_a_valid_github_workflow() -> None:
 def test_it_sets_up_python_and_installs_specc() -> None:
     setup = next(s for s in steps() if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["python-version"] == "3.11"
-    assert "pip install specc" in step_running("pip install")["run"]
+    assert f"pip install {DISTRIBUTION}=={__version__}" in step_running("pip install")["run"]
     order = [s.get("uses", s.get("run", "")) for s in steps()]
     assert order.index(setup["uses"]) < order.index(step_running("pip install")["run"])
 

@@ -19,7 +19,23 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = REPO / "schema" / "specc.schema.json"
 SPECS = sorted((REPO / "specs").rglob("*.yaml")) + sorted((REPO / "specs").rglob("*.yml"))
+GOLDEN_SPECS = sorted((REPO / "tests" / "golden").rglob("*.yaml"))
 MODELINE = "# yaml-language-server: $schema="
+
+
+def template_specs(directory: Path) -> list[Path]:
+    """The spec of every `specc init` template, written under `directory` as init writes it."""
+    from specc.cli import init_templates
+
+    written = []
+    for name in init_templates.NAMES:
+        for path, text in init_templates.render(name, f"svc-{name}").items():
+            if path.startswith("specs/"):
+                target = directory / name / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+                written.append(target)
+    return written
 
 
 def properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -65,10 +81,69 @@ def check_jsonschema(*files: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_check_jsonschema_accepts_every_spec() -> None:
-    result = check_jsonschema(*SPECS)
+def test_check_jsonschema_accepts_every_spec(tmp_path: Path) -> None:
+    """specs/, the golden specs (the short route form is in seven of them) and every init template."""
+    assert len(GOLDEN_SPECS) >= 10
+    result = check_jsonschema(*SPECS, *GOLDEN_SPECS, *template_specs(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok -- validation done" in result.stdout
+
+
+VALID = """\
+specc: 1
+service: hello
+environment: dev
+regions: [us-east-1]
+tables:
+  notes: {partition_key: {name: id, type: S}}
+functions:
+  greet:
+    handler: handlers/app.py:handler
+"""
+
+
+def with_handler(directory: Path) -> Path:
+    (directory / "handlers").mkdir()
+    (directory / "handlers" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    return directory
+
+
+def test_the_schema_knows_the_short_route_form_and_typed_uses(tmp_path: Path) -> None:
+    good = with_handler(tmp_path) / "good.yaml"
+    good.write_text(VALID + "    uses: {tables: {notes: read_write}, keys: {main: decrypt}}\n"
+                    "routes:\n  GET /greetings/{id}: greet\n  POST /greetings: {function: greet, authorization: iam}\n")
+    result = check_jsonschema(good)
+    assert result.returncode == 0, result.stdout
+    from specc.compiler import check
+
+    check(good)  # and the compiler accepts the same spec
+
+
+@pytest.mark.parametrize(("tail", "error"), [
+    ("    uses: {tabels: {notes: read}}\n",
+     "$.functions.greet.uses: Additional properties are not allowed ('tabels' was unexpected)"),
+    ("    uses: {tables: {notes: publish}}\n",
+     "$.functions.greet.uses.tables.notes: 'publish' is not one of ['read', 'write', 'read_write']"),
+    ("    uses: {topics: {Alerts: publish}}\n",
+     "$.functions.greet.uses.topics: 'Alerts' does not match '^[a-z][a-z0-9_]*$'"),
+    ("  Bad-Name:\n    handler: handlers/app.py:handler\n",
+     "$.functions: 'Bad-Name' does not match '^[a-z][a-z0-9_]*$'"),
+    ("routes:\n  GET /x: Greet\n", "$.routes['GET /x']: 'Greet' is not valid under any of the given schemas"),
+    ("routes:\n  FETCH /x: greet\n", "$.routes: 'FETCH /x' does not match"),
+])
+def test_the_schema_rejects_what_the_compiler_rejects(tmp_path: Path, tail: str, error: str) -> None:
+    """Typos in `uses`, unknown access levels and invalid entry names are errors, not unchecked entries."""
+    spec = with_handler(tmp_path) / "bad.yaml"
+    spec.write_text(VALID + tail)
+    result = check_jsonschema(spec)
+    assert result.returncode == 1
+    assert error in result.stdout, result.stdout
+    from specc.compiler import check
+    from specc.language.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as refused:
+        check(spec)
+    assert len(refused.value.diagnostics) == 1, refused.value  # the compiler refuses it for the same reason
 
 
 def test_check_jsonschema_rejects_a_broken_spec(tmp_path: Path) -> None:

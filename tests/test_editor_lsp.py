@@ -23,6 +23,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SERVER = REPO / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
 SPECS = sorted((REPO / "specs").rglob("*.yaml"))
+MODELINE = "# yaml-language-server: $schema="
 SETTINGS = {"yaml": {"validate": True, "hover": True, "completion": True, "schemaStore": {"enable": False}}}
 
 
@@ -142,6 +143,58 @@ def by_line(diagnostics: list[dict[str, Any]]) -> dict[int, str]:
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: str(p.relative_to(REPO)))
 def test_every_spec_opens_without_diagnostics(server: LanguageServer, spec: Path) -> None:
     assert server.open(spec) == []
+
+
+def golden_and_template_specs() -> list[tuple[str, str]]:
+    """(name, text) of every golden spec and every `specc init` template's spec."""
+    from specc.cli import init_templates
+
+    found = [(str(p.relative_to(REPO)), p.read_text()) for p in sorted((REPO / "tests" / "golden").rglob("*.yaml"))]
+    for name in init_templates.NAMES:
+        found += [(f"init --template {name}", text) for path, text in init_templates.render(name, "svc").items()
+                  if path.startswith("specs/")]
+    return found
+
+
+def test_golden_and_template_specs_open_without_diagnostics(server: LanguageServer, project: Path) -> None:
+    """The golden specs use the short route form (`GET /x: fn`) and typed `uses`: the editor accepts them as the
+    compiler does. Each is opened from a project beside the schema, with the schema line put first if missing."""
+    specs = golden_and_template_specs()
+    assert len(specs) >= 13
+    shown = {}
+    for number, (name, text) in enumerate(specs):
+        path = project / "specs" / f"spec{number}.yaml"
+        path.write_text(text if text.startswith(MODELINE) else f"{MODELINE}../schema/specc.schema.json\n{text}")
+        shown[name] = server.open(path)
+    assert {name: d for name, d in shown.items() if d} == {}
+
+
+def test_the_editor_flags_a_typo_in_uses_and_a_bad_entry_name(server: LanguageServer, project: Path) -> None:
+    spec = project / "specs" / "uses.yaml"
+    spec.write_text(textwrap.dedent("""\
+        # yaml-language-server: $schema=../schema/specc.schema.json
+        specc: 1
+        service: hello
+        environment: dev
+        regions: [eu-west-1]
+        tables:
+          notes: {partition_key: {name: id, type: S}}
+        functions:
+          greet:
+            handler: handlers/app.py:handler
+            uses:
+              tables: {notes: publish}
+              tabels: {notes: read}
+          Bad-Name:
+            handler: handlers/app.py:handler
+        routes:
+          GET /x: greet
+        """))
+    lines = by_line(server.open(spec))
+    assert sorted(lines) == [12, 13, 14], lines
+    assert "read, write, read_write" in lines[12].replace('"', ""), lines[12]
+    assert lines[13] == "Property tabels is not allowed."
+    assert lines[14] == 'String does not match the pattern of "^[a-z][a-z0-9_]*$".'  # checked, not skipped
 
 
 def test_a_broken_spec_gets_located_editor_diagnostics(server: LanguageServer, project: Path) -> None:

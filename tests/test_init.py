@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from specc import DISTRIBUTION, __version__
 from specc.cli import init_templates
 from specc.cli.app import main
 from specc.kinds import BY_SECTION
@@ -20,8 +21,8 @@ def test_a_new_project_compiles_lints_and_passes_its_tests(runner, tmp_path, mon
     assert result.exit_code == 0, result.output
     spec = project / "specs" / "shop-front.yaml"
     assert sorted(str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()) == [
-        "handlers/shop_front/app.py", "handlers/shop_front/tests/test_app.py", "schema/specc.schema.json",
-        "specs/shop-front.yaml"]
+        ".gitignore", "handlers/shop_front/app.py", "handlers/shop_front/tests/test_app.py", "requirements-dev.txt",
+        "schema/specc.schema.json", "specs/shop-front.yaml"]
     assert spec.read_text().startswith("# yaml-language-server: $schema=../schema/specc.schema.json\n")
     assert (project / "schema" / "specc.schema.json").read_text() == runner.invoke(main, ["schema"]).output
 
@@ -49,6 +50,40 @@ def test_templates_use_only_registered_kinds(template) -> None:
     spec = yaml.safe_load(init_templates.render(template, "svc")["specs/svc.yaml"])
     sections = {key for key in spec if key in BY_SECTION}
     assert sections == set(module.SECTIONS)
+
+
+def test_a_new_project_says_what_its_checks_need_and_what_git_ignores(runner, tmp_path) -> None:
+    """pytest runs the handler tests, and specc itself is pinned: both in requirements-dev.txt, which the
+    `Next` lines install first. The caches specc and pytest write are ignored; templates_out/ is committed."""
+    result = runner.invoke(main, ["init", "--service", "shop", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    requirements = (tmp_path / "requirements-dev.txt").read_text().splitlines()
+    assert f"{DISTRIBUTION}=={__version__}" in requirements
+    assert any(line.startswith("pytest") for line in requirements)
+    assert "python -m pip install -r requirements-dev.txt" in result.output.split("Next")[1]
+    ignored = (tmp_path / ".gitignore").read_text().splitlines()
+    assert {".specc-cache/", "__pycache__/", ".pytest_cache/"} <= set(ignored)
+    assert not any("templates_out" in line for line in ignored if not line.startswith("#"))
+
+
+def test_init_keeps_a_repositorys_own_gitignore(runner, tmp_path) -> None:
+    (tmp_path / ".gitignore").write_text("secrets/\n")
+    result = runner.invoke(main, ["init", "--service", "shop", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".gitignore").read_text() == "secrets/\n"
+
+
+def test_the_pci_template_passes_the_pci_profile(runner, tmp_path, monkeypatch) -> None:
+    """It once declared `profile: baseline` because it failed under `pci`: VPC, mutual TLS and WAF are in it now."""
+    import yaml
+
+    assert runner.invoke(main, ["init", "--template", "pci", "--service", "cards", str(tmp_path)]).exit_code == 0
+    spec = tmp_path / "specs" / "cards.yaml"
+    assert yaml.safe_load(spec.read_text())["security"]["profile"] == "pci"
+    monkeypatch.chdir(tmp_path)
+    checked = runner.invoke(main, ["check", "specs/cards.yaml"])
+    assert checked.exit_code == 0, checked.output
+    assert "passes the pci profile" in checked.output
 
 
 def test_init_refuses_to_overwrite_without_force(runner, tmp_path) -> None:

@@ -145,6 +145,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
             return True
 
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert report.use_color(Terminal()) is True
     assert report.use_color(io.StringIO()) is False
     monkeypatch.setenv("NO_COLOR", "1")
@@ -155,7 +156,25 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
     assert "\x1b[" in coloured and click.unstyle(coloured) == DIAGNOSTIC.render() + "\n"
 
 
-def test_cli_output_to_a_pipe_has_no_escape_codes(runner, write_spec, minimal_spec) -> None:
+@pytest.mark.parametrize(("force", "no_color", "coloured"), [
+    ("1", None, True), ("true", None, True), ("0", None, False), ("", None, False), ("1", "1", False)])
+def test_force_color_colours_output_to_a_pipe_and_no_color_still_wins(
+        runner, write_spec, minimal_spec, monkeypatch, force, no_color, coloured) -> None:
+    """CI logs render ANSI colour but are no terminal: FORCE_COLOR (force-color.org) turns it on, NO_COLOR off."""
+    monkeypatch.setenv("FORCE_COLOR", force)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    bad = write_spec(minimal_spec.replace("regions: [eu-west-1]", "regions: []"))
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert ("\x1b[" in result.output) is coloured, result.output
+    assert "E102" in click.unstyle(result.output)
+
+
+def test_cli_output_to_a_pipe_has_no_escape_codes(runner, write_spec, minimal_spec, monkeypatch) -> None:
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     bad = write_spec(minimal_spec.replace("regions: [eu-west-1]", "regions: []"))
     result = runner.invoke(main, ["validate", str(bad)])
     assert result.exit_code == 1 and "E102" in result.output and "\x1b[" not in result.output
@@ -191,3 +210,56 @@ def test_shell_completion_script_comes_from_click() -> None:
     env = {**os.environ, "_SPECC_COMPLETE": "bash_complete", "COMP_WORDS": "specc li", "COMP_CWORD": "1"}
     completed = subprocess.run([str(specc)], env=env, capture_output=True, text=True, timeout=30)
     assert completed.stdout.split() == ["plain,lint"]
+
+
+def _memory_of_one(monkeypatch) -> None:
+    """Compile as usual, then give GreetFunction (made by `functions.greet`) a memory cfn-lint refuses."""
+    from specc import compiler
+
+    real = compiler.compile_checked
+
+    def broken(spec_model, source):
+        compiled = real(spec_model, source)
+        compiled.templates["service.json"]["Resources"]["GreetFunction"]["Properties"]["MemorySize"] = 1
+        return compiled
+
+    monkeypatch.setattr(compiler, "compile_checked", broken)
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["compiled", "unchanged inputs, not compiled"])
+def test_lint_findings_are_located_at_the_spec_line_that_made_the_resource(
+        runner, write_spec, sarif_schema, monkeypatch, tmp_path, minimal_spec, cached) -> None:
+    """Lint compiles in memory: the template it names may not exist. Text, JSON and SARIF point at the entry
+    (`functions.greet`, at its key) and keep cfn-lint's rule id, the logical ID and the generated position;
+    also when the inputs are unchanged and lint reuses the recorded compile instead of compiling again."""
+    monkeypatch.setenv("SPECC_CACHE_DIR", str(tmp_path / "cache"))
+    _memory_of_one(monkeypatch)
+    spec = write_spec(minimal_spec)
+    line = spec.read_text().splitlines().index("  greet:") + 1
+    if cached:
+        assert runner.invoke(main, ["lint", str(spec)]).exit_code == 3
+        from specc import compiler
+
+        monkeypatch.setattr(compiler, "compile_checked", None)  # a compile now would fail loudly
+
+    text = runner.invoke(main, ["lint", str(spec)])
+    assert text.exit_code == 3, text.output
+    finding = next(row for row in text.stdout.splitlines() if "E3034" in row or "E3012" in row)
+    assert finding.startswith(f"{spec}:{line}:3 E30")
+    assert "functions.greet: " in finding and "[GreetFunction in " in finding and "/service.json:" in finding
+
+    results = json.loads(runner.invoke(main, ["lint", "--format", "json", str(spec)]).stdout)["results"]
+    (result,) = [r for r in results if r["rule"] in ("E3034", "E3012")]
+    assert (result["file"], result["line"], result["column"]) == (str(spec), line, 3)
+    assert result["subject"] == "functions.greet" and result["resource"] == "GreetFunction"
+    assert result["generated"].rsplit(":", 2)[0].endswith("/service.json") and result["tool"] == "cfn-lint"
+
+    log = valid_sarif(sarif_schema, runner.invoke(main, ["lint", "--format", "sarif", str(spec)]).stdout)
+    (sarif,) = [r for r in log["runs"][1]["results"] if r["ruleId"] in ("E3034", "E3012")]
+    location = sarif["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == spec.name or \
+        location["physicalLocation"]["artifactLocation"]["uri"].endswith(f"/{spec.name}")
+    assert location["physicalLocation"]["region"] == {"startLine": line, "startColumn": 3}
+    assert location["logicalLocations"] == [{"name": "GreetFunction", "kind": "resource"}]
+    assert sarif["properties"] == {"logicalId": "GreetFunction"}
+    assert sarif["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("service.json")

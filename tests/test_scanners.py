@@ -134,3 +134,52 @@ def test_every_golden_case_passes_both_scanners_too(scan_venv, tmp_path) -> None
     result = cfripper(templates)
     assert [(path, f["rule"], f["resources"]) for path, f in result.blocking()] == []
     assert {path: r["stale_skips"] for path, r in result.templates.items() if r["stale_skips"]} == {}
+
+
+PRIVATE_ROTATION = """\
+specc: 1
+service: vault
+environment: prod
+regions: [us-east-1]
+security: {profile: pci}
+secrets:
+  api_token:
+    description: Token of the admin API
+    generate: {length: 48, exclude_punctuation: true}
+    rotation: {function: rotate_token, days: 30}
+functions:
+  rotate_token:
+    handler: handlers/app.py:handler
+    network: private
+network:
+  cidr: 10.0.0.0/16
+  availability_zones: 2
+  nat: none
+  gateway_endpoints: []
+  interface_endpoints: [secretsmanager, logs]
+"""
+
+
+def test_a_private_rotation_functions_endpoint_policy_records_why_it_allows_a_wildcard(scan_venv, tmp_path) -> None:
+    """The Secrets Manager endpoint repeats the rotation function's grants, GetRandomPassword on `*` (it names no
+    resource) among them: cfripper's WildcardResourceRule failed it with no reason recorded. The reason its role's
+    policy carries is on the endpoint too, and cfripper passes the template with no stale skip."""
+    from specc.compiler import compile_spec
+    from specc.output.emit import render_json
+
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(PRIVATE_ROTATION)
+    template = compile_spec(spec).templates["service.json"]
+    endpoint = template["Resources"]["SecretsmanagerInterfaceEndpoint"]
+    wildcard = [s for s in endpoint["Properties"]["PolicyDocument"]["Statement"] if s["Resource"] == ["*"]]
+    assert [s["Action"] for s in wildcard] == [["secretsmanager:GetRandomPassword"]]
+    (skip,) = endpoint["Metadata"]["cfripper"]["skip"]
+    assert skip["id"] == "WildcardResourceRule" and "GetRandomPassword acts on no resource" in skip["comment"]
+    assert "Metadata" not in template["Resources"]["LogsInterfaceEndpoint"]  # only where a wildcard is allowed
+    path = tmp_path / "service.json"
+    path.write_bytes(render_json(template))
+    result = cfripper([path])
+    assert [(f["rule"], f["resources"]) for _, f in result.blocking()] == []
+    assert [r["stale_skips"] for r in result.templates.values()] == [[]]

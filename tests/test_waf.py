@@ -142,3 +142,17 @@ def test_capacity_counts_every_rule_and_refuses_more_than_aws_allows(monkeypatch
     monkeypatch.setitem(MANAGED_RULE_GROUPS, "common", ("AWSManagedRulesCommonRuleSet", 4999))
     with pytest.raises(ValueError, match="5001 web ACL capacity units"):
         WebAclSpec(managed_rules=["common"])
+
+
+def test_an_entry_named_with_an_underscore_is_lint_clean(write_spec) -> None:
+    """IP set descriptions admit no underscore (cfn-lint E3031): `shop_api`, the documented naming style, failed lint
+    four times (IPv4 and IPv6 sets of both lists) after compiling and passing `check`."""
+    from specc.lint.cfn import lint_templates
+
+    waf = ("  shop_api:\n"
+           "    ip_sets: {block: [203.0.113.0/24, '2001:db8:bad::/48'], allow: [198.51.100.0/24, '2001:db8::/32']}")
+    spec = compile_spec(write_spec(SPEC.format(waf=waf)))
+    ip_sets = {title: r for title, r in spec.templates["service.json"]["Resources"].items()
+               if r["Type"] == "AWS::WAFv2::IPSet"}
+    assert len(ip_sets) == 4
+    assert lint_templates(spec.templates, ["us-east-1"]) == []

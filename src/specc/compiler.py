@@ -94,4 +94,4 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
     templates = dict(layout.templates)
     templates.update(rollout_templates(spec, templates, layout))  # stackset.json and bootstrap.json
     return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
-                    layout=layout, policy=outcome)
+                    layout=layout, policy=outcome, origins=dict(ctx.origins))

@@ -130,19 +130,37 @@ def test_status_says_what_is_deployed_where_and_whether_it_matches(aws, runner, 
     assert runner.invoke(main, ["bootstrap", str(spec), "--region", "us-east-1"]).exit_code == 0
     assert runner.invoke(main, ["deploy", str(spec), "--region", "us-east-1"]).exit_code == 0
     result = runner.invoke(main, ["status", str(spec), "--region", "us-east-1", "--exit-code"])
-    assert result.exit_code == 5, result.output  # the stack set is not rolled out yet
+    assert result.exit_code == 0, result.output  # no stack set: deployed with `specc deploy`, which is no difference
     rows = result.stdout.splitlines()
     assert rows[0].split() == ["REGION", "ACCOUNT", "DEPLOYED", "AS", "STATUS", "TEMPLATE"]
     assert _row(rows, "us-east-1", ADMIN, "stack payments-prod") == ["CREATE_COMPLETE", "matches"]
     assert _row(rows, "us-east-1", ADMIN, "bootstrap specc-artifacts-bootstrap") == ["CREATE_COMPLETE", "matches"]
     assert _row(rows, "us-west-2", ADMIN, "stack set payments-prod") == ["-", "not", "deployed"]
-    assert rows[-1] == f"{spec}: 4 of 5 match the compiled output, 1 not deployed."
+    assert rows[-1] == (f"{spec}: 4 of 5 match the compiled output, 1 not deployed, no stack set (deployed with "
+                        "`specc deploy`).")
 
     project(lambda text: text.replace("    timeout: 15\n", "    timeout: 20\n"))
-    changed = runner.invoke(main, ["status", str(spec), "--region", "us-east-1"])
-    assert changed.exit_code == 0
+    changed = runner.invoke(main, ["status", str(spec), "--region", "us-east-1", "--exit-code"])
+    assert changed.exit_code == 5
     assert _row(changed.stdout.splitlines(), "us-east-1", ADMIN, "stack payments-prod") == ["CREATE_COMPLETE",
                                                                                            "differs"]
+
+
+def test_deploy_and_rollout_refuse_to_deploy_one_service_twice_into_one_account_and_region(aws, runner,
+                                                                                         project) -> None:
+    """Both would create the same physical names: the second used to fail half-way on the first name it met."""
+    spec = project(lambda text: text.replace('accounts: ["111111111111", "222222222222"]', f'accounts: ["{ADMIN}"]')
+                   .replace("regions: [us-east-1, us-west-2, eu-west-1]", "regions: [us-east-1]")
+                   .replace("region_order: [us-west-2, us-east-1, eu-west-1]", "region_order: [us-east-1]"))
+    assert runner.invoke(main, ["bootstrap", str(spec)]).exit_code == 0
+    assert runner.invoke(main, ["deploy", str(spec), "--region", "us-east-1"]).exit_code == 0
+    rollout = runner.invoke(main, ["rollout", str(spec)])
+    assert rollout.exit_code == EXIT_AWS, rollout.output
+    assert rollout.stderr.splitlines() == [
+        f"error: `specc deploy` already made the stack payments-prod in us-east-1 {ADMIN}: rolling out the stack set "
+        "there would create the same physical names; deploy it one way per account and region (delete that stack "
+        "first, or use another environment)"]
+    assert "stack set" not in rollout.stdout  # refused before anything was created
 
 
 def _row(rows: list[str], region: str, account: str, what: str) -> list[str]:

@@ -82,6 +82,28 @@ def stack_set_rows(aws: Aws, properties: dict[str, Any], service_sha: str, regio
     return rows[:1] + sorted(rows[1:], key=lambda r: (r.region, r.account))
 
 
+def _mode(row: Row) -> str:
+    """How the row's part of the service is deployed: `stacks` (`specc deploy`), `stack set` (`specc rollout`
+    and its instances), or `bootstrap` (what both need)."""
+    if row.what == "instance" or row.what.startswith("stack set "):
+        return "stack set"
+    return "bootstrap" if row.what.startswith("bootstrap ") else "stacks"
+
+
+def unused_modes(rows: list[Row]) -> set[str]:
+    """`stacks` or `stack set` when none of that mode is deployed while the other one is: a service deployed only
+    with `specc deploy` has no StackSet by design (and one rolled out has no `deploy` stack), which is no difference."""
+    deployed = {_mode(r) for r in rows if r.template != MISSING}
+    modes = {"stacks", "stack set"}
+    return {mode for mode in modes if mode not in deployed} if deployed & modes else set()
+
+
+def differences(rows: list[Row]) -> list[Row]:
+    """The rows `status --exit-code` fails on: anything not as compiled, except the rows of an unused mode."""
+    unused = unused_modes(rows)
+    return [r for r in rows if r.template != MATCHES and _mode(r) not in unused]
+
+
 def render(rows: list[Row]) -> str:
     header = Row("REGION", "ACCOUNT", "DEPLOYED AS", "STATUS", "TEMPLATE")
     table = [header, *rows]
@@ -98,4 +120,6 @@ def summary(rows: list[Row]) -> str:
               for verdict in (MATCHES, DIFFERS, OUTDATED, MISSING, UNKNOWN)}
     parts = [f"{counts[MATCHES]} of {len(rows)} match the compiled output"]
     parts += [f"{count} {verdict}" for verdict, count in counts.items() if verdict != MATCHES and count]
+    parts += [{"stacks": "no `specc deploy` stack (rolled out as a stack set)",
+               "stack set": "no stack set (deployed with `specc deploy`)"}[mode] for mode in sorted(unused_modes(rows))]
     return ", ".join(parts)

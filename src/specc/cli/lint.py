@@ -39,6 +39,18 @@ class Target:
         return sorted(self.known.templates if self.known else self.compiled.templates)
 
 
+def _places(target: Target, resources: set[str]) -> dict[str, report.Place]:
+    """Where in the spec each of `resources` was made: from the compile, or as recorded by the last one."""
+    if target.known is not None:
+        return {r: (int(p[0]), int(p[1]), str(p[2])) for r, p in target.known.places.items() if r in resources}
+    places = {}
+    for resource in sorted(resources):
+        place = target.compiled.place(resource)
+        if place is not None:
+            places[resource] = place
+    return places
+
+
 def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> None:
     from specc.cli.common import EXIT_LINT, exit_on_spec_errors
 
@@ -94,13 +106,15 @@ def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> 
 
             raw = {name: outcome.findings[job.name] for name, job in target.jobs.items()}
             shown = shown_path(default_out_dir(target.path))
-            if inputs is not None:
-                directories = {str(a.code_dir) for a in target.compiled.artifacts.values()}
-                inputs.record(target.path, target.opened, directories,
-                              Known({name: job.key for name, job in target.jobs.items()}, target.regions, shown))
-        findings = sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"])
+        findings = sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"], f["resource"])
                            for name, items in raw.items() for f in items})
-        found[target.path] = report.from_lint_findings(findings, shown)
+        places = _places(target, {f.resource for f in findings if f.resource})
+        if target.compiled is not None and inputs is not None:
+            directories = {str(a.code_dir) for a in target.compiled.artifacts.values()}
+            inputs.record(target.path, target.opened, directories,
+                          Known({name: job.key for name, job in target.jobs.items()}, target.regions, shown,
+                                {resource: list(place) for resource, place in places.items()}))
+        found[target.path] = report.from_lint_findings(findings, shown, spec=str(target.path), places=places)
 
     lint_results = [r for results in found.values() for r in results]
     if fmt != "text":

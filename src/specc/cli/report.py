@@ -1,8 +1,8 @@
 """Findings for people and machines: one list of results rendered as text, JSON or SARIF 2.1.0.
 
 Every command that reports problems (`validate`, `lint`, `check`) turns what it found into `Result`s
-and calls `output()`, so the formats stay identical across commands. Text is coloured only on a
-terminal and never when NO_COLOR is set (https://no-color.org); SARIF is what GitHub code scanning
+and calls `output()`, so the formats stay identical across commands. Text is coloured on a terminal
+or when FORCE_COLOR is set, and never when NO_COLOR is set (https://no-color.org); SARIF is what GitHub code scanning
 reads (`github/codeql-action/upload-sarif`), with paths relative to the repository root.
 """
 
@@ -82,6 +82,8 @@ class Result:
     subject: str = ""  # the spec path it concerns, like functions.create_payment.memory
     hint: str = ""
     severity_label: str = ""  # shown as `[label]` in text (cfn-lint's own severity names)
+    resource: str = ""  # cfn-lint: the logical ID of the generated resource the finding is in
+    generated: str = ""  # cfn-lint: where in the generated template (`templates_out/x/service.json:120:9`)
 
     def detail(self) -> str:
         """What is wrong, with the spec path it concerns and the hint: the message of every format."""
@@ -107,15 +109,34 @@ def from_diagnostics(diagnostics: Iterable[Any]) -> list[Result]:
                    level=_LEVELS.get(d.severity, "error"), subject=d.field_path, hint=d.hint) for d in found]
 
 
-def from_lint_findings(findings: Iterable[Any], base: str | Path = "") -> list[Result]:
-    """cfn-lint findings (`specc.lint.Finding`); `base` is the directory the template would be written to."""
+Place = tuple[int, int, str]  # spec line, column and dotted path of the entry that made a resource
+
+
+def from_lint_findings(findings: Iterable[Any], base: str | Path = "", *, spec: str = "",
+                       places: Mapping[str, Place] | None = None) -> list[Result]:
+    """cfn-lint findings (`specc.lint.Finding`); `base` is the directory the template would be written to.
+
+    With `spec` and `places` (logical ID -> spec position), a finding is reported at the spec line that made its
+    resource, as specc's own checks are: lint compiles in memory, so the template may not exist on disk. The rule
+    id, the logical ID and the position in the generated template are kept. A finding outside any resource made
+    by an entry (an output, a nested stack) is reported at the top of the spec."""
     results = []
     for f in findings:
         file = f"{Path(base).as_posix()}/{f.template}" if str(base) else f.template
-        results.append(Result(file=file, line=max(f.line, 1), column=max(f.column, 1), rule=f.rule, message=f.message,
-                              level=_LEVELS.get(f.severity, "warning"), tool="cfn-lint",
-                              severity_label=f.severity))
-    return results
+        line, column = max(f.line, 1), max(f.column, 1)
+        level = _LEVELS.get(f.severity, "warning")
+        if not spec:
+            results.append(Result(file=file, line=line, column=column, rule=f.rule, message=f.message, level=level,
+                                  tool="cfn-lint", severity_label=f.severity, resource=f.resource))
+            continue
+        generated = f"{file}:{line}:{column}"
+        place = (places or {}).get(f.resource) if f.resource else None
+        spec_line, spec_column, subject = place if place else (1, 1, "")
+        where = f"{f.resource} in {generated}" if f.resource else generated
+        results.append(Result(file=spec, line=spec_line, column=spec_column, rule=f.rule,
+                              message=f"{f.message} [{where}]", level=level, tool="cfn-lint", subject=subject,
+                              severity_label=f.severity, resource=f.resource, generated=generated))
+    return sorted(results)
 
 
 def interactive(stream: IO[str] | None = None) -> bool:
@@ -126,8 +147,13 @@ def interactive(stream: IO[str] | None = None) -> bool:
 
 
 def use_color(stream: IO[str] | None = None) -> bool:
-    """Colour only for a person at a terminal: never when NO_COLOR is set to anything non-empty."""
-    return not os.environ.get("NO_COLOR") and interactive(stream)
+    """Colour for a person at a terminal, or wherever FORCE_COLOR asks for it (https://force-color.org: CI logs
+    that render ANSI codes); never when NO_COLOR is set to anything non-empty, which wins over FORCE_COLOR."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "").lower() not in ("", "0", "false"):
+        return True
+    return interactive(stream)
 
 
 def render_text(results: Sequence[Result], color: bool = False) -> str:
@@ -177,9 +203,24 @@ def _sarif_run(tool: str, results: Sequence[Result], catalogue: Mapping[str, Rul
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": _relative_uri(r.file, root), "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": max(r.line, 1), "startColumn": max(r.column, 1)},
-            }}],
+            }, **({"logicalLocations": [{"name": r.resource, "kind": "resource"}]} if r.resource else {})}],
+            **_generated(r, root),
         } for r in results],
     }
+
+
+def _generated(result: Result, root: Path) -> dict[str, Any]:
+    """A cfn-lint result located in the spec also names the generated resource (its logical ID, as a property
+    beside the logical location) and, as a related location, where it is in the generated template."""
+    found: dict[str, Any] = {}
+    if result.resource:
+        found["properties"] = {"logicalId": result.resource}
+    if result.generated:
+        file, line, column = result.generated.rsplit(":", 2)
+        found["relatedLocations"] = [{"id": 0, "message": {"text": "the generated template"}, "physicalLocation": {
+            "artifactLocation": {"uri": _relative_uri(file, root), "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": int(line), "startColumn": int(column)}}}]
+    return found
 
 
 def _relative_uri(file: str, root: Path) -> str:
@@ -231,9 +272,10 @@ def output(results: Sequence[Result], fmt: str, *, rules: Mapping[str, Rule] | N
            tools: Sequence[str] = ("specc",), err: bool = False) -> None:
     """Write `results` to stdout (or stderr for text with `err=True`), coloured only where that helps."""
     stream = click.get_text_stream("stderr" if err else "stdout")
-    text = render(results, fmt, color=fmt == "text" and use_color(stream), rules=rules, tools=tools)
+    color = fmt == "text" and use_color(stream)
+    text = render(results, fmt, color=color, rules=rules, tools=tools)
     if text:
-        click.echo(text, nl=False, err=err)
+        click.echo(text, nl=False, err=err, color=color or None)  # click strips codes off a terminal unless told
 
 
 format_option = click.option(

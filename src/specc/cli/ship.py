@@ -190,11 +190,11 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
     A change that deletes or replaces a resource holding data is refused unless --allow-data-loss (asked on a
     terminal). Every stack gets termination protection and a stack policy that denies replacing or deleting
     such resources (lifted for one update by --allow-data-loss)."""
-    from specc.aws import artifacts, stacks
+    from specc.aws import artifacts, collisions, stacks
     from specc.aws.session import Aws
     from specc.build import naming
     from specc.compiler import compile_spec
-    from specc.output.rollout import ENDPOINT_PARAMETER, capabilities, stack_set_name, template_url
+    from specc.output.rollout import ENDPOINT_PARAMETER, capabilities, region_order, stack_set_name, template_url
 
     compiled = compile_spec(spec)
     aws = Aws.connect(profile)
@@ -205,6 +205,7 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
         region = (configured if configured is not None and configured in compiled.spec.regions
                   else compiled.spec.regions[0])
     name = stack_name or stack_set_name(compiled.spec)
+    collisions.refuse_deploy_over_rollout(aws, stack_set_name(compiled.spec), region_order(compiled.spec)[0], region)
     bucket = naming.artifact_bucket(compiled.spec.artifacts.bucket_prefix, aws.account, region)
     artifacts.require_bucket(aws, bucket, region, str(spec))
     root = artifacts.service_template(compiled)
@@ -236,7 +237,9 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
 
 
 class InstanceProgress:
-    """Follows the stack set's instances: a bar on a terminal, else one line per change; failures always."""
+    """Follows the stack set's instances: a bar on a terminal (failures named over it), else one line per change
+    while an instance is under way. Where each one ended is the result, listed once on stdout when all are done;
+    printing final states here too showed the whole list twice in a CI log, where both streams meet."""
 
     def __init__(self, total: int) -> None:
         from specc.cli.report import interactive
@@ -261,7 +264,7 @@ class InstanceProgress:
         line = f"  {instance.region} {instance.account} {_style(state, ok)}"
         if instance.reason and instance.failed:
             line += f": {instance.reason}"
-        if not self.interactive or instance.failed:
+        if (instance.failed and self.interactive) or not (self.interactive or finished):
             _progress_line(line, self.interactive)
         key = (instance.region, instance.account)
         if finished and key not in self.done:
@@ -284,11 +287,11 @@ def rollout_command(spec: Path, admin_region: str | None, profile: str | None, r
 
     An update that deletes or replaces a resource holding data (in every instance) is refused unless
     --allow-data-loss (asked on a terminal)."""
-    from specc.aws import artifacts, stacksets, targets
+    from specc.aws import artifacts, collisions, stacksets, targets
     from specc.aws.session import Aws
     from specc.build import naming
     from specc.compiler import compile_spec
-    from specc.output.rollout import region_order
+    from specc.output.rollout import region_order, stack_set_name
 
     compiled = compile_spec(spec)
     aws = Aws.connect(profile)
@@ -300,6 +303,7 @@ def rollout_command(spec: Path, admin_region: str | None, profile: str | None, r
     sent = artifacts.upload(aws, admin_bucket, admin_region, [root])
     needed = artifacts.dependencies(compiled)
     wanted = targets.targets(aws, compiled.spec)
+    collisions.refuse_rollout_over_deploy(aws, stack_set_name(compiled.spec), wanted, role_name)
     for target in wanted:  # what the instances' resources read, in their own account and region
         account = aws.in_account(target.account, role_name)
         bucket = naming.artifact_bucket(prefix, target.account, target.region)
@@ -372,6 +376,6 @@ def status_command(spec: Path, regions: tuple[str, ...], stack_name: str | None,
              if row.what != "instance" or not regions or row.region in regions]
     click.echo(status.render(rows), nl=False)
     click.echo(f"{spec}: {status.summary(rows)}.")
-    if exit_code and any(row.template != status.MATCHES for row in rows):
+    if exit_code and status.differences(rows):  # a mode not used at all (no stack set by design) is no difference
         sys.exit(EXIT_CHANGES)
 

@@ -25,8 +25,8 @@ EXIT_CHANGES = 5  # `specc diff --exit-code` when something would change (1 alre
 
 @main.command()
 @click.option("--template", type=click.Choice(TEMPLATE_NAMES), default="api", show_default=True,
-              help="api: REST API over a table; pipeline: API, asynchronous worker and events; pci: payments "
-                   "with separate keys, iam-authorised admin routes and compliance tags.")
+              help="api: REST API over a table; pipeline: API, asynchronous worker and events; pci: payments that pass "
+                   "the pci profile (VPC, mutual TLS, WAF, separate keys, iam-authorised admin routes).")
 @click.option("--service", help="Service name (default: from DIRECTORY's name).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
@@ -42,6 +42,8 @@ def init(template: str, service: str | None, force: bool, directory: Path) -> No
     name = service or init_templates.service_name(directory.resolve().name)
     files = init_templates.render(template, name)
     schema = init_templates.SCHEMA_PATH
+    if (directory / ".gitignore").exists() and not force:  # a repository's own: kept as it is
+        del files[".gitignore"]
     existing = [path for path in files if (directory / path).exists() and path != schema]
     if existing and not force:
         click.echo(f"error: {', '.join(str(directory / p) for p in existing)} already exist(s); "
@@ -52,7 +54,8 @@ def init(template: str, service: str | None, force: bool, directory: Path) -> No
         click.echo(f"created {directory / path}")
     spec = f"specs/{name}.yaml"
     tests = f"handlers/{name.replace('-', '_')}"
-    click.echo(f"\nNext, in {directory}:\n  specc compile {spec}\n  specc lint {spec}\n  python -m pytest {tests}")
+    click.echo(f"\nNext, in {directory}:\n  python -m pip install -r {init_templates.REQUIREMENTS_PATH}\n"
+               f"  specc compile {spec}\n  specc lint {spec}\n  python -m pytest {tests}")
 
 
 @main.command()
@@ -102,7 +105,8 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
                                "moves": [asdict(move) for move in differ.find_moves(diffs)],
                                "templates": [d.to_dict() for d in diffs]}, indent=2, sort_keys=True))
     else:
-        click.echo(differ.render_text(diffs, color=report.use_color()), nl=False)
+        color = report.use_color()
+        click.echo(differ.render_text(diffs, color=color), nl=False, color=color or None)
         click.echo(f"{spec}: {differ.summary(diffs)}.")
     if changed and exit_code:
         sys.exit(EXIT_CHANGES)

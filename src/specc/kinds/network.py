@@ -33,7 +33,7 @@ from awacs.aws import (
 )
 from awacs.sts import AssumeRole
 from pydantic import Field, field_validator, model_validator
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, iam, logs
+from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, encode_to_dict, iam, logs
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, use_logs_key
@@ -314,18 +314,34 @@ def _security_groups(ctx: BuildContext, spec: NetworkSpec, world: bool, origin: 
 def _endpoints(ctx: BuildContext, spec: NetworkSpec, origin: tuple[Any, ...]) -> None:
     tables = [Ref(f"PrivateRouteTable{i + 1}") for i in range(spec.availability_zones)]
     for service in sorted(spec.gateway_endpoints):
-        ctx.add(ec2.VPCEndpoint(
+        ctx.add(_explain_wildcards(ec2.VPCEndpoint(
             f"{camel(service)}GatewayEndpoint", VpcId=Ref(VPC_ID), VpcEndpointType="Gateway",
             ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"), RouteTableIds=tables,
             PolicyDocument=endpoint_policy(ctx, service),
-        ), origin + ("gateway_endpoints",))
+        )), origin + ("gateway_endpoints",))
     for service in sorted(spec.interface_endpoints):
-        ctx.add(ec2.VPCEndpoint(
+        ctx.add(_explain_wildcards(ec2.VPCEndpoint(
             endpoint_id(service), VpcId=Ref(VPC_ID), VpcEndpointType="Interface",
             ServiceName=Sub(f"com.amazonaws.${{AWS::Region}}.{service}"), PrivateDnsEnabled=True,
             SubnetIds=private_subnet_ids(spec), SecurityGroupIds=[Ref(ENDPOINTS_SG)],
             PolicyDocument=endpoint_policy(ctx, INTERFACE_SERVICES[service]),
-        ), origin + ("interface_endpoints",))
+        )), origin + ("interface_endpoints",))
+
+
+def _explain_wildcards(endpoint: ec2.VPCEndpoint) -> ec2.VPCEndpoint:
+    """An endpoint policy repeats the private functions' grants, so an action AWS only grants on `*` (a rotation
+    function's secretsmanager:GetRandomPassword) is allowed on `*` here too: the reason its role's policy records
+    for cfripper's WildcardResourceRule is recorded on the endpoint as well."""
+    from specc.build.iam import WILDCARD_RESOURCE_REASONS
+
+    actions = sorted({action for statement in encode_to_dict(endpoint.PolicyDocument)["Statement"]
+                      if statement["Effect"] == "Allow" and statement["Resource"] == ["*"]
+                      for action in statement["Action"]})
+    if actions:
+        reasons = "; ".join(f"{a}: {WILDCARD_RESOURCE_REASONS[a]}" for a in actions)
+        skip(endpoint, "WildcardResourceRule", f"{reasons} (AWS documents Resource \"*\" for it); the other "
+             "statements name their resources, as the functions' own policies do", tool="cfripper")
+    return endpoint
 
 
 def endpoint_id(service: str) -> str:

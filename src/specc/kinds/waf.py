@@ -305,7 +305,8 @@ def _address_rules(ctx: BuildContext, name: str, spec: WebAclSpec, scope: str, c
             set_id = logical_id(name, f"{camel(what)}Ipv{version}IpSet")
             ip_set = wafv2.IPSet(set_id, Name=ctx.physical(f"{name}-{what}-ipv{version}"), Scope=scope,
                                  IPAddressVersion=f"IPV{version}", Addresses=chosen,
-                                 Description=f"{what} list of the {name} web ACL")
+                                 # an IP set's description admits no underscore (cfn-lint E3031), an entry name may
+                                 Description=f"{what} list of the {name.replace('_', '-')} web ACL")
             if condition:
                 ip_set.Condition = condition
             ctx.add(ip_set, origin + ("ip_sets", what))

@@ -105,5 +105,6 @@ def definition_matches(body: str, regions: list[str]) -> list[dict[str, Any]]:
             if relevant(match.rule.id):
                 found.append({"line": definition.line, "column": 1, "rule": match.rule.id,
                               "severity": str(getattr(match.rule, "severity", "error")),
-                              "message": f"{definition.logical_id} definition: {match.message}"})
+                              "message": f"{definition.logical_id} definition: {match.message}",
+                              "resource": definition.logical_id})
     return found

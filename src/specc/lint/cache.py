@@ -21,7 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2  # bump when the entry layout changes (2: findings include state machine definitions, asl_lint.py)
+FORMAT = 3  # bump when the entry layout changes (2: state machine definitions, asl.py; 3: the logical ID of each)
+
+
+FIELDS = {"line", "column", "rule", "severity", "message", "resource"}  # resource: the logical ID, or ""
 
 
 @lru_cache(maxsize=1)
@@ -59,8 +62,7 @@ class LintCache:
         if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("findings"), list):
             return None
         findings: list[dict[str, Any]] = entry["findings"]
-        if not all(isinstance(f, dict) and set(f) == {"line", "column", "rule", "severity", "message"}
-                   for f in findings):
+        if not all(isinstance(f, dict) and set(f) == FIELDS for f in findings):
             return None
         return findings
 
@@ -86,8 +88,14 @@ def run_cfn_lint(body: str, regions: list[str]) -> list[dict[str, Any]]:
     from specc.lint.asl import definition_matches
 
     return [{"line": m.linenumber, "column": m.columnnumber, "rule": m.rule.id,
-             "severity": str(getattr(m.rule, "severity", "error")), "message": m.message}
+             "severity": str(getattr(m.rule, "severity", "error")), "message": m.message, "resource": resource_of(m)}
             for m in lint(body, config=ManualArgs(regions=list(regions)))] + definition_matches(body, list(regions))
+
+
+def resource_of(match: Any) -> str:
+    """The logical ID of the resource a cfn-lint match is in (its path starts `Resources/<id>`), or ""."""
+    path = getattr(match, "path", None) or []
+    return str(path[1]) if len(path) > 1 and path[0] == "Resources" else ""
 
 
 @dataclass

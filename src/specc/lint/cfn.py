@@ -17,6 +17,7 @@ class Finding:
     rule: str
     severity: str
     message: str
+    resource: str = ""  # the logical ID of the resource the finding is in, or ""
 
     def render(self, base: str = "") -> str:
         where = f"{base}/{self.template}" if base else self.template
@@ -31,5 +32,5 @@ def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str], *, 
 
     jobs = [Job(name, render_json(template), list(regions)) for name, template in sorted(templates.items())]
     outcome = lint_jobs(jobs, cache=cache, workers=workers, done=(lambda job: done(job.name)) if done else None)
-    return sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"])
+    return sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"], f["resource"])
                    for name, found in outcome.findings.items() for f in found})

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,9 @@ class Known:
     templates: dict[str, str]
     regions: list[str]
     shown: str
+    # logical ID -> [line, column, spec path] of the entry that made it, for the resources with findings: a
+    # re-lint that does not compile still reports them at the spec line
+    places: dict[str, list[Any]] = field(default_factory=dict)
 
 
 class InputCache:
@@ -126,16 +129,17 @@ class InputCache:
             for directory, digest in entry["directories"].items():
                 if _dir_digest(directory) != digest:
                     return None
-            return Known(dict(entry["templates"]), list(entry["regions"]), str(entry["shown"]))
+            return Known(dict(entry["templates"]), list(entry["regions"]), str(entry["shown"]), dict(entry["places"]))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def record(self, spec: Path, opened: set[str], directories: set[str], known: Known) -> None:
         files = {path: _file_digest(path) for path in sorted(opened | {str(spec.resolve())}) if not _ignored(path)}
         entry: dict[str, Any] = {"spec": str(spec.resolve()), "environment": environment(),
-                                 "files": {p: d for p, d in files.items() if d is not None},
-                                 "directories": {d: _dir_digest(d) for d in sorted(directories)},
-                                 "templates": known.templates, "regions": known.regions, "shown": known.shown}
+                 "files": {p: d for p, d in files.items() if d is not None},
+                 "directories": {d: _dir_digest(d) for d in sorted(directories)},
+                 "templates": known.templates, "regions": known.regions, "shown": known.shown,
+                 "places": known.places}
         if any(v is None for v in entry["directories"].values()):
             return
         try:

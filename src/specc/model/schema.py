@@ -1,21 +1,77 @@
-"""The JSON Schema of the spec language, generated from the pydantic models (never written by hand)."""
+"""The JSON Schema of the spec language, generated from the pydantic models (never written by hand).
+
+Editors (yaml-language-server) and check-jsonschema read it, so it must accept exactly what the compiler
+accepts. Three things pydantic's own schema leaves out are added from what the kinds declare:
+- entry names: a mapping of named entries admits only names of the compiler's pattern; pydantic writes
+  the pattern as `patternProperties` alone, which lets any other name through unchecked;
+- (short forms such as `GET /x: fn` are written by the models themselves: RouteSpec and RouteAuth give pydantic
+  their `anyOf` schema)
+- `uses`: one property per section a function can use, its entry names, and the kind's access levels.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from specc.language.types import NAME_PATTERN
+
 SCHEMA_ID = "https://specc.dev/schema/specc.schema.json"
 
 
 def json_schema() -> dict[str, Any]:
+    from specc.kinds import KINDS
     from specc.model.spec import Spec
 
     schema: dict[str, Any] = Spec.model_json_schema(mode="validation")
+    _close_entry_names(schema)
+    _typed_uses(schema, KINDS)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "specc service spec"
     return schema
+
+
+def _close_entry_names(node: Any) -> None:
+    """Every mapping whose keys the compiler constrains rejects other keys (and says which pattern they need)."""
+    if isinstance(node, list):
+        for item in node:
+            _close_entry_names(item)
+        return
+    if not isinstance(node, dict):
+        return
+    patterns = node.get("patternProperties")
+    if isinstance(patterns, dict) and patterns and "additionalProperties" not in node:
+        node["additionalProperties"] = False
+        if len(patterns) == 1:
+            node["propertyNames"] = {**node.get("propertyNames", {}), "pattern": next(iter(patterns))}
+    for value in node.values():
+        _close_entry_names(value)
+
+
+def _typed_uses(schema: dict[str, Any], kinds: tuple[Any, ...]) -> None:
+    """`uses: {section: {entry: level}}`: the sections a function can use, each with the levels its kind grants."""
+    functions = next(kind for kind in kinds if kind.section == "functions")
+    uses = schema["$defs"][functions.model.__name__]["properties"]["uses"]
+    sections = {}
+    for kind in kinds:
+        if kind.grant is None or not kind.access:
+            continue
+        levels = list(kind.access)
+        sections[kind.section] = {
+            "type": "object",
+            "description": f"{kind.section} this function uses: entry name -> access level "
+                           f"({', '.join(f'`{level}`: {meaning}' for level, meaning in kind.access.items())}).",
+            "propertyNames": {"pattern": kind.key_pattern or NAME_PATTERN},
+            "additionalProperties": {
+                "enum": levels,
+                "markdownEnumDescriptions": [kind.access[level] for level in levels],
+                "description": f"Access level on this entry of {kind.section}.",
+            },
+        }
+    uses.pop("additionalProperties", None)
+    uses["properties"] = sections
+    uses["additionalProperties"] = False
 
 
 def json_schema_text() -> str:

@@ -5,7 +5,7 @@ the pipeline that made it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from specc.build.packaging import CodeArtifact
@@ -23,3 +23,14 @@ class Compiled:
     artifacts: dict[str, CodeArtifact]
     policy: Any = None  # specc.policy.Outcome: the checks that ran and the findings excused
     layout: Layout | None = None  # how the service was fitted into templates (split.py): stacks, budgets, bytes
+    origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> the spec path that made it
+
+    def place(self, logical_id: str) -> tuple[int, int, str] | None:
+        """The spec line, column and dotted path of the entry that made `logical_id` (what lint reports at)."""
+        from specc.language.diagnostics import dotted
+
+        path = self.origins.get(logical_id)
+        if not path:
+            return None
+        position = self.source.spans.locate(path, prefer_key=True)
+        return position.line, position.column, dotted(path)

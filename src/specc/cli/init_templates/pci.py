@@ -1,15 +1,17 @@
-"""`specc init --template pci`: a payments API in PCI DSS scope, built from the kinds registered today.
+"""`specc init --template pci`: a payments API in PCI DSS scope that passes the `pci` security profile.
 
 Separate customer-managed keys for cardholder data and for logs, a year of encrypted logs, deletion
-protection, API keys for merchants, SigV4 (`authorization: iam`) for the refund route, compliance
+protection, functions in a VPC without internet access, a mutual-TLS custom domain as the only way in,
+a web ACL, API keys for merchants, SigV4 (`authorization: iam`) for the refund route, compliance
 tags, and alarms to a security topic. The handler keeps only the last four digits of a card number.
 """
 
 from __future__ import annotations
 
-DESCRIPTION = "payments API in PCI DSS scope: separate CMKs, 1-year encrypted logs, iam-authorised refunds"
-SECTIONS = ("keys", "tables", "topics", "functions", "api", "routes", "usage_plans", "api_keys", "monitoring",
-            "alarms")
+DESCRIPTION = ("payments API that passes the pci profile: separate CMKs, 1-year encrypted logs, functions in a VPC, "
+               "a mutual-TLS domain, a web ACL, iam-authorised refunds")
+SECTIONS = ("keys", "tables", "topics", "functions", "network", "api", "routes", "usage_plans", "api_keys", "domains",
+            "waf", "monitoring", "alarms")
 
 SPEC = """\
 # yaml-language-server: $schema=../schema/specc.schema.json
@@ -26,8 +28,8 @@ tags:
   DataClassification: confidential
 
 security:                           # `specc check` (compile runs it too)
-  profile: baseline                 # `pci` also wants the functions in a VPC (`network`) and a mutual-TLS domain,
-  required_tags:                    # as specs/examples/pci-payments.yaml has
+  profile: pci                      # functions in a VPC, mutual TLS at the only way in, a web ACL, tags
+  required_tags:
     - ComplianceScope
     - DataClassification
 
@@ -53,13 +55,24 @@ topics:
 functions:
   authorize_payment:
     handler: handlers/{{package}}/app.py:authorize_payment
+    network: private                # in the VPC below, with no route to the internet
     uses: {tables: {payments: write}}
   get_payment:
     handler: handlers/{{package}}/app.py:get_payment
+    network: private
     uses: {tables: {payments: read}}
   refund_payment:
     handler: handlers/{{package}}/app.py:refund_payment
+    network: private
     uses: {tables: {payments: read_write}}
+
+network:                            # private subnets only: DynamoDB through a gateway endpoint, logs through
+  cidr: 10.0.0.0/16                 # an interface endpoint whose policy admits what the functions may do
+  availability_zones: 2
+  nat: none
+  gateway_endpoints: [dynamodb]
+  interface_endpoints: [logs]
+  flow_logs: {traffic: ALL}
 
 api:
   stage: v1
@@ -69,6 +82,18 @@ routes:
   POST /payments: {function: authorize_payment, api_key: true}
   GET /payments/{payment_id}: {function: get_payment, api_key: true}
   POST /payments/{payment_id}/refund: {function: refund_payment, authorization: iam}   # staff tools sign requests
+
+domains:                            # the only way in (the execute-api URL is turned off): replace the name, the
+  api:                              # hosted zone that validates its certificate, and the truststore of client CAs
+    name: api.{{service}}.example.com
+    hosted_zone_id: Z0123456789ABCDEFGHIJ
+    mutual_tls:
+      truststore: s3://{{service}}-truststore-${AWS::AccountId}-${AWS::Region}/clients/truststore.pem
+
+waf:
+  api:                              # AWS managed rules against the OWASP Top 10, and a rate limit per address
+    managed_rules: [ip_reputation, known_bad_inputs, common, sql_injection]
+    rate_limit: {limit: 500, window_seconds: 300}
 
 usage_plans:
   merchants:
