@@ -149,7 +149,8 @@ def test_a_silent_endpoint_ends_in_bounded_time(runner, monkeypatch, project, si
 @pytest.mark.parametrize("command", COMMANDS, ids=["deploy", "diff --stack"])
 def test_an_endpoint_answering_html_is_one_line(runner, monkeypatch, project, html, command) -> None:
     result, seconds = run(runner, monkeypatch, html, command, project)
-    operation = "GetCallerIdentity" if command[0] == "deploy" else "GetTemplate"
+    # deploy's first call looks for a StackSet of the same service (deploy and rollout must not collide)
+    operation = "DescribeStackSet" if command[0] == "deploy" else "GetTemplate"
     assert one_line(result) == (f"error: {html} answered an HTML page (HTTP 200, titled 'Sign in'), not an AWS API "
                                 f"response, to {operation}: check AWS_ENDPOINT_URL, the region and any proxy")
     assert seconds < 15
@@ -158,7 +159,7 @@ def test_an_endpoint_answering_html_is_one_line(runner, monkeypatch, project, ht
 @pytest.mark.parametrize("command", COMMANDS, ids=["deploy", "diff --stack"])
 def test_an_answer_without_the_documented_fields_is_one_line(runner, monkeypatch, project, hollow, command) -> None:
     result, _ = run(runner, monkeypatch, hollow, command, project)
-    doing = ("reading the caller identity (sts:GetCallerIdentity)" if command[0] == "deploy"
+    doing = ("describing the stack set shop-dev" if command[0] == "deploy"
              else "reading the template of stack shop-dev in us-east-1")
     line = one_line(result)
     assert line.startswith(f"error: unexpected answer while {doing}: it lacks what AWS documents (KeyError: ")

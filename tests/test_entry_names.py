@@ -61,6 +61,8 @@ routes:
   GET /NAME: {function: NAME, api_key: true}
 usage_plans:
   NAME: {throttle: {rate: 10, burst: 5}}
+user_pools:
+  NAME: {clients: {NAME: {}}}
 api_keys:
   NAME: {usage_plan: NAME}
 waf:
