@@ -336,11 +336,33 @@ class _Splitter:
         sizes: dict[str, dict[str, _Size]] = defaultdict(dict)
         for (family, seed), titles in groups.items():
             sizes[family][seed] = _Size.of(titles, self.resources, read_by_methods)
+        for (family, seed), count in self._relocated_outputs(groups).items():  # the service's outputs, when moved
+            size = sizes[family].get(seed, _Size(0, 0, 0))
+            sizes[family][seed] = _Size(size.resources, size.outputs + count, size.bytes + 200 * count)
         shards = self.spec.limits.shards
         for family, members in sorted(sizes.items()):
             start = shards if family == FUNCTIONS or shards is None else max(1, shards // 4)
             self._trees[family] = ShardTree.grown({_hashed(family, seed): size for seed, size in members.items()},
                                                   self.budget, ShardTree.depth_for(start))
+
+    def _relocated_outputs(self, groups: dict[tuple[str, str], list[str]]) -> dict[tuple[str, str], int]:
+        """How many of the service's outputs each group will carry: past the parent's output budget, an output goes
+        with what it describes (`_output_home`), a table's to the shared stack of the table's group."""
+        outputs = self.template.get("Outputs", {})
+        if len(outputs) <= self.budget.outputs:
+            return {}
+        group_of = {title: group for group, titles in groups.items() for title in titles}
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for output in outputs.values():
+            for target, _ in _references(output["Value"]):
+                if target in group_of:
+                    counts[group_of[target]] += 1
+                    break
+                origin: tuple[Any, ...] = self.ctx.origins.get(target) or ()
+                if target in self.resources and len(origin) >= 2 and origin[0] == "tables":
+                    counts[(SHARED, f"tables.{origin[1]}")] += 1
+                    break
+        return counts
 
     def _assign(self) -> None:
         routes, alarms = _seed_owners(self.spec, self.plan)
