@@ -97,7 +97,16 @@ def _compile(spec: Path, out: Path | None, fmt: str) -> bool:
               for name, body in sorted(files.items()) if name != "manifest.json"]
     for line in budget_report(usages, Budget.with_margin(margin), margin):
         click.echo(line)
+    _print_notes(compiled.notes)
     return _exit_without_teardown(compiled)
+
+
+def _print_notes(notes: list[Any]) -> None:
+    """Notes (a reference to an entry the function does not `use`...) go to stderr; they never fail a command."""
+    if notes:
+        from specc import report
+
+        report.output(report.from_diagnostics(notes), "text", err=True)
 
 
 def _exit_without_teardown(compiled: Any) -> bool:
@@ -134,16 +143,21 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     from specc.compiler import check
     from specc.diagnostics import SpecError
 
-    problems = []
+    from specc.checks import notes_all
+
+    problems, notes = [], []
     for path in specs:
         try:
-            check(path)
+            checked = check(path)
             if fmt == "text":
                 click.echo(f"{path}: ok")
+            notes += notes_all(*checked)
         except SpecError as exc:
             problems += exc.diagnostics
     if fmt != "text":
-        report.output(report.from_diagnostics(problems), fmt)
+        report.output(report.from_diagnostics(problems + notes), fmt)
+    elif not problems:
+        _print_notes(notes)
     _exit_on_spec_errors(problems, fmt)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -15,7 +15,7 @@ prepare()
 from specc import iam  # noqa: E402  (prepare() must run before the spec models are built)
 from specc import policy  # noqa: E402
 from specc.assemble import assemble  # noqa: E402
-from specc.checks import run_all
+from specc.checks import notes_all, run_all
 from specc.context import BuildContext
 from specc.diagnostics import SpecError
 from specc.packaging import CodeArtifact
@@ -36,6 +36,7 @@ class Compiled:
     artifacts: dict[str, CodeArtifact]
     policy: Any = None  # specc.policy.Outcome: the checks that ran and the findings excused
     layout: Layout | None = None  # how the service was fitted into templates (split.py): stacks, budgets, bytes
+    notes: list[Any] = field(default_factory=list)  # findings that do not stop the compile (checks.NOTES)
 
 
 def check(path: Path | str) -> tuple[Any, SourceFile]:
@@ -101,4 +102,4 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
     templates = dict(layout.templates)
     templates.update(rollout_templates(spec, templates, layout))  # stackset.json and bootstrap.json
     return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
-                    layout=layout, policy=outcome)
+                    layout=layout, policy=outcome, notes=notes_all(spec, source))

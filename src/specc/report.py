@@ -98,7 +98,8 @@ def from_diagnostics(diagnostics: Iterable[Any]) -> list[Result]:
     """Spec diagnostics (`specc.diagnostics.Diagnostic`), in the order people read them."""
     found = sorted(diagnostics, key=lambda d: d.sort_key())
     return [Result(file=d.file, line=d.position.line, column=d.position.column, rule=d.code, message=d.message,
-                   level=_LEVELS.get(d.severity, "error"), subject=d.field_path, hint=d.hint) for d in found]
+                   level=_LEVELS.get(d.severity, "error"), subject=d.field_path, hint=d.hint,
+                   severity_label="" if d.severity == "error" else d.severity) for d in found]
 
 
 def from_lint_findings(findings: Iterable[Any], base: str | Path = "") -> list[Result]:

@@ -18,6 +18,7 @@ from specc.checks import queue_consumers, queue_names
 from specc.checks import event_metrics, streams
 from specc.checks import secret_rotation
 from specc.checks import workflows
+from specc.checks import expressions, service_triggers
 from specc.diagnostics import Diagnostic
 from specc.source import SourceFile
 
@@ -34,8 +35,11 @@ CHECKS: tuple[Check, ...] = tuple(
     for module in (references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation,
-                   perimeter, workflows, security, cycles)
-)
+                   perimeter, workflows, security, cycles, expressions, service_triggers)
+) + (Check(handlers.FUNCTION_ID, handlers.FUNCTION_DESCRIPTION, handlers.check_functions),)
+
+# Findings that do not stop a compile (severity "note"): printed by `specc compile` and `specc validate`.
+NOTES: tuple[Callable[[Any, SourceFile], list[Diagnostic]], ...] = (expressions.notes,)
 
 
 def run_all(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -43,3 +47,10 @@ def run_all(spec: Any, source: SourceFile) -> list[Diagnostic]:
     for check in CHECKS:
         found += check.run(spec, source)
     return found
+
+
+def notes_all(spec: Any, source: SourceFile) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for note in NOTES:
+        found += note(spec, source)
+    return sorted(found, key=Diagnostic.sort_key)

@@ -22,7 +22,7 @@ from troposphere import AccountId, GetAtt, Ref, Sub, awslambda, s3
 
 from specc.context import BuildContext
 from specc.iam import Grant, key_grant
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference
 from specc.log_buckets import (
     ACCOUNT_REGION, LogBucket, access_log_statement, add_log_bucket, bucket_name, bucket_name_example, tls_only,
 )
@@ -315,6 +315,11 @@ KIND = Kind(
     access={"read": "get and list objects", "write": "put and delete objects", "read_write": "both"},
     grant=grant,
     env_value=lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}"),
+    # From the deterministic name, not a Ref: a bucket that notifies a function depends on it.
+    attributes={"arn": Attribute("ARN of the bucket", lambda ctx, name: Sub(
+                    f"arn:${{AWS::Partition}}:s3:::{ctx.physical(name)}-{ACCOUNT_REGION}")),
+                "name": Attribute("name of the bucket",
+                                  lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}"))},
     metrics=Metrics(
         namespace="AWS/S3",
         names=tuple(sorted(STORAGE_METRICS)) + REQUEST_METRICS,

@@ -8,7 +8,7 @@ from troposphere import GetAtt, Ref, Sub, kms
 
 from specc.context import BuildContext
 from specc.iam import Grant, key_grant
-from specc.kinds.base import Kind, NameRule
+from specc.kinds.base import Attribute, Kind, NameRule, getatt_attribute, ref_attribute
 from specc.naming import camel, logical_id
 from specc.scanners import skip
 from specc.spec_types import SpecModel
@@ -108,4 +108,8 @@ KIND = Kind(
             "encrypt_decrypt": "both"},
     grant=grant,
     env_value=lambda ctx, name: GetAtt(logical_id(name, "Key"), "Arn"),
+    attributes={"alias": Attribute("alias name of the key (`alias/...`)",
+                                   lambda ctx, name: f"alias/{ctx.physical(name)}"),
+                "arn": getatt_attribute("Key", "Arn", "ARN of the key"),
+                "id": ref_attribute("Key", "key ID")},
 )

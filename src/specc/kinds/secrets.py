@@ -20,7 +20,7 @@ from troposphere import AccountId, GetAtt, Ref, awslambda, secretsmanager
 
 from specc.context import BuildContext
 from specc.iam import Grant, key_grant
-from specc.kinds.base import Kind, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, NameRule, Reference, ref_attribute
 from specc.naming import camel, logical_id
 from specc.scanners import skip, skip_later
 from specc.spec_types import Name, SpecModel
@@ -205,5 +205,7 @@ KIND = Kind(
     access={"read": "secretsmanager:GetSecretValue and DescribeSecret"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Secret")),
+    attributes={"arn": ref_attribute("Secret", "ARN of the secret"),
+                "name": Attribute("name of the secret", lambda ctx, name: ctx.physical(name))},
     names=names,
 )

@@ -9,7 +9,7 @@ from troposphere import GetAtt, Ref, Sub, dynamodb
 
 from specc.context import BuildContext
 from specc.iam import Grant, key_grant
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
 from specc.naming import logical_id
 from specc.spec_types import Name, SpecModel
 
@@ -212,6 +212,8 @@ KIND = Kind(
             "read_write": "both"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Table")),
+    attributes={"arn": getatt_attribute("Table", "Arn", "ARN of the table"),
+                "name": ref_attribute("Table", "name of the table")},
     metrics=Metrics(
         namespace="AWS/DynamoDB",
         names=("ConditionalCheckFailedRequests", "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits",

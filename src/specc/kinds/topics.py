@@ -10,7 +10,7 @@ from troposphere import AccountId, GetAtt, Ref, sns
 
 from specc.context import BuildContext
 from specc.iam import Grant, deny_insecure_transport, key_grant
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
 from specc.naming import logical_id, short_hash
 from specc.spec_types import Name, SpecModel
 
@@ -129,6 +129,8 @@ KIND = Kind(
     access={"publish": "sns:Publish"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Topic")),
+    attributes={"arn": ref_attribute("Topic", "ARN of the topic"),
+                "name": getatt_attribute("Topic", "TopicName", "name of the topic")},
     metrics=Metrics(
         namespace="AWS/SNS",
         names=("NumberOfMessagesPublished", "NumberOfNotificationsDelivered", "NumberOfNotificationsFailed",

@@ -22,7 +22,7 @@ from troposphere import AccountId, GetAtt, Ref, Sub, iam, logs, stepfunctions
 from specc.asl import definition_text
 from specc.context import BuildContext
 from specc.iam import Grant, use_logs_key
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference
 from specc.naming import camel, logical_id
 from specc.spec_types import Name, RetentionDays, SpecModel
 from specc.workflow_states import StateName, StateSpec
@@ -266,6 +266,8 @@ KIND = Kind(
     access={"start": "states:StartExecution (and the workflow's key for this state machine only)"},
     grant=grant,
     env_value=state_machine_arn,
+    attributes={"arn": Attribute("ARN of the state machine", state_machine_arn),
+                "name": Attribute("name of the state machine", lambda ctx, name: ctx.physical(name))},
     metrics=Metrics(
         namespace="AWS/States",
         names=("ExecutionThrottled", "ExecutionTime", "ExecutionsAborted", "ExecutionsFailed", "ExecutionsStarted",
