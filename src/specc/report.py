@@ -44,6 +44,8 @@ SPEC_RULES: dict[str, str] = {
     "E204": "Default keys are missing or ambiguous.",
     "E205": "The routes do not form a valid API.",
     "E206": "Handler files or environment variables are wrong.",
+    "E281": "A reference in a value names a section, entry or attribute that does not exist.",
+    "E285": "A note: a value refers to an entry the function does not `use` (a reference grants no access).",
     "E301": "A physical name breaks an AWS length or character limit.",
     "E302": "Two entries produce the same CloudFormation logical ID.",
     "E401": "More resources than CloudFormation allows in one template.",

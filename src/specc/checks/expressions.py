@@ -54,6 +54,7 @@ _SERVERLESS_HINTS = {
     "env": "specc does not read the build machine's environment: write the value in the spec",
     "ssm": "read the parameter at run time, or keep the value in a `secrets` entry and pass `${secrets.NAME.arn}`",
     "secretsmanager": "declare a `secrets` entry, `use` it, and pass `${secrets.NAME.arn}`",
+    "aws": "the spec spells them ${aws.region} and ${aws.account_id}",
     "cf": "pass what the other stack exports as a literal value, or declare the entry in this spec",
 }
 REFERENCE_FORMS = ("${section.entry.attribute}, ${aws.region}, ${aws.account_id}, ${aws.partition} or "

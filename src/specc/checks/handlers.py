@@ -60,8 +60,8 @@ FUNCTION_ID = "E282"
 FUNCTION_DESCRIPTION = ("the handler function exists in its file and is what Lambda can call: handler(event, "
                         "context), not async, not a class or an application object")
 # Constructors of web application objects, which are not Lambda handlers: the wrapper that makes one.
-_WSGI = "wrap it with apig-wsgi: `from apig_wsgi import make_lambda_handler; handler = make_lambda_handler(app)`"
-_ASGI = "wrap it with Mangum: `from mangum import Mangum; handler = Mangum(app)`"
+_WSGI = "wrap it with apig-wsgi: `from apig_wsgi import make_lambda_handler; handler = make_lambda_handler({app})`"
+_ASGI = "wrap it with Mangum: `from mangum import Mangum; handler = Mangum({app})`"
 _APPLICATIONS = {
     "Flask": ("Flask", _WSGI), "Bottle": ("Bottle", _WSGI), "get_wsgi_application": ("Django WSGI", _WSGI),
     "API": ("Falcon", _WSGI), "FastAPI": ("FastAPI", _ASGI), "Starlette": ("Starlette", _ASGI),
@@ -174,7 +174,7 @@ def _binding_problem(node: Any, name: str) -> tuple[str, str] | None:
             framework, wrap = application
             return (f"'{name}' is a {framework} application object, not a Lambda handler: Lambda calls "
                     f"handler(event, context) with an API Gateway event, which a web application does not take",
-                    f"{wrap}, and name that: `file.py:handler`")
+                    f"{wrap.format(app=name)}, and name that: `file.py:handler`")
         return None  # a factory's result (`handler = make_handler()`): callable as far as a reader can tell
     if isinstance(node, ast.Constant):
         return (f"'{name}' is a constant ({type(node.value).__name__}), not a function",

@@ -191,7 +191,7 @@ KIND = Kind(
     env_value=lambda ctx, name: Ref(logical_id(name, "Queue")),
     attributes={"arn": getatt_attribute("Queue", "Arn", "ARN of the queue"),
                 "name": getatt_attribute("Queue", "QueueName", "name of the queue"),
-                "url": ref_attribute("Queue", "URL of the queue (what SQS calls take)")},
+                "url": ref_attribute("Queue", "URL of the queue, which SQS calls take")},
     metrics=Metrics(
         namespace="AWS/SQS",
         names=("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesDelayed",
