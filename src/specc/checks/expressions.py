@@ -294,10 +294,18 @@ def resolve(ctx: "BuildContext", value: str) -> Any:
         return "".join(p for p in parts if isinstance(p, str))
     from troposphere import Sub
 
-    text = []
+    text: list[str] = []
+    literals: dict[str, str] = {}
     for part in parts:
-        text.append(_escape(part) if isinstance(part, str) else _fragment(_value_of(ctx, part)))
-    return Sub("".join(text))
+        if isinstance(part, str) and "${" in part:
+            # Literal `${` goes in a variable of the Sub, which CloudFormation does not read for `${...}`: `${!`
+            # escapes only a `${...}` that is closed, and a literal `${` need not be.
+            name = f"Literal{len(literals) + 1}"
+            literals[name] = part
+            text.append("${" + name + "}")
+        else:
+            text.append(part if isinstance(part, str) else _fragment(_value_of(ctx, part)))
+    return Sub("".join(text), literals) if literals else Sub("".join(text))
 
 
 def _value_of(ctx: "BuildContext", expression: Expression) -> Any:
@@ -310,15 +318,10 @@ def _value_of(ctx: "BuildContext", expression: Expression) -> Any:
     return BY_SECTION[expression.section].attributes[expression.attribute].value(ctx, str(expression.entry))
 
 
-def _escape(text: str) -> str:
-    """Literal text inside Fn::Sub: `${` is written `${!`."""
-    return text.replace("${", "${!")
-
-
 def _fragment(value: Any) -> str:
-    """A Ref, GetAtt, variable-free Sub or string as Fn::Sub text."""
+    """A Ref, GetAtt, variable-free Sub or string (a physical name: no `${`) as Fn::Sub text."""
     if isinstance(value, str):
-        return _escape(value)
+        return value
     data = value.to_dict()
     if set(data) == {"Ref"}:
         return "${" + data["Ref"] + "}"
