@@ -94,9 +94,11 @@ def _evaluate(value: Any) -> str:
     data = value.to_dict()
     if "Ref" in data:
         return PSEUDO[data["Ref"]]
-    text, variables = data["Fn::Sub"] if isinstance(data["Fn::Sub"], list) else (data["Fn::Sub"], {})
-    return re.sub(r"\$\{(!?)([^}]*)\}", lambda m: "${" + m.group(2) + "}" if m.group(1) else
-                  {**PSEUDO, **variables}[m.group(2)], text)
+    if "Fn::Join" in data:
+        separator, pieces = data["Fn::Join"]
+        return separator.join(p if isinstance(p, str) else PSEUDO[p["Ref"]] for p in pieces)
+    assert isinstance(data["Fn::Sub"], str) and "${!" not in data["Fn::Sub"]  # no escapes, no variable map
+    return re.sub(r"\$\{([^}]*)\}", lambda m: PSEUDO[m.group(1)], data["Fn::Sub"])
 
 
 @given(pieces=st.lists(st.one_of(LITERAL, st.sampled_from(sorted(REFERENCES)), st.just("$${")), max_size=6))

@@ -54,6 +54,7 @@ def test_environment_holds_the_resolved_references(aws, runner, session, deploye
         "BUCKET": f"porting-uploads-test-{ACCOUNT}-{REGION}",
         "BUCKET_UPLOADS": f"porting-uploads-test-{ACCOUNT}-{REGION}",
         "DATA_KEY": key_arn,
+        "GREETING": f"Hello ${{name}} from {REGION}",
         "QUEUE_ARN": queue_arn,
         "QUEUE_ENDPOINT": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/porting-jobs-test",
         "QUEUE_JOBS": queue_url,

@@ -10,7 +10,8 @@ The one form the spec language has for a value known only once deployed (docs/re
 
 Anything else inside `${...}` is an error, never a literal: `${AWS::Region}` (CloudFormation's spelling),
 `${self:custom.x}` or `${ssm:/path}` (Serverless Framework variables) would otherwise reach the function as
-text. A value compiles to a plain string, a Ref, a GetAtt or one Fn::Sub, the same for the same spec.
+text. A value compiles to a plain string, a Ref, a GetAtt or one Fn::Sub (Fn::Join beside a literal `${`), the
+same for the same spec.
 
 A reference grants nothing: `uses` does. Naming an entry the function does not `use` is a note, not an error
 (SAM and the Serverless Framework let a function hold any ARN or URL; passing a queue URL on without calling it
@@ -283,7 +284,7 @@ def notes(spec: Any, source: SourceFile) -> list[Diagnostic]:
 
 def resolve(ctx: "BuildContext", value: str) -> Any:
     """The CloudFormation value of a checked `value`: itself (no reference), the attribute's own Ref, GetAtt or
-    Sub (the whole value is one reference), or one Fn::Sub of the text and references."""
+    Sub (the whole value is one reference), or one Fn::Sub of the text and references (Fn::Join when the text holds a literal `${`)."""
     if "${" not in value:
         return value
     parts, problems = parse(value)
@@ -294,18 +295,13 @@ def resolve(ctx: "BuildContext", value: str) -> Any:
         return "".join(p for p in parts if isinstance(p, str))
     from troposphere import Sub
 
-    text: list[str] = []
-    literals: dict[str, str] = {}
-    for part in parts:
-        if isinstance(part, str) and "${" in part:
-            # Literal `${` goes in a variable of the Sub, which CloudFormation does not read for `${...}`: `${!`
-            # escapes only a `${...}` that is closed, and a literal `${` need not be.
-            name = f"Literal{len(literals) + 1}"
-            literals[name] = part
-            text.append("${" + name + "}")
-        else:
-            text.append(part if isinstance(part, str) else _fragment(_value_of(ctx, part)))
-    return Sub("".join(text), literals) if literals else Sub("".join(text))
+    if any(isinstance(p, str) and "${" in p for p in parts):
+        # A literal `${` beside references: Fn::Join, which reads no `${...}` at all. (Fn::Sub's `${!` escapes only
+        # a closed `${...}`, and moto re-reads the values of a Sub's variable map, which CloudFormation does not.)
+        from troposphere import Join
+
+        return Join("", [p if isinstance(p, str) else _value_of(ctx, p) for p in parts])
+    return Sub("".join(p if isinstance(p, str) else _fragment(_value_of(ctx, p)) for p in parts))
 
 
 def _value_of(ctx: "BuildContext", expression: Expression) -> Any:

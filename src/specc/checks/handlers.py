@@ -155,6 +155,8 @@ def _top_level(body: list[Any]) -> list[Any]:
 def _binding_problem(node: Any, name: str) -> tuple[str, str] | None:
     import ast
 
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
+        return None  # a decorator may adapt it (Powertools' event_parser, an async runner): not ours to judge
     if isinstance(node, ast.AsyncFunctionDef):
         return (f"'{name}' is `async def`: Lambda's Python runtime calls the handler and does not await it, so "
                 "every invocation would return an un-run coroutine",

@@ -27,3 +27,12 @@ def only_event(event):
 
 handler = app  # reassigned below: the last binding is what Lambda finds
 handler = Handler()
+
+
+def run_async(function):
+    return function
+
+
+@run_async
+async def decorated(event, context):  # a decorator may make it what Lambda calls: accepted
+    return {}
