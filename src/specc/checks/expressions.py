@@ -23,6 +23,7 @@ is legitimate), printed by `specc compile` and `specc validate`.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -84,6 +85,12 @@ Part = str | Expression
 
 def parse(value: str) -> tuple[list[Part], list[Problem]]:
     """The literal text and references of `value` (`$${` already turned into `${`), and what is malformed."""
+    parts, problems = _parse(value)
+    return list(parts), list(problems)
+
+
+@functools.lru_cache(maxsize=4096)  # services repeat the same values across thousands of functions
+def _parse(value: str) -> tuple[tuple[Part, ...], tuple[Problem, ...]]:
     parts: list[Part] = []
     problems: list[Problem] = []
     literal: list[str] = []
@@ -129,7 +136,7 @@ def parse(value: str) -> tuple[list[Part], list[Problem]]:
     literal.append(value[at:])
     if "".join(literal):
         parts.append("".join(literal))
-    return parts, problems
+    return tuple(parts), tuple(problems)
 
 
 def _malformed(text: str, inner: str) -> Problem:
@@ -240,10 +247,13 @@ def sites(spec: Any) -> Iterable[Site]:
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
+    checked: dict[str, list[Problem]] = {}  # the same value in many functions is checked once
     for site in sites(spec):
         if "${" not in site.value:  # the common case: no reference, nothing to parse
             continue
-        for problem in problems_of(spec, site.value):
+        if site.value not in checked:
+            checked[site.value] = problems_of(spec, site.value)
+        for problem in checked[site.value]:
             found.append(source.diagnostic(problem.code, site.path, problem.message, problem.hint))
     return found
 

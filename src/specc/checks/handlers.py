@@ -75,13 +75,19 @@ def check_functions(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
     root = code_root(spec, source)
     parsed: dict[Path, Any] = {}  # many functions share a file
+    # Services of thousands of functions name a few handlers: each (handler, code) is located and judged once.
+    judged: dict[tuple[str, str | None], tuple[str, str] | None] = {}
     for name, function in spec.functions.items():
-        code_dir, handler_file, function_name = locate(spec, source, function, root)
-        if not handler_file.is_file() or code_dir not in handler_file.parents:
-            continue  # E206 says so
-        if handler_file not in parsed:
-            parsed[handler_file] = _parse(handler_file)
-        problem = _function_problem(parsed[handler_file], function.handler.rsplit(":", 1)[0], function_name)
+        key = (function.handler, function.code)
+        if key not in judged:
+            judged[key] = None
+            code_dir, handler_file, function_name = locate(spec, source, function, root)
+            if handler_file.is_file() and code_dir in handler_file.parents:  # else E206 says so
+                if handler_file not in parsed:
+                    parsed[handler_file] = _parse(handler_file)
+                judged[key] = _function_problem(parsed[handler_file], function.handler.rsplit(":", 1)[0],
+                                                function_name)
+        problem = judged[key]
         if problem:
             found.append(source.diagnostic(FUNCTION_ID, ("functions", name, "handler"), *problem))
     return found

@@ -184,8 +184,9 @@ class FunctionSpec(SpecModel):
         import re
 
         for name in value:
-            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-                raise ValueError(f"environment variable name '{name}' must be letters, digits and underscores")
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]+", name):  # Lambda's rule: two characters at least
+                raise ValueError(f"environment variable name '{name}' must be two or more letters, digits and "
+                                 "underscores, starting with a letter")
             if name.startswith(RESERVED_ENV):
                 raise ValueError(f"environment variable '{name}' is reserved by Lambda")
         return value
