@@ -78,7 +78,7 @@ class AsyncInvocation(SpecModel):
 ALEXA_PRINCIPALS = {"alexa_skill": "alexa-appkit.amazon.com", "alexa_smart_home": "alexa-connectedhome.amazon.com"}
 
 
-class Trigger(SpecModel):
+class FunctionTrigger(SpecModel):
     """A service outside the spec that invokes the function: an Alexa skill (scoped to its skill ID), or any AWS
     service principal (scoped to the source ARN). Spec entries that trigger functions (queues, buckets, events,
     topics) say so in their own section."""
@@ -102,7 +102,7 @@ class Trigger(SpecModel):
                                                   "whose ARNs name no account (like S3).", examples=["111111111111"])
 
     @model_validator(mode="after")
-    def _one(self) -> "Trigger":
+    def _one(self) -> "FunctionTrigger":
         given = [f for f in ("alexa_skill", "alexa_smart_home", "service") if getattr(self, f) is not None]
         if len(given) != 1:
             raise ValueError("a trigger is exactly one of `alexa_skill`, `alexa_smart_home` or `service`"
@@ -167,7 +167,7 @@ class FunctionSpec(SpecModel):
         "none", description="`private`: run in the private subnets of `network` behind its functions' security group "
                             "(no internet access unless `network.nat`; AWS services through its endpoints).",
         examples=["private"])
-    triggers: list[Trigger] = Field(
+    triggers: list[FunctionTrigger] = Field(
         default_factory=list,
         description="Services outside the spec that invoke the function (an Alexa skill, an AWS service), each "
                     "with a Lambda permission scoped to the skill ID or the source ARN.",
