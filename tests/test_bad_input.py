@@ -14,9 +14,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
-from bad_specs import (  # noqa: E402
-    BASE, GOLDEN_BASES, MALFORMED, MAY_FIT, compile_fresh, golden_wrong_type, odd_names, reference_cycle, render, text_level, unknown_field,
-    unknown_reference, valid_variation, wrong_type)
+from bad_specs import (
+    BASE,
+    GOLDEN_BASES,
+    MALFORMED,
+    MAY_FIT,
+    compile_fresh,
+    golden_wrong_type,
+    odd_names,
+    reference_cycle,
+    render,
+    text_level,
+    unknown_field,
+    unknown_reference,
+    valid_variation,
+    wrong_type,
+)
 
 pytestmark = pytest.mark.slow
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from specc.checks.expressions import parse, resolve
-from specc.cli import main
+from specc.cli.app import main
 from specc.compiler import compile_spec
 
 SPLIT_SERVICE = Path(__file__).parent / "deploy" / "split_service"

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from specc.build.naming import camel
 from specc.compiler import compile_spec
-from specc.diagnostics import SpecError
-from specc.emit import render_json
-from specc.naming import camel
-from specc.split import Budget, dependency_edges, find_cycle, shard
+from specc.language.diagnostics import SpecError
+from specc.output.emit import render_json
+from specc.output.split import Budget, dependency_edges, find_cycle, shard
 
 HERE = Path(__file__).parent
 SPLIT_SERVICE = HERE / "deploy" / "split_service" / "spec.yaml"
@@ -162,7 +162,7 @@ def test_find_cycle() -> None:
 
 @pytest.mark.slow
 def test_split_service_is_clean_under_cfn_lint() -> None:
-    from specc.lint import lint_templates
+    from specc.lint.cfn import lint_templates
 
     compiled = compile_spec(SPLIT_SERVICE)
     assert compiled.layout is not None and len(compiled.layout.stacks) >= 3
@@ -170,7 +170,7 @@ def test_split_service_is_clean_under_cfn_lint() -> None:
 
 
 def test_compile_prints_the_budget_of_every_template(runner, tmp_path) -> None:
-    from specc.cli import main
+    from specc.cli.app import main
 
     spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
     result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
@@ -186,8 +186,8 @@ def test_compile_prints_the_budget_of_every_template(runner, tmp_path) -> None:
 
 
 def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatch) -> None:
-    from specc import graph
-    from specc.cli import main
+    from specc.cli.app import main
+    from specc.output import graph
 
     spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
     layout = compile_spec(spec).layout
@@ -213,7 +213,7 @@ def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatc
 def test_a_cycle_between_stacks_is_a_located_error(tmp_path, monkeypatch) -> None:
     """Without dropping nested roles from the key policy, the key (parent) and the function stacks (which use the
     key) would depend on each other: the splitter's DAG check must refuse that, never emit it."""
-    from specc import split
+    from specc.output import split
 
     monkeypatch.setattr(split._Splitter, "_unname_nested_roles", lambda self, parent: None)
     with pytest.raises(SpecError) as caught:
@@ -247,7 +247,7 @@ def test_other_kinds_split_without_redundant_or_missing_dependencies(tmp_path, c
 
     import yaml
 
-    from specc.split import _references
+    from specc.output.split import _references
 
     shutil.copytree(HERE / "golden" / case, tmp_path / case, ignore=shutil.ignore_patterns("expected"))
     spec = tmp_path / case / "spec.yaml"

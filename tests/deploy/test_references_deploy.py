@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from specc.cli import main
+from specc.cli.app import main
 from specc.compiler import compile_spec
 
 pytestmark = pytest.mark.slow

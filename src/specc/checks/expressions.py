@@ -25,14 +25,15 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 if TYPE_CHECKING:
-    from specc.context import BuildContext
+    from specc.build.context import BuildContext
 
 ID = "E280"
 DESCRIPTION = "references in values (`${section.entry.attribute}`, `${aws.region}`) name what exists"
@@ -292,7 +293,7 @@ def notes(spec: Any, source: SourceFile) -> list[Diagnostic]:
 # --- build time -------------------------------------------------------------------------------------------
 
 
-def resolve(ctx: "BuildContext", value: str) -> Any:
+def resolve(ctx: BuildContext, value: str) -> Any:
     """The CloudFormation value of a checked `value`: itself (no reference), the attribute's own Ref, GetAtt or
     Sub (the whole value is one reference), or one Fn::Sub of the text and references (Fn::Join when the text holds a literal `${`)."""
     if "${" not in value:
@@ -314,7 +315,7 @@ def resolve(ctx: "BuildContext", value: str) -> Any:
     return Sub("".join(p if isinstance(p, str) else _fragment(_value_of(ctx, p)) for p in parts))
 
 
-def _value_of(ctx: "BuildContext", expression: Expression) -> Any:
+def _value_of(ctx: BuildContext, expression: Expression) -> Any:
     from troposphere import Ref
 
     from specc.kinds import BY_SECTION

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E283"
 DESCRIPTION = "function triggers name a valid Alexa skill ID, or a service principal scoped to a source ARN"

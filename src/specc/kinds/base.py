@@ -8,14 +8,15 @@ can watch, the physical names it creates (checked against AWS limits), and stand
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from specc.context import BuildContext
-    from specc.iam import Grant
+    from specc.build.context import BuildContext
+    from specc.build.iam import Grant
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,14 @@ class Attribute:
     functions, or functions that name each other)."""
 
     description: str
-    value: Callable[["BuildContext", str], Any]
+    value: Callable[[BuildContext, str], Any]
 
 
 def ref_attribute(suffix: str, description: str) -> Attribute:
     """`Ref` of the entry's resource `logical_id(name, suffix)`."""
     from troposphere import Ref
 
-    from specc.naming import logical_id
+    from specc.build.naming import logical_id
 
     return Attribute(description, lambda ctx, name: Ref(logical_id(name, suffix)))
 
@@ -54,7 +55,7 @@ def getatt_attribute(suffix: str, attribute: str, description: str) -> Attribute
     """`Fn::GetAtt` `attribute` of the entry's resource `logical_id(name, suffix)`."""
     from troposphere import GetAtt
 
-    from specc.naming import logical_id
+    from specc.build.naming import logical_id
 
     return Attribute(description, lambda ctx, name: GetAtt(logical_id(name, suffix), attribute))
 
@@ -75,11 +76,11 @@ class Metrics:
 
     namespace: str
     names: tuple[str, ...]
-    dimensions: Callable[["BuildContext", str], list[tuple[str, Any]]]
+    dimensions: Callable[[BuildContext, str], list[tuple[str, Any]]]
     # Dimensions that also depend on the metric (S3 storage metrics need their StorageType); default: `dimensions`.
-    metric_dimensions: Callable[["BuildContext", str, str], list[tuple[str, Any]]] | None = None
+    metric_dimensions: Callable[[BuildContext, str, str], list[tuple[str, Any]]] | None = None
 
-    def dimensions_for(self, ctx: "BuildContext", name: str, metric: str) -> list[tuple[str, Any]]:
+    def dimensions_for(self, ctx: BuildContext, name: str, metric: str) -> list[tuple[str, Any]]:
         if self.metric_dimensions is not None:
             return self.metric_dimensions(ctx, name, metric)
         return self.dimensions(ctx, name)
@@ -91,13 +92,13 @@ class Kind:
     singular: str
     model: type[BaseModel]
     description: str
-    build: Callable[["BuildContext", str, Any], None]
+    build: Callable[[BuildContext, str, Any], None]
     keyed: bool = True  # a mapping of named entries; False for a single object (like `api`)
     key_pattern: str | None = None  # override for entry names (routes are "METHOD /path")
     references: Callable[[str, Any], Iterable[Reference]] | None = None
     access: Mapping[str, str] = field(default_factory=dict)  # access level -> description
-    grant: Callable[["BuildContext", str, str], list["Grant"]] | None = None
-    env_value: Callable[["BuildContext", str], Any] | None = None
+    grant: Callable[[BuildContext, str, str], list[Grant]] | None = None
+    env_value: Callable[[BuildContext, str], Any] | None = None
     metrics: Metrics | None = None
     names: Callable[[Any, str, Any], list[NameRule]] | None = None
     late: bool = False  # built after the IAM pass (a key policy names the roles that use the key)
