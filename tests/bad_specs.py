@@ -329,11 +329,14 @@ class Outcome:
 
 def compile_in(workdir: Path, raw: bytes) -> Outcome:
     """Compile `raw` over a previous output and check the invariant; return what happened."""
-    referenced = {h.decode() for h in re.findall(rb"handler: ([\w./-]+\.py):", raw)[:20]}  # golden cases' files
-    for handler in {HANDLER} | referenced:
+    functions: dict[str, set[str]] = {HANDLER: {"handler"}}  # golden cases' files, with the functions they name
+    for file, function in re.findall(rb"handler: ([\w./-]+\.py):(\w+)", raw)[:20]:
+        functions.setdefault(file.decode(), {"handler"}).add(function.decode())
+    for handler, names in functions.items():
         if ".." not in handler and not handler.startswith("/"):
             (workdir / handler).parent.mkdir(parents=True, exist_ok=True)
-            (workdir / handler).write_text("def handler(event, context):\n    return {}\n")
+            (workdir / handler).write_text("".join(f"def {n}(event, context):\n    return {{}}\n"
+                                                   for n in sorted(names)))
     spec = workdir / "spec.yaml"
     spec.write_bytes(raw)
     out = workdir / "out"

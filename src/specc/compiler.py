@@ -17,7 +17,7 @@ from specc.build import iam
 from specc.build.assemble import assemble
 from specc.build.context import BuildContext
 from specc.build.template_dict import template_dict
-from specc.checks import physical_names, run_all
+from specc.checks import notes_all, physical_names, run_all
 from specc.language.diagnostics import SpecError
 from specc.language.source import SourceFile, load
 from specc.model.validate import validate
@@ -94,4 +94,4 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
     templates = dict(layout.templates)
     templates.update(rollout_templates(spec, templates, layout))  # stackset.json and bootstrap.json
     return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
-                    layout=layout, policy=outcome, origins=dict(ctx.origins))
+                    layout=layout, policy=outcome, origins=dict(ctx.origins), notes=notes_all(spec, source))

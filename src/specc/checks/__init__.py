@@ -17,6 +17,7 @@ from specc.checks import (
     cycles,
     defaults,
     event_metrics,
+    expressions,
     handlers,
     http_api,
     names,
@@ -30,6 +31,7 @@ from specc.checks import (
     secret_rotation,
     secret_values,
     security,
+    service_triggers,
     streams,
     workflows,
 )
@@ -49,8 +51,11 @@ CHECKS: tuple[Check, ...] = tuple(
     for module in (regions, references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
-                   perimeter, workflows, http_api, security, cycles)
-)
+                   perimeter, workflows, http_api, security, cycles, expressions, service_triggers)
+) + (Check(handlers.FUNCTION_ID, handlers.FUNCTION_DESCRIPTION, handlers.check_functions),)
+
+# Findings that do not stop a compile (severity "note"): printed by `specc compile` and `specc validate`.
+NOTES: tuple[Callable[[Any, SourceFile], list[Diagnostic]], ...] = (expressions.notes,)
 
 
 def run_all(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -58,3 +63,10 @@ def run_all(spec: Any, source: SourceFile) -> list[Diagnostic]:
     for check in CHECKS:
         found += check.run(spec, source)
     return found
+
+
+def notes_all(spec: Any, source: SourceFile) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for note in NOTES:
+        found += note(spec, source)
+    return sorted(found, key=Diagnostic.sort_key)

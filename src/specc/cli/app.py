@@ -67,7 +67,16 @@ def _compile(spec: Path, out: Path | None, fmt: str) -> bool:
               for name, body in sorted(files.items()) if name != "manifest.json"]
     for line in budget_report(usages, Budget.with_margin(margin), margin):
         click.echo(line)
+    _print_notes(compiled.notes)
     return _exit_without_teardown(compiled)
+
+
+def _print_notes(notes: list[Any]) -> None:
+    """Notes (a reference to an entry the function does not `use`...) go to stderr; they never fail a command."""
+    if notes:
+        from specc.cli import report
+
+        report.output(report.from_diagnostics(notes), "text", err=True)
 
 
 def _exit_without_teardown(compiled: Any) -> bool:
@@ -104,19 +113,19 @@ def validate(specs: tuple[Path, ...], fmt: str) -> None:
     from specc.compiler import compile_spec
     from specc.language.diagnostics import SpecError
 
-    problems = []
+    problems, notes = [], []
     for path in specs:
         try:
-            # The whole compile, not only the checks before building: logical-ID clashes (E302), the security
-            # profile (SEC*, E231) and splitting (E240-E241) are found while building, and a spec `validate` calls
-            # ok must never be refused by `compile`.
-            compile_spec(path)
+            compiled = compile_spec(path)
+            notes += compiled.notes
             if fmt == "text":
                 click.echo(f"{path}: ok")
         except SpecError as exc:
             problems += exc.diagnostics
     if fmt != "text":
-        report.output(report.from_diagnostics(problems), fmt)
+        report.output(report.from_diagnostics(problems + notes), fmt)
+    elif not problems:
+        _print_notes(notes)
     exit_on_spec_errors(problems, fmt)
 
 

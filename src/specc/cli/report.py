@@ -50,6 +50,8 @@ SPEC_RULES: dict[str, str] = {
     "E252": "A code directory resolves outside the project.",
     "E253": "A code directory holds a symlink that leads outside it.",
     "E255": "A `security.not_secret` entry excuses no flagged value.",
+    "E281": "A reference in a value names a section, entry or attribute that does not exist.",
+    "E285": "A note: a value refers to an entry the function does not `use` (a reference grants no access).",
     "E301": "A physical name breaks an AWS length or character limit.",
     "E302": "Two entries produce the same CloudFormation logical ID.",
     "E401": "More resources than CloudFormation allows in one template.",
@@ -106,7 +108,8 @@ def from_diagnostics(diagnostics: Iterable[Any]) -> list[Result]:
     """Spec diagnostics (`specc.language.diagnostics.Diagnostic`), in the order people read them."""
     found = sorted(diagnostics, key=lambda d: d.sort_key())
     return [Result(file=d.file, line=d.position.line, column=d.position.column, rule=d.code, message=d.message,
-                   level=_LEVELS.get(d.severity, "error"), subject=d.field_path, hint=d.hint) for d in found]
+                   level=_LEVELS.get(d.severity, "error"), subject=d.field_path, hint=d.hint,
+                   severity_label="" if d.severity == "error" else d.severity) for d in found]
 
 
 Place = tuple[int, int, str]  # spec line, column and dotted path of the entry that made a resource

@@ -31,6 +31,36 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """A value of one entry that a spec value can name as `${section.entry.attribute}` (checks/expressions.py).
+
+    `value` builds it at compile time from the entry's name: a Ref, a GetAtt, or a Sub built from the entry's
+    deterministic physical name (used where a Ref would make a dependency cycle, as for buckets that notify
+    functions, or functions that name each other)."""
+
+    description: str
+    value: Callable[[BuildContext, str], Any]
+
+
+def ref_attribute(suffix: str, description: str) -> Attribute:
+    """`Ref` of the entry's resource `logical_id(name, suffix)`."""
+    from troposphere import Ref
+
+    from specc.build.naming import logical_id
+
+    return Attribute(description, lambda ctx, name: Ref(logical_id(name, suffix)))
+
+
+def getatt_attribute(suffix: str, attribute: str, description: str) -> Attribute:
+    """`Fn::GetAtt` `attribute` of the entry's resource `logical_id(name, suffix)`."""
+    from troposphere import GetAtt
+
+    from specc.build.naming import logical_id
+
+    return Attribute(description, lambda ctx, name: GetAtt(logical_id(name, suffix), attribute))
+
+
+@dataclass(frozen=True)
 class NameRule:
     """A physical name this entry creates, and the AWS limits it must satisfy."""
 
@@ -72,3 +102,6 @@ class Kind:
     metrics: Metrics | None = None
     names: Callable[[Any, str, Any], list[NameRule]] | None = None
     late: bool = False  # built after the IAM pass (a key policy names the roles that use the key)
+    # What `${section.entry.attribute}` may name in a value (environment values, trigger ARNs): attribute -> how
+    # to build it. A kind without attributes cannot be referred to that way.
+    attributes: Mapping[str, Attribute] = field(default_factory=dict)

@@ -41,7 +41,7 @@ from specc.build.log_buckets import (
 )
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
@@ -329,6 +329,11 @@ KIND = Kind(
     access={"read": "get and list objects", "write": "put and delete objects", "read_write": "both"},
     grant=grant,
     env_value=lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}"),
+    # From the deterministic name, not a Ref: a bucket that notifies a function depends on it.
+    attributes={"arn": Attribute("ARN of the bucket", lambda ctx, name: Sub(
+                    f"arn:${{AWS::Partition}}:s3:::{ctx.physical(name)}-{ACCOUNT_REGION}")),
+                "name": Attribute("name of the bucket",
+                                  lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}"))},
     metrics=Metrics(
         namespace="AWS/S3",
         names=tuple(sorted(STORAGE_METRICS)) + REQUEST_METRICS,

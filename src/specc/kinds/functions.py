@@ -18,7 +18,7 @@ from specc.build.context import BuildContext
 from specc.build.iam import Grant, deny_insecure_transport, key_grant, use_logs_key
 from specc.build.naming import camel, env_var_name, logical_id, short_hash
 from specc.build.scanners import skip
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference
 from specc.language.types import RetentionDays, SpecModel
 
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
@@ -74,6 +74,55 @@ class AsyncInvocation(SpecModel):
         return self
 
 
+# Service principals of the Alexa triggers (as SAM's AlexaSkill event and the Serverless Framework's alexaSkill
+# and alexaSmartHome events): the permission is scoped to the skill with EventSourceToken.
+ALEXA_PRINCIPALS = {"alexa_skill": "alexa-appkit.amazon.com", "alexa_smart_home": "alexa-connectedhome.amazon.com"}
+
+
+class FunctionTrigger(SpecModel):
+    """A service outside the spec that invokes the function: an Alexa skill (scoped to its skill ID), or any AWS
+    service principal (scoped to the source ARN). Spec entries that trigger functions (queues, buckets, events,
+    topics) say so in their own section."""
+
+    alexa_skill: str | None = Field(
+        None, description="The skill ID of an Alexa custom skill (`amzn1.ask.skill.` and a UUID, from the Alexa "
+                          "developer console); only that skill may invoke the function.",
+        examples=["amzn1.ask.skill.12345678-1234-1234-1234-123456789012"])
+    alexa_smart_home: str | None = Field(
+        None, description="The skill ID of an Alexa smart home skill; only that skill may invoke the function.",
+        examples=["amzn1.ask.skill.12345678-1234-1234-1234-123456789012"])
+    service: str | None = Field(
+        None, description="Another AWS service principal that invokes the function (with `source_arn`).",
+        examples=["iot.amazonaws.com"])
+    source_arn: str | None = Field(
+        None, description="With `service`: the only resource allowed to invoke the function; may use references "
+                          "like `${aws.region}` (docs/references.md).",
+        examples=["arn:aws:iot:${aws.region}:${aws.account_id}:rule/device_events"])
+    source_account: str | None = Field(
+        None, pattern=r"^[0-9]{12}$", description="With `service`: the account that owns `source_arn`, for services "
+                                                  "whose ARNs name no account (like S3).", examples=["111111111111"])
+
+    @model_validator(mode="after")
+    def _one(self) -> FunctionTrigger:
+        given = [f for f in ("alexa_skill", "alexa_smart_home", "service") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("a trigger is exactly one of `alexa_skill`, `alexa_smart_home` or `service`"
+                             + (f", not {' and '.join(given)}" if given else ""))
+        if self.service is None and (self.source_arn is not None or self.source_account is not None):
+            raise ValueError("`source_arn` and `source_account` apply only with `service` (an Alexa trigger is "
+                             "scoped by its skill ID)")
+        return self
+
+    def principal(self) -> str:
+        for field_name, principal in ALEXA_PRINCIPALS.items():
+            if getattr(self, field_name) is not None:
+                return principal
+        return str(self.service)
+
+    def skill_id(self) -> str | None:
+        return self.alexa_skill or self.alexa_smart_home
+
+
 class FunctionSpec(SpecModel):
     """A Lambda function."""
 
@@ -89,8 +138,12 @@ class FunctionSpec(SpecModel):
     architecture: Literal["x86_64", "arm64"] = Field("x86_64", description="Instruction set.", examples=["arm64"])
     memory: int = Field(256, ge=128, le=10240, description="Memory in MB.", examples=[512])
     timeout: int = Field(30, ge=1, le=900, description="Seconds before an invocation is stopped.", examples=[10])
-    environment: dict[str, str] = Field(default_factory=dict, description="Environment variables.",
-                                        examples=[{"CURRENCY": "EUR"}])
+    environment: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables. Values may hold references, resolved at deploy time: "
+                    "`${tables.NAME.name}`, `${queues.NAME.url}`, `${aws.region}`... (docs/references.md); "
+                    "`$${` is a literal `${`.",
+        examples=[{"CURRENCY": "EUR", "QUEUE_URL": "${queues.jobs.url}"}])
     reserved_concurrency: int | None = Field(None, ge=0, le=10000, description="Reserved concurrent executions.",
                                              examples=[50])
     provisioned_concurrency: int | None = Field(
@@ -116,6 +169,11 @@ class FunctionSpec(SpecModel):
         "none", description="`private`: run in the private subnets of `network` behind its functions' security group "
                             "(no internet access unless `network.nat`; AWS services through its endpoints).",
         examples=["private"])
+    triggers: list[FunctionTrigger] = Field(
+        default_factory=list,
+        description="Services outside the spec that invoke the function (an Alexa skill, an AWS service), each "
+                    "with a Lambda permission scoped to the skill ID or the source ARN.",
+        examples=[[{"alexa_skill": "amzn1.ask.skill.12345678-1234-1234-1234-123456789012"}]])
     uses: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="What the function may touch, by section, name and access level; this becomes its "
@@ -128,8 +186,9 @@ class FunctionSpec(SpecModel):
         import re
 
         for name in value:
-            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-                raise ValueError(f"environment variable name '{name}' must be letters, digits and underscores")
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]+", name):  # Lambda's rule: two characters at least
+                raise ValueError(f"environment variable name '{name}' must be two or more letters, digits and "
+                                 "underscores, starting with a letter")
             if name.startswith(RESERVED_ENV):
                 raise ValueError(f"environment variable '{name}' is reserved by Lambda")
         return value
@@ -150,6 +209,26 @@ class FunctionSpec(SpecModel):
                 and self.provisioned_concurrency > self.reserved_concurrency):
             raise ValueError("provisioned_concurrency cannot exceed reserved_concurrency")
         return self
+
+
+def handler_form_problem(value: str) -> tuple[str, str]:
+    """What is wrong with a handler that is not `path/file.py:function`, with the corrected text when it can be
+    guessed: the Serverless Framework and Lambda itself write `module.function` (`handler.lucky_number`)."""
+    import re
+
+    form = "`path/to/file.py:function`, relative to `code_root`"
+    dotted = re.fullmatch(r"([A-Za-z0-9_./-]+)\.([A-Za-z_][A-Za-z0-9_]*)", value)
+    if dotted and not value.endswith(".py"):
+        module, function = dotted.groups()
+        path = module if "/" in module else module.replace(".", "/")
+        return (f"'{value}' is the module.function form of Lambda and the Serverless Framework; specc names the "
+                f"file and the function: write '{path}.py:{function}'", form)
+    if value.endswith(".py") and ":" not in value:
+        return f"'{value}' names the file but not the function: write '{value}:handler' (or its function's name)", form
+    colon = re.fullmatch(r"([A-Za-z0-9_./-]+):([A-Za-z_][A-Za-z0-9_]*)", value)
+    if colon and not colon.group(1).endswith(".py"):
+        return f"'{value}' names a module, not a file: write '{colon.group(1)}.py:{colon.group(2)}'", form
+    return f"'{value}' does not have the expected form", form
 
 
 def injected_environment(ctx: BuildContext, spec: FunctionSpec) -> dict[str, Any]:
@@ -213,7 +292,10 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         grants.append(Grant(sid="WriteTraces", actions=("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
                             resources=("*",)))
 
-    environment = {**injected_environment(ctx, spec), **spec.environment}
+    from specc.kinds.expressions import resolve
+
+    environment = {**injected_environment(ctx, spec),
+                   **{variable: resolve(ctx, value) for variable, value in spec.environment.items()}}
     function = awslambda.Function(
         fn_id,
         FunctionName=physical,
@@ -306,10 +388,35 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         grants += _destination_grants(ctx, spec)
     ctx.add(invoke_config, origin)
 
+    _triggers(ctx, name, spec, origin)
     grants += _uses_grants(ctx, spec)
     grants += _guardrails(ctx, spec, function, grants, origin)
     ctx.grant(role_id, policy_id, grants)
     ctx.output(logical_id(name, "FunctionName"), Ref(fn_id), f"Name of the {name} function")
+
+
+def _triggers(ctx: BuildContext, name: str, spec: FunctionSpec, origin: tuple[Any, ...]) -> None:
+    """One Lambda permission per trigger, never open to the whole service principal: an Alexa skill is named by
+    its skill ID (EventSourceToken), any other service by its source ARN (and account, when given)."""
+    from specc.kinds.expressions import resolve
+
+    for index, trigger in enumerate(spec.triggers):
+        principal = trigger.principal()
+        scope = trigger.skill_id() or str(trigger.source_arn)
+        kind = "AlexaSkill" if trigger.alexa_skill else "AlexaSmartHome" if trigger.alexa_smart_home else "Service"
+        permission = awslambda.Permission(
+            logical_id(name, f"{kind}Permission{short_hash(principal, scope, length=8).upper()}"),
+            Action="lambda:InvokeFunction",
+            FunctionName=invoke_arn(ctx, name),
+            Principal=principal,
+        )
+        if trigger.skill_id():
+            permission.EventSourceToken = trigger.skill_id()
+        else:
+            permission.SourceArn = resolve(ctx, str(trigger.source_arn))
+            if trigger.source_account:
+                permission.SourceAccount = trigger.source_account
+        ctx.add(permission, origin + ("triggers", index))
 
 
 def _uses_grants(ctx: BuildContext, spec: FunctionSpec) -> list[Grant]:
@@ -411,6 +518,10 @@ KIND = Kind(
     access={"invoke": "lambda:InvokeFunction"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Function")),
+    # From the deterministic name, not a GetAtt: functions that name each other (or themselves) make no cycle.
+    attributes={"arn": Attribute("ARN of the function", lambda ctx, name: Sub(
+                    f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{ctx.physical(name)}")),
+                "name": Attribute("name of the function", lambda ctx, name: ctx.physical(name))},
     metrics=Metrics(
         namespace="AWS/Lambda",
         names=("ConcurrentExecutions", "DeadLetterErrors", "DestinationDeliveryFailures", "Duration", "Errors",

@@ -12,7 +12,7 @@ from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant, logs_condition
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
-from specc.kinds.base import Kind, NameRule
+from specc.kinds.base import Attribute, Kind, NameRule, getatt_attribute, ref_attribute
 from specc.language.types import SpecModel
 
 USER_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
@@ -111,4 +111,8 @@ KIND = Kind(
             "encrypt_decrypt": "both"},
     grant=grant,
     env_value=lambda ctx, name: GetAtt(logical_id(name, "Key"), "Arn"),
+    attributes={"alias": Attribute("alias name of the key (`alias/...`)",
+                                   lambda ctx, name: f"alias/{ctx.physical(name)}"),
+                "arn": getatt_attribute("Key", "Arn", "ARN of the key"),
+                "id": ref_attribute("Key", "key ID")},
 )

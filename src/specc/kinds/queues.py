@@ -19,7 +19,7 @@ from troposphere.validators import integer
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, deny_insecure_transport, key_grant
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
 from specc.language.types import Name, SpecModel
 
 CONSUME_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
@@ -190,6 +190,9 @@ KIND = Kind(
     access={"send": "sqs:SendMessage", "consume": "receive, delete and read the attributes of messages"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Queue")),
+    attributes={"arn": getatt_attribute("Queue", "Arn", "ARN of the queue"),
+                "name": getatt_attribute("Queue", "QueueName", "name of the queue"),
+                "url": ref_attribute("Queue", "URL of the queue, which SQS calls take")},
     metrics=Metrics(
         namespace="AWS/SQS",
         names=("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesDelayed",

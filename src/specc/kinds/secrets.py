@@ -22,7 +22,7 @@ from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip, skip_later
-from specc.kinds.base import Kind, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, NameRule, Reference, ref_attribute
 from specc.language.types import Name, SpecModel
 
 READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
@@ -205,5 +205,7 @@ KIND = Kind(
     access={"read": "secretsmanager:GetSecretValue and DescribeSecret"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Secret")),
+    attributes={"arn": ref_attribute("Secret", "ARN of the secret"),
+                "name": Attribute("name of the secret", lambda ctx, name: ctx.physical(name))},
     names=names,
 )

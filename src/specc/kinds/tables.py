@@ -10,7 +10,7 @@ from troposphere import GetAtt, Ref, Sub, dynamodb
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant
 from specc.build.naming import logical_id
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
 from specc.language.types import Name, SpecModel
 
 
@@ -219,6 +219,8 @@ KIND = Kind(
             "read_write": "both"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Table")),
+    attributes={"arn": getatt_attribute("Table", "Arn", "ARN of the table"),
+                "name": ref_attribute("Table", "name of the table")},
     metrics=Metrics(
         namespace="AWS/DynamoDB",
         names=("ConditionalCheckFailedRequests", "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits",

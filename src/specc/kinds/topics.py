@@ -11,7 +11,7 @@ from troposphere import AccountId, GetAtt, Ref, sns
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, deny_insecure_transport, key_grant
 from specc.build.naming import logical_id, short_hash
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
 from specc.language.types import Name, SpecModel
 
 
@@ -130,6 +130,8 @@ KIND = Kind(
     access={"publish": "sns:Publish"},
     grant=grant,
     env_value=lambda ctx, name: Ref(logical_id(name, "Topic")),
+    attributes={"arn": ref_attribute("Topic", "ARN of the topic"),
+                "name": getatt_attribute("Topic", "TopicName", "name of the topic")},
     metrics=Metrics(
         namespace="AWS/SNS",
         names=("NumberOfMessagesPublished", "NumberOfNotificationsDelivered", "NumberOfNotificationsFailed",

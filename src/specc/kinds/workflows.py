@@ -23,7 +23,7 @@ from specc.build.asl import definition_text
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, use_logs_key
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference
 from specc.language.types import Name, RetentionDays, SpecModel
 from specc.language.workflow_states import StateName, StateSpec
 
@@ -266,6 +266,8 @@ KIND = Kind(
     access={"start": "states:StartExecution (and the workflow's key for this state machine only)"},
     grant=grant,
     env_value=state_machine_arn,
+    attributes={"arn": Attribute("ARN of the state machine", state_machine_arn),
+                "name": Attribute("name of the state machine", lambda ctx, name: ctx.physical(name))},
     metrics=Metrics(
         namespace="AWS/States",
         names=("ExecutionThrottled", "ExecutionTime", "ExecutionsAborted", "ExecutionsFailed", "ExecutionsStarted",

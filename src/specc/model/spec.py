@@ -46,10 +46,12 @@ class Artifacts(SpecModel):
 
 class ServiceFields(SpecModel):
     specc: Literal[1] = Field(description="Version of the spec language.", examples=[1])
-    service: str = Field(pattern=r"^[a-z][a-z0-9-]{0,23}[a-z0-9]$", description="Service name: 2 to 25 lower case "
+    service: str = Field(pattern=r"^[a-z]([a-z0-9-]*[a-z0-9])?$", min_length=2, max_length=25,
+                         description="Service name: 2 to 25 lower case "
                          "letters, digits and hyphens, starting with a letter; the prefix of every physical name.",
                          examples=["payments"])
-    environment: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$", description="Environment: 1 to 10 lower case "
+    environment: str = Field(pattern=r"^[a-z][a-z0-9]*$", min_length=1, max_length=10,
+                             description="Environment: 1 to 10 lower case "
                              "letters and digits, starting with a letter; the suffix of every physical name.",
                              examples=["prod"])
     regions: list[Region] = Field(min_length=1, description="AWS region codes like us-east-1: where the "

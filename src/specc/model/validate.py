@@ -70,6 +70,10 @@ def _diagnostic(source: SourceFile, error: ErrorDetails) -> Diagnostic:
         return source.diagnostic("E103", loc[:-1], f"required field '{loc[-1]}' is missing",
                                  f"add `{loc[-1]}:`" + (f" ({hint})" if hint else ""),
                                  field_path=dotted(loc))
+    if kind == "string_pattern_mismatch" and len(loc) == 3 and loc[0] == "functions" and loc[2] == "handler":
+        from specc.kinds.functions import handler_form_problem
+
+        return source.diagnostic("E102", loc, *handler_form_problem(str(value)))
     if kind == "value_error":
         message = str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
         return source.diagnostic("E105", loc, message, "")
@@ -103,7 +107,8 @@ def _expected(kind: str, ctx: dict[str, Any], value: Any, fallback: str) -> str:
         bound = "at most" if kind.endswith("long") else "at least"
         limit = ctx.get("max_length") if kind.endswith("long") else ctx.get("min_length")
         unit = "character" if kind.startswith("string") else "item"
-        return f"must have {bound} {limit} {unit}{'' if limit == 1 else 's'}" + got
+        size = f" ({len(value)} {unit}{'' if len(value) == 1 else 's'})" if isinstance(value, (str, list, dict)) else ""
+        return f"must have {bound} {limit} {unit}{'' if limit == 1 else 's'}" + got + size
     return fallback[:1].lower() + fallback[1:] + got
 
 

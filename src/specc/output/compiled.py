@@ -24,6 +24,7 @@ class Compiled:
     policy: Any = None  # specc.policy.Outcome: the checks that ran and the findings excused
     layout: Layout | None = None  # how the service was fitted into templates (split.py): stacks, budgets, bytes
     origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> the spec path that made it
+    notes: list[Any] = field(default_factory=list)  # findings that do not stop the compile (checks.NOTES)
 
     def place(self, logical_id: str) -> tuple[int, int, str] | None:
         """The spec line, column and dotted path of the entry that made `logical_id` (what lint reports at)."""
