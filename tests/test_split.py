@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +88,16 @@ def _belongs_to(title: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def test_shard_depends_only_on_the_name_and_the_count() -> None:
-    assert shard("create_payment", 32) == shard("create_payment", 32)
+    """A name's shard is pinned: a different one on another machine, Python or run would move the entry (and
+    replace its resources) between nested stacks. sha256, not `hash()`, which PYTHONHASHSEED changes per process."""
+    assert [shard(name, 32) for name in ("create_payment", "orders", "a", "")] == [31, 4, 10, 20]
+    assert shard("create_payment", 8) == 7 and shard("anything", 1) == 0
     assert {shard(f"f{i}", 8) for i in range(200)} == set(range(8))  # every shard is used
+    code = "from specc.split import shard; print([shard(n, 32) for n in ('create_payment', 'orders', 'a', '')])"
+    for seed in ("1", "2"):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env=dict(os.environ, PYTHONHASHSEED=seed))
+        assert run.stdout.strip() == "[31, 4, 10, 20]"
 
 
 def test_split_templates_fit_the_budget_are_acyclic_and_wired(tmp_path) -> None:
@@ -102,6 +113,9 @@ def test_split_templates_fit_the_budget_are_acyclic_and_wired(tmp_path) -> None:
     parent = compiled.templates["service.json"]
     stacks = {t: r for t, r in parent["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"}
     assert set(stacks) == set(layout.stacks)
+    cross_stack = [v for r in stacks.values() for v in r["Properties"].get("Parameters", {}).values()
+                   if "Fn::GetAtt" in v and v["Fn::GetAtt"][0] in layout.stacks]
+    assert cross_stack, "function stacks read shared stacks' outputs: the loop below checks each of them"
     for title, resource in stacks.items():
         nested = compiled.templates[layout.stacks[title].file]
         digest = hashlib.sha256(render_json(nested)).hexdigest()
