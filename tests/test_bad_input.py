@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
 from bad_specs import (  # noqa: E402
-    BASE, GOLDEN_BASES, MALFORMED, MAY_FIT, compile_fresh, golden_wrong_type, odd_names, reference_cycle, render, text_level, unknown_field,
-    unknown_reference, valid_variation, wrong_type)
+    BASE, GOLDEN_BASES, MALFORMED, MAY_FIT, MAY_STILL_COMPILE, Replacement, compile_fresh, golden_wrong_type_case,
+    odd_names, reference_cycle, render, text_level_case, unknown_field, unknown_reference, valid_variation,
+    wrong_type_case)
 
 pytestmark = pytest.mark.slow
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -27,10 +28,18 @@ def test_the_base_spec_compiles() -> None:
     assert compile_fresh(render(BASE)).exit_code == 0
 
 
+def _refused_when_clearly_wrong(case: Replacement) -> None:
+    """compile_fresh checks the invariant (a complete output, or located errors only); a replacement no field
+    takes must be refused. Others (a string for a string) may still be valid."""
+    outcome = compile_fresh(case.raw)
+    if case.clearly_wrong():
+        assert outcome.exit_code == 1 and outcome.codes, (case.original, case.value, outcome)
+
+
 @settings(FUZZ, max_examples=600)
-@given(raw=wrong_type())
-def test_wrong_types_are_located_errors(raw: bytes) -> None:
-    compile_fresh(raw)  # a few replacements are still valid (a string for a string): either way, no crash
+@given(case=wrong_type_case())
+def test_wrong_types_are_located_errors(case: Replacement) -> None:
+    _refused_when_clearly_wrong(case)
 
 
 def test_every_golden_spec_compiles_as_a_base_for_mutations() -> None:
@@ -39,9 +48,9 @@ def test_every_golden_spec_compiles_as_a_base_for_mutations() -> None:
 
 
 @settings(FUZZ, max_examples=300)
-@given(raw=golden_wrong_type())
-def test_wrong_types_in_every_kind_are_located_errors(raw: bytes) -> None:
-    compile_fresh(raw)
+@given(case=golden_wrong_type_case())
+def test_wrong_types_in_every_kind_are_located_errors(case: Replacement) -> None:
+    _refused_when_clearly_wrong(case)
 
 
 @settings(FUZZ, max_examples=250)
@@ -65,9 +74,12 @@ def test_reference_cycles_are_refused(raw: bytes) -> None:
 
 
 @settings(FUZZ, max_examples=500)
-@given(raw=text_level())
-def test_hostile_yaml_is_one_located_error(raw: bytes) -> None:
-    compile_fresh(raw)
+@given(case=text_level_case())
+def test_hostile_yaml_is_one_located_error(case: tuple[str, bytes]) -> None:
+    kind, raw = case
+    outcome = compile_fresh(raw)
+    if kind not in MAY_STILL_COMPILE:
+        assert outcome.exit_code == 1 and len(outcome.codes) == 1, (kind, outcome)
 
 
 @settings(FUZZ, max_examples=250)
