@@ -386,3 +386,151 @@ def test_rules_describe_every_check_and_the_unused_exception_code() -> None:
     assert rules["SEC014"] == "Functions run in the VPC's private subnets."
     assert rules["E231"] == "A security exception excuses nothing: its check passes."
     assert sorted(rules) == sorted([c.id for c in policy.CHECKS] + ["E231"])
+
+
+# Every statement, action and resource is looked at: a finding early in a document never hides a later one.
+def test_sec002_reads_every_statement_and_action_and_says_which() -> None:
+    document = {"Statement": [
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+        {"Sid": "Named", "Effect": "Allow", "Action": ["s3:GetObject", "s3:Put*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["sqs:*"], "Resource": "*"}]}
+    assert found("SEC002", {"P": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": document}}}) == [
+        ("P", "PolicyDocument of P allows NotAction (every action but some)", "name the actions instead"),
+        ("P", "PolicyDocument of P (statement Named) allows the wildcard action 's3:Put*'",
+         "name exactly the actions needed"),
+        ("P", "PolicyDocument of P (statement ?) allows the wildcard action 'sqs:*'", "name exactly the actions needed")]
+    key_policy = {"Statement": [{"Effect": "Allow", "Principal": ROOT, "Action": ["kms:*", "kms:Get*"],
+                                 "Resource": "*"}]}
+    assert messages("SEC002", {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": key_policy}}}) == [
+        "KeyPolicy of Key (statement ?) allows the wildcard action 'kms:Get*'"]
+
+
+ROOT = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+
+
+def test_sec003_lists_every_action_on_resource_star_of_every_allow() -> None:
+    document = {"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+                              {"Effect": "Allow", "Action": ["sqs:SendMessage", "s3:GetObject"], "Resource": ["*"]}]}
+    assert found("SEC003", {"P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": document}}}) == [
+        ("P", "PolicyDocument of P (statement ?) allows s3:GetObject, sqs:SendMessage on every resource ('*')",
+         "name the resources (ARNs) the actions need")]
+
+
+def test_sec004_names_the_managed_policy_however_its_arn_is_written() -> None:
+    def role(arn: Any) -> dict:
+        return {"R": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [arn]}}}
+
+    hint = "grant exactly what the role needs (specc derives it from `uses`)"
+    assert found("SEC004", role("arn:aws:iam::aws:policy/ReadOnlyAccess")) == [
+        ("R", "R has the managed policy 'ReadOnlyAccess'", hint)]
+    assert messages("SEC004", role({"Fn::Sub": ["arn:${AWS::Partition}:iam::aws:policy/${Name}", {"Name": "x"}]})) == [
+        "R has the managed policy '${Name}'"]
+    assert messages("SEC004", role("MyPolicy")) == ["R has the managed policy 'MyPolicy'"]
+    assert messages("SEC004", role({"Ref": "PolicyArn"})) == ["R has the managed policy '{'Ref': 'PolicyArn'}'"]
+
+
+def test_sec005_lists_three_missing_actions_then_elides() -> None:
+    everything = sorted(DESTRUCTIVE_ACTIONS)
+    [(_, three, _)] = found("SEC005", _function_with(_denies(everything[3:])))
+    assert three.endswith(f"({', '.join(everything[:3])})")
+    [(_, four, _)] = found("SEC005", _function_with(_denies(everything[4:])))
+    assert four.endswith(f"({', '.join(everything[:3])}...)")
+    resources = _function_with(_denies(everything[1:])) | {
+        "E": {"Type": "AWS::Lambda::Function", "Properties": {"Role": "arn:aws:iam::1:role/x"}}}
+    assert [lid for lid, _, _ in found("SEC005", resources)] == ["F"]  # a function without a role ref is skipped
+
+
+def test_checks_look_past_the_resources_they_skip() -> None:
+    """Resources a check passes over (a private API, a CORS preflight, an untaggable policy) come first by logical
+    ID here: the weak resource after them is still reported."""
+    private = {"Type": "AWS::ApiGateway::RestApi", "Properties": {"EndpointConfiguration": {"Types": ["PRIVATE"]}}}
+    assert [lid for lid, _, _ in found("SEC008", {"A": private, "B": API})] == ["B"]
+    assert [lid for lid, _, _ in found("SEC015", {"A": private, "B": API})] == ["B"]
+    options = {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "OPTIONS"}}
+    anonymous = {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": "GET"}}
+    assert [lid for lid, _, _ in found("SEC013", {"A": options, "B": anonymous})] == ["B"]
+    untagged = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    assert found("SEC010", {"A": {"Type": "AWS::IAM::Policy"}, "B": untagged}, spec=_spec(["Owner", "Scope"], {
+        "Owner": "x", "Scope": "y"}), taggable={"A": False, "B": True}) == [
+        ("B", "B lacks the required tag(s) Owner, Scope", "tag it (specc puts `tags` on every resource that takes tags)")]
+
+
+def test_every_archive_and_every_web_acl_association_counts() -> None:
+    subscriptions = {f"S{i}": {"Type": "AWS::Logs::SubscriptionFilter", "Properties": {"LogGroupName": {"Ref": f"L{i}"}}}
+                     for i in (1, 2)}
+    trails = {f"T{i}": {"Type": "AWS::CloudTrail::Trail", "Properties": {
+        "S3BucketName": "b", "CloudWatchLogsLogGroupArn": {"Fn::GetAtt": [f"M{i}", "Arn"]}}} for i in (1, 2)}
+    groups = {name: _log_group(90) for name in ("L1", "L2", "M1", "M2")}
+    assert found("SEC009", {**groups, **subscriptions, **trails}, profile="pci") == []
+    associations = {f"W{i}": {"Type": "AWS::WAFv2::WebACLAssociation", "Properties": {"ResourceArn": {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::/restapis/${{Api{i}}}/stages/live"}}}
+        for i in (1, 2)}
+    assert found("SEC015", {"Api1": API, "Api2": API, **associations}) == []
+
+
+def test_sec001_refuses_an_aws_managed_alias_however_it_is_built() -> None:
+    joined = {"Fn::Join": ["", ["alias/aws/", "sqs"]]}
+    assert messages("SEC001", {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"KmsMasterKeyId": joined}}}) == [
+        f"AWS::SQS::Queue Q is encrypted with the AWS-managed key {joined}, not a customer-managed KMS key"]
+
+
+def test_names_of_nested_stack_outputs_are_read_up_to_their_first_dot() -> None:
+    assert base.single_ref({"Fn::GetAtt": "Shared.Outputs.KeyArn"}) == "Shared"
+    assert base.referenced({"Fn::GetAtt": "Shared.Outputs.KeyArn"}) == {"Shared"}
+    assert base.referenced({"Fn::Sub": "${Shared.Outputs.KeyArn}"}) == {"Shared"}
+    assert base.referenced({"Fn::Sub": ["${A}"]}) == {"A"}
+    assert base.referenced({"a": {"Ref": "A"}, "b": {"Ref": "B"}}) == {"A", "B"}
+
+
+def test_an_exception_entry_covers_its_section_or_one_entry_and_everything_under_it() -> None:
+    assert policy._covers([], ("functions", "orders"))
+    assert policy._covers(["routes"], ("routes", "GET /orders"))
+    assert policy._covers(["functions.orders"], ("functions", "orders", "uses", "tables"))
+    assert policy._covers(["routes.GET /v1.0/orders"], ("routes", "GET /v1.0/orders"))
+    assert not policy._covers(["functions.orders"], ("functions", "order"))
+    assert not policy._covers(["functions.orders"], ("routes", "orders"))
+    assert not policy._covers(["routes"], ())
+
+
+SPEC = """
+specc: 1
+service: shop
+environment: dev
+regions: [eu-west-1]
+functions:
+  orders:
+    handler: handlers/app.py:handler
+routes:
+  GET /orders: orders
+  POST /orders: orders
+security:
+  profile: pci
+  exceptions:
+"""
+
+
+def _diagnostics(write_spec, exceptions: str) -> list:
+    from specc.compiler import compile_spec
+    from specc.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as caught:
+        compile_spec(write_spec(SPEC + exceptions))
+    return sorted(caught.value.diagnostics, key=lambda d: d.sort_key())
+
+
+def test_an_exception_for_one_route_still_reports_the_others(write_spec) -> None:
+    found = _diagnostics(write_spec, "    SEC013: {reason: 'GET is a public read of the catalogue', "
+                                     "entries: ['routes.GET /orders']}\n")
+    assert [(d.code, d.field_path) for d in found if d.code == "SEC013"] == [("SEC013", "routes.'POST /orders'")]
+
+
+def test_an_unused_exception_says_whether_its_check_passes_or_its_entries_miss(write_spec) -> None:
+    passing = [d for d in _diagnostics(write_spec, "    SEC012: {reason: 'keys are rotated by hand, yearly'}\n")
+               if d.code == "E231"]
+    assert [(d.message, d.hint, d.position.line, d.position.column) for d in passing] == [
+        ("the exception for SEC012 excuses no finding: the check passes",
+         "remove the exception (or fix `entries` to name what still needs it)", 14, 5)]
+    missing = [d for d in _diagnostics(write_spec, "    SEC014: {reason: 'the routes need no network', "
+                                                   "entries: [routes]}\n") if d.code == "E231"]
+    assert [d.message for d in missing] == ["the exception for SEC014 excuses no finding"]
