@@ -2,7 +2,8 @@
 
 The groups live in pyproject.toml (`[tool.specc.mutation.<group>]`: `mutate`, globs of the modules to mutate, and
 `tests`, the test files that exercise them); that table is the only list of mutated modules. Each group runs in its
-own directory, build/mutation/<group>/, holding links to the sources and a pyproject.toml that adds the group's
+own directory, build/mutation/<group>/ (`pytest_args`, optional, adds pytest options such as a `-k` that leaves
+out a test too slow to run against every mutant), holding links to the sources and a pyproject.toml that adds the group's
 `[tool.mutmut]` section, so mutmut only runs the group's tests (and, per mutant, only those that call the mutated
 function): a group takes minutes, not the hours of the whole suite against every mutant.
 
@@ -55,7 +56,8 @@ def mutmut_section(group: dict[str, list[str]]) -> str:
     lines = ["", "[tool.mutmut]", 'source_paths = ["src"]', f"only_mutate = {json.dumps(group['mutate'])}",
              f"also_copy = {json.dumps(DATA)}",
              f"pytest_add_cli_args_test_selection = {json.dumps(group['tests'])}",
-             'pytest_add_cli_args = ["-m", "not slow", "-p", "no:cacheprovider", "--hypothesis-seed=0"]']
+             "pytest_add_cli_args = " + json.dumps(["-m", "not slow", "-p", "no:cacheprovider", "--hypothesis-seed=0",
+                                                    *group.get("pytest_args", [])])]
     return "\n".join(lines) + "\n"
 
 

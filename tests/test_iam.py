@@ -206,13 +206,13 @@ def test_merge_unions_actions_and_resources_of_a_sid_sorted_and_without_duplicat
 def test_merge_dedupes_resources_by_value_not_by_key_order(new_texts) -> None:
     """Equal resources, even written with their keys in another order, are one resource; different ones all stay."""
     a = Grant("Use", ("s3:GetObject",), ({"a": "1", "b": "2"}, {"n": 1}, Sub("arn:${P}:s3:::b/*", P="aws"),
-                                         "arn:aws:s3:::one/*"))
+                                         {"m": 1, "n": 2}, "arn:aws:s3:::one/*"))
     b = Grant("Use", ("s3:GetObject",), ({"b": "2", "a": "1"}, {"n": 2}, Sub("arn:${P}:s3:::b/*", P="aws"),
-                                         Sub("arn:${P}:s3:::b/*", P="aws-cn"), "arn:aws:s3:::two/*"))
+                                         Sub("arn:${P}:s3:::b/*", P="aws-cn"), {"n": 2, "m": 1}, "arn:aws:s3:::two/*"))
     [merged] = merge([a, b], new_texts())
     assert [r if isinstance(r, (str, dict)) else r.to_dict() for r in merged.resources] == [
         "arn:aws:s3:::one/*", "arn:aws:s3:::two/*", {"Fn::Sub": ["arn:${P}:s3:::b/*", {"P": "aws"}]},
-        {"Fn::Sub": ["arn:${P}:s3:::b/*", {"P": "aws-cn"}]}, {"a": "1", "b": "2"}, {"n": 1}, {"n": 2}]
+        {"Fn::Sub": ["arn:${P}:s3:::b/*", {"P": "aws-cn"}]}, {"a": "1", "b": "2"}, {"m": 1, "n": 2}, {"n": 1}, {"n": 2}]
 
 
 def test_merge_keeps_effect_and_conditions_and_sorts_a_lone_grant() -> None:
