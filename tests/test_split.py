@@ -275,3 +275,40 @@ def test_other_kinds_split_without_redundant_or_missing_dependencies(tmp_path, c
     for title, resource in compiled.templates["service.json"]["Resources"].items():
         read = {target for target, _ in _references(resource.get("Properties", {}))}
         assert not read & set(resource.get("DependsOn", [])), title
+
+
+def test_a_function_calls_one_in_another_stack_by_its_name_and_one_beside_it_by_reference(tmp_path) -> None:
+    """fn0 and fn1 land in different function stacks, fn2 beside fn1 (their shards): across stacks the caller names
+    the callee (its deterministic name and ARN), so no function stack waits for another."""
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)], calls={"fn0": "fn1", "fn2": "fn1"}))
+    layout = compiled.layout
+    assert layout is not None
+    assert [layout.placement[f"Fn{i}Function"] for i in (0, 1, 2)] == ["Functions1Stack", "Functions3Stack",
+                                                                       "Functions3Stack"]
+
+    def invoke(caller: int) -> tuple[Any, Any, list[str]]:
+        stack = layout.stacks[layout.placement[f"Fn{caller}Function"]]
+        resources = compiled.templates[stack.file]["Resources"]
+        statements = resources[f"Fn{caller}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        [statement] = [s for s in statements if s["Sid"] == "InvokeFn1"]
+        variable = resources[f"Fn{caller}Function"]["Properties"]["Environment"]["Variables"]["FUNCTION_FN1"]
+        return statement["Resource"], variable, sorted(stack.depends_on)
+
+    resource, variable, depends_on = invoke(0)
+    assert resource == [{"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-fn1-dev"}]
+    assert variable == "svc-fn1-dev" and "Functions3Stack" not in depends_on
+    assert invoke(2)[:2] == ([{"Fn::GetAtt": ["Fn1Function", "Arn"]}], {"Ref": "Fn1Function"})
+
+
+def test_the_key_policy_keeps_the_roles_beside_it_and_notes_every_role_it_left_out(tmp_path) -> None:
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    layout = compiled.layout
+    key = compiled.templates["service.json"]["Resources"]["MainKey"]
+    nested_roles = sorted(t for t, place in layout.placement.items() if t.endswith("Role") and place
+                          and compiled.templates["service.json"]["Resources"].get(t) is None)
+    note = key["Metadata"]["specc"]["split"]
+    assert note["roles_in_nested_stacks"] == sorted(r for r in nested_roles if r.startswith("Fn"))
+    assert len(note["roles_in_nested_stacks"]) == 24
+    # every role is nested: the statements that named only them are gone, the root's and the logs service's stay
+    assert [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]] == ["AccountRootAdministers",
+                                                                              "LogsServiceUsesKey"]
