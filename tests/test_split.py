@@ -23,7 +23,7 @@ from specc.compiler import compile_spec
 from specc.diagnostics import SpecError
 from specc.emit import render_json
 from specc.naming import camel
-from specc.split import Budget, dependency_edges, find_cycle, shard
+from specc.split import Budget, budget_report, dependency_edges, find_cycle, shard, usage_of
 
 HERE = Path(__file__).parent
 SPLIT_SERVICE = HERE / "deploy" / "split_service" / "spec.yaml"
@@ -312,3 +312,54 @@ def test_the_key_policy_keeps_the_roles_beside_it_and_notes_every_role_it_left_o
     # every role is nested: the statements that named only them are gone, the root's and the logs service's stay
     assert [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]] == ["AccountRootAdministers",
                                                                               "LogsServiceUsesKey"]
+
+
+def test_an_alarm_goes_with_what_it_watches(tmp_path) -> None:
+    """A function's alarms (metric or log pattern) live in the function's stack; a table's beside the table's
+    shared resources: an alarm never makes two stacks depend on each other."""
+    path = write_service(tmp_path, [f"fn{i}" for i in range(24)])
+    spec = json.loads(path.read_text())
+    spec["alarms"] = {"fn5_errors": {"metric": "functions.fn5.Errors", "threshold": "> 0"},
+                      "orders_throttled": {"metric": "tables.orders.ReadThrottleEvents", "threshold": "> 0"},
+                      "fn7_logs": {"logs": {"function": "fn7", "pattern": "ERROR"}, "threshold": "> 0"}}
+    path.write_text(json.dumps(spec))
+    placement = compile_spec(path).layout.placement
+    assert placement["Fn5ErrorsAlarm"] == placement["Fn5Function"] == "Functions1Stack"
+    assert placement["Fn7LogsAlarm"] == placement["Fn7LogsMetricFilter"] == placement["Fn7Function"]
+    assert placement["OrdersThrottledAlarm"] == "Shared0Stack" and placement["OrdersTable"] == ""
+
+
+def test_the_budget_report_shows_each_template_against_each_quota() -> None:
+    budget = Budget(resources=250, outputs=100, parameters=100, bytes=524288)
+    usages = [usage_of("service.json", {"Resources": {str(i): {} for i in range(25)}}, b"x" * 1000),
+              usage_of("nested/functions-0.json", {"Resources": {str(i): {} for i in range(300)},
+                                                   "Outputs": {"A": {}}, "Parameters": {"P": {}, "Q": {}}}, b"x" * 52429)]
+    assert budget_report(usages, budget, 0.5) == [
+        "budget per template (limits.margin 0.5): 250 resources, 100 outputs, 100 parameters, 524,288 bytes",
+        "  service.json               25 resources (10%),    0 outputs (0%),    0 parameters (0%),     1,000 bytes (0%)",
+        "  nested/functions-0.json   300 resources (120%),    1 outputs (1%),    2 parameters (2%),    52,429 bytes (10%)"
+        "  OVER BUDGET"]
+
+
+def test_a_stack_names_each_value_it_gives_once_and_never_reuses_a_name() -> None:
+    """Output names come from the logical ID and attribute (letters and digits only); two values that would share
+    a name get distinct ones, and the same value asked for twice is one output."""
+    from specc.split import _Stack
+
+    stack = _Stack("Shared0Stack", "nested/shared-0.json")
+    arn = {"Fn::GetAtt": ["Fn0Function", "Arn"]}
+    assert stack.output_for("Fn0Function", "Arn", arn) == "Fn0FunctionArn"
+    assert stack.output_for("Fn0FunctionA", "rn", {"Ref": "Fn0FunctionA"}) == "Fn0FunctionArnValue"
+    assert stack.output_for("Fn0Function", "Arn", arn) == "Fn0FunctionArn"
+    assert stack.output_for("Api", "Root-Resource.Id", {"Ref": "Api"}) == "ApiRootResourceId"
+    assert stack.outputs == {"Fn0FunctionArn": {"Value": arn}, "Fn0FunctionArnValue": {"Value": {"Ref": "Fn0FunctionA"}},
+                             "ApiRootResourceId": {"Value": {"Ref": "Api"}}}
+
+
+def test_dependency_edges_follow_refs_getatts_subs_and_depends_on_within_a_template() -> None:
+    templates = {"service.json": {"Resources": {
+        "A": {"Properties": {"X": {"Ref": "B"}, "Y": {"Ref": "SomeParameter"}}},
+        "B": {},
+        "C": {"DependsOn": "A", "Properties": {"Z": {"Fn::Sub": "${B.Arn}"}}}}}, "nested/empty.json": {}}
+    assert dict(dependency_edges(templates)) == {"service.json:A": ["service.json:B"], "service.json:B": [],
+                                                 "service.json:C": ["service.json:A", "service.json:B"]}
