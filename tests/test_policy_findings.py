@@ -427,6 +427,9 @@ def test_sec004_names_the_managed_policy_however_its_arn_is_written() -> None:
     assert messages("SEC004", role({"Fn::Sub": ["arn:${AWS::Partition}:iam::aws:policy/${Name}", {"Name": "x"}]})) == [
         "R has the managed policy '${Name}'"]
     assert messages("SEC004", role("MyPolicy")) == ["R has the managed policy 'MyPolicy'"]
+    # a customer managed policy's path is part of its name, even one that reads like another ARN's tail
+    assert messages("SEC004", role("arn:aws:iam::111122223333:policy/team:policy/x/Admin")) == [
+        "R has the managed policy 'team:policy/x/Admin'"]
     assert messages("SEC004", role({"Ref": "PolicyArn"})) == ["R has the managed policy '{'Ref': 'PolicyArn'}'"]
 
 
