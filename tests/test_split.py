@@ -363,3 +363,27 @@ def test_dependency_edges_follow_refs_getatts_subs_and_depends_on_within_a_templ
         "C": {"DependsOn": "A", "Properties": {"Z": {"Fn::Sub": "${B.Arn}"}}}}}, "nested/empty.json": {}}
     assert dict(dependency_edges(templates)) == {"service.json:A": ["service.json:B"], "service.json:B": [],
                                                  "service.json:C": ["service.json:A", "service.json:B"]}
+
+
+def test_a_nested_stack_says_what_it_holds_and_reads_tables_by_name(tmp_path) -> None:
+    """A nested template names its service, stack and first entries; each parameter says where its value comes
+    from; a function reads a parent table by its deterministic name and ARN (no parameter for it)."""
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    layout = compiled.layout
+    stack = layout.stacks[layout.placement["Fn0Function"]]
+    template = compiled.templates[stack.file]
+    assert (stack.file, template["AWSTemplateFormatVersion"]) == ("nested/functions-1.json", "2010-09-09")
+    assert template["Description"] == ("svc (dev): nested stack Functions1Stack of service.json (functions.fn0, "
+                                       "functions.fn14, functions.fn18, ...). Compiled by specc; do not edit.")
+    parameters = template["Parameters"]
+    assert sorted(parameters) == ["Api", "ApiResourceApiFn0IdParam", "ApiResourceApiFn14IdParam",
+                                  "ApiResourceApiFn18IdParam", "ApiResourceApiFn23IdParam", "ApiResourceApiFn5IdParam",
+                                  "ApiResourceApiFn9IdParam", "MainKeyArn"]
+    assert parameters["Api"] == {"Type": "String", "Description": "Ref Api (from the parent)"}
+    assert parameters["ApiResourceApiFn0IdParam"] == {
+        "Type": "String", "Description": "Shared0Stack.Outputs.ApiResourceApiFn0IdParam (from the parent)"}
+    statements = template["Resources"]["Fn0Policy"]["Properties"]["PolicyDocument"]["Statement"]
+    [stock] = [s for s in statements if s["Sid"] == "StockTableReadWrite"]
+    assert stock["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/svc-stock-dev"}]
+    assert template["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]["TABLE_STOCK"] == "svc-stock-dev"
