@@ -387,3 +387,20 @@ def test_a_nested_stack_says_what_it_holds_and_reads_tables_by_name(tmp_path) ->
     assert stock["Resource"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/svc-stock-dev"}]
     assert template["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]["TABLE_STOCK"] == "svc-stock-dev"
+
+
+def test_depends_on_is_kept_within_a_template_and_becomes_a_stack_dependency_across_templates(tmp_path) -> None:
+    """A resource waits for what it depends on: beside it, by its logical ID; in the parent, the nested stack waits
+    for it; in a nested stack, the parent's resource waits for the whole stack."""
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    layout = compiled.layout
+    parent = compiled.templates["service.json"]["Resources"]
+    stacks = sorted(t for t, r in parent.items() if r["Type"] == "AWS::CloudFormation::Stack")
+    assert stacks == ["Functions0Stack", "Functions1Stack", "Functions2Stack", "Functions3Stack", "Shared0Stack"]
+    assert {t: parent[t]["DependsOn"] for t in stacks} == {t: ["OrdersTable", "StockTable"] for t in stacks}
+    deployment = next(t for t in parent if t.startswith("ApiDeployment"))
+    assert parent[deployment]["DependsOn"] == stacks[:4]  # its methods live in the function stacks
+    assert parent["ApiStage"]["DependsOn"] == ["ApiGatewayAccount"]
+    nested = compiled.templates[layout.stacks["Functions1Stack"].file]["Resources"]
+    assert nested["Fn0Function"]["DependsOn"] == ["Fn0LogGroup", "Fn0Policy"]
+    assert layout.stacks["Functions1Stack"].depends_on == ["Shared0Stack"]
