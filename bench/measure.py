@@ -13,8 +13,9 @@ from __future__ import annotations
 import compileall
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SOURCE = Path(__file__).resolve().parent.parent / "src"
 

@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 import yaml
-
 from measure import compile_bytecode, median_seconds
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,7 +58,7 @@ def main() -> int:
     compile_bytecode()
 
     from specc.compiler import compile_spec
-    from specc.emit import rendered_files
+    from specc.output.emit import rendered_files
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = generate(Path(tmp), args.functions)

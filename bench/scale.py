@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from measure import compile_bytecode, median_seconds
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,7 +124,7 @@ def peak_mb(args: list[str]) -> int:
 
 def measure(size: int, runs: int, sam_max: int, work: Path) -> dict[str, Any]:
     from specc.compiler import compile_spec
-    from specc.emit import rendered_files
+    from specc.output.emit import rendered_files
 
     directory = work / f"n{size}"
     spec = generate(directory, size)

@@ -21,9 +21,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 30.0
@@ -303,7 +304,7 @@ def _register_lambda_alias() -> None:
 
         @classmethod
         def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
-                                            region_name: str, **kwargs: Any) -> "LambdaAliasResource":
+                                            region_name: str, **kwargs: Any) -> LambdaAliasResource:
             properties = cloudformation_json["Properties"]
             function = properties["FunctionName"]
             alias = lambda_backends[account_id][region_name].create_alias(
@@ -314,7 +315,7 @@ def _register_lambda_alias() -> None:
         @classmethod
         def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
                                             cloudformation_json: Any, account_id: str,
-                                            region_name: str) -> "LambdaAliasResource":
+                                            region_name: str) -> LambdaAliasResource:
             properties = cloudformation_json["Properties"]
             backend = lambda_backends[account_id][region_name]
             alias = backend.update_alias(

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import moto_server  # noqa: E402  (the launcher beside this file)
+import moto_server
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import strategies as st
 
-from specc.cli import main
+from specc.cli.app import main
 
 HANDLER = "handlers/app.py"
 BASE: dict[str, Any] = {

@@ -3,7 +3,8 @@ grants, and read that function's policy statements by Sid."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from specc.compiler import compile_spec
 

@@ -31,7 +31,7 @@ def require_scan_venv(venv: Path = SCAN_VENV) -> Path:
 def committed_templates() -> list[Path]:
     """Every template of every spec under specs/, as listed by its committed manifest (nested ones included)."""
     sys.path.insert(0, str(REPO / "src"))
-    from specc.emit import default_out_dir
+    from specc.output.emit import default_out_dir
 
     found = []
     for spec in sorted((REPO / "specs").rglob("*.yaml")):

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from specc import emit, iam
-from specc.cli import main
+from specc.build import iam
+from specc.cli.app import main
+from specc.output import emit
 
 SPEC = """
 specc: 1

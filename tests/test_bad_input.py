@@ -14,10 +14,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/bad_specs.py (pytest runs with importlib mode)
-from bad_specs import (  # noqa: E402
-    BASE, GOLDEN_BASES, MALFORMED, MAY_FIT, MAY_STILL_COMPILE, Replacement, compile_fresh, golden_wrong_type_case,
-    odd_names, reference_cycle, render, text_level_case, unknown_field, unknown_reference, valid_variation,
-    wrong_type_case)
+from bad_specs import (
+    BASE,
+    GOLDEN_BASES,
+    MALFORMED,
+    MAY_FIT,
+    MAY_STILL_COMPILE,
+    Replacement,
+    compile_fresh,
+    golden_wrong_type_case,
+    odd_names,
+    reference_cycle,
+    render,
+    text_level_case,
+    unknown_field,
+    unknown_reference,
+    valid_variation,
+    wrong_type_case,
+)
 
 pytestmark = pytest.mark.slow
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from troposphere import GetAtt
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.naming import physical_name
 from specc.kinds import buckets, keys
 from specc.kinds.cdn import CdnSpec, build
-from specc.lint import lint_templates
-from specc.naming import physical_name
+from specc.lint.cfn import lint_templates
 
 CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
 WEB_ACL = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/a1b2c3d4-5678-90ab-cdef-111111111111"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from specc import emit
-from specc.cli import main
+from specc.cli.app import main
+from specc.output import emit
 
 GOLDEN = Path(__file__).parent / "golden"
 def test_version_prints_the_package_version(runner) -> None:

@@ -8,10 +8,11 @@ import click
 import pytest
 from botocore.exceptions import ClientError
 
-from specc import cli_aws, report
 from specc.aws import stacksets, status
 from specc.aws.session import Aws, describe_client_error
 from specc.aws.stacksets import Instance
+from specc.cli import report
+from specc.cli import ship as cli_aws
 
 
 def _terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from specc.compiler import compile_spec
-from specc.emit import rendered_files
+from specc.output.emit import rendered_files
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,7}", fullmatch=True)
 

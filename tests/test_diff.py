@@ -9,13 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from specc import diff
-from specc.cli import main
+from specc.cli.app import main
+from specc.output import diff
 
 SPEC = """\
 specc: 1

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from specc.reference import markdown
-from specc.schema import json_schema_text
+from specc.model.reference import markdown
+from specc.model.schema import json_schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ def test_json_schema_is_fresh() -> None:
 
 
 def test_reference_documents_every_field_of_every_section() -> None:
-    from specc.spec import Spec
+    from specc.model.spec import Spec
 
     text = markdown()
     for field in Spec.model_fields:

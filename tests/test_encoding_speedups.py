@@ -6,8 +6,8 @@ import pytest
 from awacs.aws import Bool
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, cloudwatch
 
-from specc.iam import Grant, _document, _grant_key
-from specc.template_dict import encode, template_dict
+from specc.build.iam import Grant, _document, _grant_key
+from specc.build.template_dict import encode, template_dict
 
 
 def _function_without_code_or_role() -> object:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from specc.cli import main
+from specc.cli.app import main
 
 ERRORS = Path(__file__).parent / "errors"
 CASES = sorted(p.stem for p in ERRORS.glob("*.yaml"))

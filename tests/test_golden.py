@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from specc.compiler import compile_spec
-from specc.emit import rendered_files
-from specc.lint import lint_templates
+from specc.lint.cfn import lint_templates
+from specc.output.emit import rendered_files
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "spec.yaml").is_file())

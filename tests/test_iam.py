@@ -7,16 +7,23 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from awacs.aws import Action, Bool
 from troposphere import GetAtt, Sub, encode_to_dict
 
+from specc.build.iam import (
+    LOGS_KEY_ACTIONS,
+    WILDCARD_RESOURCE_REASONS,
+    Grant,
+    deny_insecure_transport,
+    key_grant,
+    merge,
+    policy_document,
+)
 from specc.compiler import compile_spec
-from specc.iam import (LOGS_KEY_ACTIONS, WILDCARD_RESOURCE_REASONS, Grant, deny_insecure_transport, key_grant, merge,
-                       policy_document)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/iam_helpers.py (pytest runs with importlib mode)
-from iam_helpers import compile_uses, policy_statements as _statements  # noqa: E402
+from iam_helpers import compile_uses
+from iam_helpers import policy_statements as _statements
 
 BASE = """
 specc: 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+
 import pytest
 
-from specc import init_templates
-from specc.cli import main
+from specc.cli import init_templates
+from specc.cli.app import main
 from specc.kinds import BY_SECTION
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from specc import lint_cache
-from specc.cli import main
-from specc.lint import lint_templates
-from specc.lint_cache import Job, LintCache, cache_key, lint_jobs
+from specc.cli.app import main
+from specc.lint import cache as lint_cache
+from specc.lint.cache import Job, LintCache, cache_key, lint_jobs
+from specc.lint.cfn import lint_templates
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -69,7 +69,7 @@ def test_a_new_cfn_lint_version_is_a_miss(tmp_path, counted, monkeypatch) -> Non
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"key": "other", "findings": []}', b'{"findings": "x"}',
                                     b"[1, 2]"])
 def test_a_corrupt_entry_is_ignored_and_replaced(tmp_path, counted, damage) -> None:
-    from specc.emit import render_json
+    from specc.output.emit import render_json
 
     cache = LintCache(tmp_path / "lint")
     templates = {"b.json": _template(memory=1)}
@@ -84,7 +84,7 @@ def test_a_corrupt_entry_is_ignored_and_replaced(tmp_path, counted, damage) -> N
 
 
 def test_parallel_processes_find_what_one_process_finds(tmp_path) -> None:
-    from specc.emit import render_json
+    from specc.output.emit import render_json
 
     jobs = [Job(f"t{i}", render_json(_template(memory=1 if i % 2 else 256, name=f"Q{i}")), ["us-east-1"])
             for i in range(4)]
@@ -128,7 +128,7 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 def test_an_unchanged_spec_is_not_even_compiled(runner, write_spec, tmp_path, monkeypatch, compiles,
         minimal_spec) -> None:
-    from specc import lint_inputs
+    from specc.lint import inputs as lint_inputs
 
     monkeypatch.setenv("SPECC_CACHE_DIR", str(tmp_path / "cache"))
     spec = write_spec(minimal_spec)

@@ -8,11 +8,11 @@ import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
+import specc.build.iam
+import specc.build.naming
 import specc.checks.references
-import specc.iam
-import specc.naming
+import specc.output.split
 import specc.policy
-import specc.split
 
 REPO = Path(__file__).resolve().parent.parent
 GROUPS = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["specc"]["mutation"]
@@ -29,7 +29,7 @@ def test_every_group_mutates_existing_modules_with_existing_tests() -> None:
 
 def test_the_compilers_core_is_mutated() -> None:
     """IAM, naming, the split, the reference checks and every policy check module."""
-    core = [specc.iam, specc.naming, specc.split, specc.checks.references, *(c.module for c in specc.policy.CHECKS)]
+    core = [specc.build.iam, specc.build.naming, specc.output.split, specc.checks.references, *(c.module for c in specc.policy.CHECKS)]
     patterns = [pattern for group in GROUPS.values() for pattern in group["mutate"]]
     for module in core:
         path = Path(module.__file__).resolve().relative_to(REPO).as_posix()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+from specc.build.naming import camel, env_var_name, logical_id, physical_name, short_hash
 from specc.compiler import compile_spec
-from specc.naming import camel, env_var_name, logical_id, physical_name, short_hash
 
 
 def test_camel_keeps_the_capitals_inside_a_part() -> None:

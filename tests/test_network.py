@@ -199,7 +199,7 @@ def test_turning_flow_logs_off_is_recorded(write_spec) -> None:
 
 
 def test_private_functions_need_a_way_out_for_every_service_they_use(write_spec) -> None:
-    from specc.diagnostics import SpecError
+    from specc.language.diagnostics import SpecError
 
     with pytest.raises(SpecError) as raised:
         _compile(write_spec, "  gateway_endpoints: [s3]")

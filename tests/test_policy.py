@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 
 from specc import policy
-from specc.cli import main
+from specc.cli.app import main
 from specc.compiler import compile_spec
-from specc.diagnostics import SpecError
+from specc.language.diagnostics import SpecError
 from specc.policy.base import PROFILES, TemplateView
 
 API = """
@@ -265,7 +265,7 @@ def test_exception_entries_must_name_entries_of_the_spec(write_spec) -> None:
 
 
 def test_kinds_skip_scanner_checks_only_through_the_shared_helper(repo: Path) -> None:
-    """One way to skip a scanner check (specc.scanners.skip / skip_later): with a reason, per resource, sorted."""
+    """One way to skip a scanner check (specc.build.scanners.skip / skip_later): with a reason, per resource, sorted."""
     metadata_key = re.compile(r"""["'](checkov|cfripper)["']\s*:""")  # a hand-written {"checkov": {"skip": ...}}
     direct = [str(path.relative_to(repo)) for path in (repo / "src" / "specc").rglob("*.py")
               if path.name != "scanners.py" and metadata_key.search(path.read_text())]

@@ -515,7 +515,7 @@ security:
 
 def _diagnostics(write_spec, exceptions: str) -> list:
     from specc.compiler import compile_spec
-    from specc.diagnostics import SpecError
+    from specc.language.diagnostics import SpecError
 
     with pytest.raises(SpecError) as caught:
         compile_spec(write_spec(SPEC + exceptions))

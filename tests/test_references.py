@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from specc.compiler import compile_spec
-from specc.diagnostics import SpecError
+from specc.language.diagnostics import SpecError
 
 SPEC = """
 specc: 1

@@ -50,7 +50,7 @@ def test_a_spec_imports_only_the_kinds_it_writes(tmp_path):
                     "functions:\n  list_orders:\n    handler: handlers/app.py:handler\n"
                     "    uses: {tables: {orders: read}}\n"
                     "routes:\n  GET /orders: list_orders\n")
-    probe = ("import json, sys\nfrom specc.compiler import compile_spec\nfrom specc.emit import rendered_files\n"
+    probe = ("import json, sys\nfrom specc.compiler import compile_spec\nfrom specc.output.emit import rendered_files\n"
              f"rendered_files(compile_spec({str(spec)!r}))\n"
              "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('specc.kinds.', 'specc.workflow')))))")
     loaded = json.loads(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
@@ -60,6 +60,6 @@ def test_a_spec_imports_only_the_kinds_it_writes(tmp_path):
 
 
 def test_the_full_spec_model_has_every_section():
-    from specc.spec import Spec
+    from specc.model.spec import Spec
 
     assert [name for name in Spec.model_fields if name in BY_SECTION] == list(SECTIONS)

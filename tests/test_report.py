@@ -15,10 +15,10 @@ import click
 import jsonschema
 import pytest
 
-from specc import report
-from specc.cli import main
-from specc.diagnostics import Diagnostic, Position
-from specc.lint import Finding
+from specc.cli import report
+from specc.cli.app import main
+from specc.language.diagnostics import Diagnostic, Position
+from specc.lint.cfn import Finding
 
 REPO = Path(__file__).resolve().parent.parent
 ERRORS = REPO / "tests" / "errors"

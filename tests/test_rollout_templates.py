@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from specc.compiler import compile_spec
-from specc.emit import render_json, rendered_files
-from specc.lint import lint_templates
-from specc.rollout import build as build_stack_set
+from specc.lint.cfn import lint_templates
+from specc.output.emit import render_json, rendered_files
+from specc.output.rollout import build as build_stack_set
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = """

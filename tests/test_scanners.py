@@ -1,7 +1,7 @@
 """Independent scanners over every committed template: checkov and cfripper find zero failures.
 
 A check that truly cannot apply is skipped in that resource's Metadata with its reason (the kinds call
-`specc.scanners.skip`); nothing is skipped globally. The scanners live in .venv-scan (their pins clash with
+`specc.build.scanners.skip`); nothing is skipped globally. The scanners live in .venv-scan (their pins clash with
 ours): when it is missing these tests fail and say to run `make test`, they never skip.
 """
 
@@ -15,9 +15,18 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/scan_harness.py (pytest runs with importlib mode)
-from scan_harness import (  # noqa: E402
-    MISSING, SCAN_PYTHON, CfripperResult, CheckovResult, cfripper, checkov, committed_templates, golden_templates,
-    pinned, require_scan_venv)
+from scan_harness import (
+    MISSING,
+    SCAN_PYTHON,
+    CfripperResult,
+    CheckovResult,
+    cfripper,
+    checkov,
+    committed_templates,
+    golden_templates,
+    pinned,
+    require_scan_venv,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specc.diagnostics import Position, SpecError
-from specc.source import MAX_VALUES, loads
-from specc.validate import validate
+from specc.language.diagnostics import Position, SpecError
+from specc.language.source import MAX_VALUES, loads
+from specc.model.validate import validate
 
 
 def _codes(raw: bytes | str) -> list[str]:

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from specc.build.naming import camel
 from specc.compiler import compile_spec
-from specc.diagnostics import SpecError
-from specc.emit import render_json
-from specc.naming import camel
-from specc.split import Budget, budget_report, dependency_edges, find_cycle, shard, usage_of
+from specc.language.diagnostics import SpecError
+from specc.output.emit import render_json
+from specc.output.split import Budget, budget_report, dependency_edges, find_cycle, shard, usage_of
 
 HERE = Path(__file__).parent
 SPLIT_SERVICE = HERE / "deploy" / "split_service" / "spec.yaml"
@@ -93,7 +93,7 @@ def test_shard_depends_only_on_the_name_and_the_count() -> None:
     assert [shard(name, 32) for name in ("create_payment", "orders", "a", "")] == [31, 4, 10, 20]
     assert shard("create_payment", 8) == 7 and shard("anything", 1) == 0
     assert {shard(f"f{i}", 8) for i in range(200)} == set(range(8))  # every shard is used
-    code = "from specc.split import shard; print([shard(n, 32) for n in ('create_payment', 'orders', 'a', '')])"
+    code = "from specc.output.split import shard; print([shard(n, 32) for n in ('create_payment', 'orders', 'a', '')])"
     for seed in ("1", "2"):
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              env=dict(os.environ, PYTHONHASHSEED=seed))
@@ -176,7 +176,7 @@ def test_find_cycle() -> None:
 
 @pytest.mark.slow
 def test_split_service_is_clean_under_cfn_lint() -> None:
-    from specc.lint import lint_templates
+    from specc.lint.cfn import lint_templates
 
     compiled = compile_spec(SPLIT_SERVICE)
     assert compiled.layout is not None and len(compiled.layout.stacks) >= 3
@@ -184,7 +184,7 @@ def test_split_service_is_clean_under_cfn_lint() -> None:
 
 
 def test_compile_prints_the_budget_of_every_template(runner, tmp_path) -> None:
-    from specc.cli import main
+    from specc.cli.app import main
 
     spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
     result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
@@ -200,8 +200,8 @@ def test_compile_prints_the_budget_of_every_template(runner, tmp_path) -> None:
 
 
 def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatch) -> None:
-    from specc import graph
-    from specc.cli import main
+    from specc.cli.app import main
+    from specc.output import graph
 
     spec = write_service(tmp_path, [f"fn{i}" for i in range(24)])
     layout = compile_spec(spec).layout
@@ -227,7 +227,7 @@ def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatc
 def test_a_cycle_between_stacks_is_a_located_error(tmp_path, monkeypatch) -> None:
     """Without dropping nested roles from the key policy, the key (parent) and the function stacks (which use the
     key) would depend on each other: the splitter's DAG check must refuse that, never emit it."""
-    from specc import split
+    from specc.output import split
 
     monkeypatch.setattr(split._Splitter, "_unname_nested_roles", lambda self, parent: None)
     with pytest.raises(SpecError) as caught:
@@ -261,7 +261,7 @@ def test_other_kinds_split_without_redundant_or_missing_dependencies(tmp_path, c
 
     import yaml
 
-    from specc.split import _references
+    from specc.output.split import _references
 
     shutil.copytree(HERE / "golden" / case, tmp_path / case, ignore=shutil.ignore_patterns("expected"))
     spec = tmp_path / case / "spec.yaml"
@@ -344,7 +344,7 @@ def test_the_budget_report_shows_each_template_against_each_quota() -> None:
 def test_a_stack_names_each_value_it_gives_once_and_never_reuses_a_name() -> None:
     """Output names come from the logical ID and attribute (letters and digits only); two values that would share
     a name get distinct ones, and the same value asked for twice is one output."""
-    from specc.split import _Stack
+    from specc.output.split import _Stack
 
     stack = _Stack("Shared0Stack", "nested/shared-0.json")
     arn = {"Fn::GetAtt": ["Fn0Function", "Arn"]}

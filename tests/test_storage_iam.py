@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from specc.build.iam import WILDCARD_RESOURCE_REASONS
 from specc.compiler import compile_spec
-from specc.iam import WILDCARD_RESOURCE_REASONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/iam_helpers.py (pytest runs with importlib mode)
-from iam_helpers import compile_uses, policy_statements as _statements  # noqa: E402
+from iam_helpers import compile_uses
+from iam_helpers import policy_statements as _statements
 
 BASE = """
 specc: 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from specc import compiler
-from specc.template_dict import template_dict
+from specc.build.template_dict import template_dict
 
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*/spec.yaml"))
 

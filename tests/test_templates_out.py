@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from specc.compiler import compile_spec
-from specc.emit import default_out_dir, rendered_files
-from specc.lint import lint_templates
+from specc.lint.cfn import lint_templates
+from specc.output.emit import default_out_dir, rendered_files
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = sorted((REPO / "specs").rglob("*.yaml"))

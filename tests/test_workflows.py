@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from specc.asl import definition
+from specc.build.asl import definition
+from specc.build.iam import WILDCARD_RESOURCE_REASONS
 from specc.compiler import compile_spec
-from specc.iam import WILDCARD_RESOURCE_REASONS
 from specc.kinds.workflows import WorkflowSpec
-from specc.lint import lint_templates
+from specc.lint.cfn import lint_templates
 
 BASE = """
 specc: 1
@@ -312,8 +312,8 @@ def test_a_split_service_keeps_its_definition_linted(write_spec) -> None:
 
 def test_the_cached_parallel_lint_sees_definitions_too(write_spec) -> None:
     """`specc lint` runs cfn-lint through lint_cache.run_cfn_lint: definition findings are part of a template's."""
-    from specc.emit import render_json
-    from specc.lint_cache import run_cfn_lint
+    from specc.lint.cache import run_cfn_lint
+    from specc.output.emit import render_json
 
     template = json.loads(json.dumps(compile_spec(write_spec(BASE.format(workflow=SIMPLE))).templates["service.json"]))
     assert run_cfn_lint(render_json(template).decode(), ["us-east-1"]) == []
@@ -370,7 +370,7 @@ def workflows(draw: Any) -> dict[str, Any]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(workflow=workflows())
 def test_accepted_graphs_are_valid_asl_and_refused_ones_are_located(write_spec, workflow) -> None:
-    from specc.diagnostics import SpecError
+    from specc.language.diagnostics import SpecError
 
     body = "\n".join("    " + line for line in json.dumps(workflow).splitlines())
     try:

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from common import ApiError, Event, Response, api_handler, dynamodb, logger, publish_event, response, table
 from model import new_payment, public
 from validation import create_request, idempotency_key, json_object_body

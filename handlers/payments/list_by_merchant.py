@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-
 from common import ApiError, Event, Response, api_handler, logger, response, table
 from model import public
 from validation import MERCHANT_ID, PAYMENT_ID, limit, path_param

@@ -12,7 +12,6 @@ import os
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from common import ApiError, Event, Response, api_handler, logger, response, s3, table
 from model import SETTLED, public
 from validation import PAYMENT_ID, path_param

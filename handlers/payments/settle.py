@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from common import ApiError, Event, Response, api_handler, logger, now_ms, publish_event, response, table
 from model import PENDING, SETTLED, public
 from validation import PAYMENT_ID, path_param

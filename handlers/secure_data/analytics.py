@@ -12,7 +12,6 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError as AwsError
-
 from processor import ID_PATTERN
 from store import ClientError, Event, Response, data_bucket, log, response, s3, table
 

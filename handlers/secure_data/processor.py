@@ -18,7 +18,6 @@ import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError as AwsError
-
 from store import ClientError, Event, Response, data_bucket, log, response, s3, table
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")

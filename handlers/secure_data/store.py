@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -45,12 +45,12 @@ def log(level: int, message: str, **fields: Any) -> None:
                                   "service": os.environ.get("SERVICE"), **fields}, default=str, sort_keys=True))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _resource(name: str) -> Any:
     return boto3.resource(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(name: str) -> Any:
     return boto3.client(name)
 

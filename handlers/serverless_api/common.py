@@ -14,8 +14,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 import boto3
 from botocore.config import Config

@@ -15,9 +15,23 @@ import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from common import ApiError, Event, Response, api_handler, client, header, invalid, json_body, logger, now_ms
-from common import only_fields, path_parameter, plain, response, table
+from common import (
+    ApiError,
+    Event,
+    Response,
+    api_handler,
+    client,
+    header,
+    invalid,
+    json_body,
+    logger,
+    now_ms,
+    only_fields,
+    path_parameter,
+    plain,
+    response,
+    table,
+)
 
 FIELDS = frozenset({"user_id", "items"})
 ITEM_FIELDS = frozenset({"product_id", "quantity"})

@@ -14,8 +14,21 @@ import re
 import uuid
 from typing import Any
 
-from common import ApiError, Event, Response, api_handler, header, invalid, json_body, now_ms, only_fields
-from common import path_parameter, response, secret, table
+from common import (
+    ApiError,
+    Event,
+    Response,
+    api_handler,
+    header,
+    invalid,
+    json_body,
+    now_ms,
+    only_fields,
+    path_parameter,
+    response,
+    secret,
+    table,
+)
 
 PRODUCT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 FIELDS = frozenset({"name", "price_cents", "stock"})

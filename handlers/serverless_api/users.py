@@ -12,9 +12,20 @@ import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from common import ApiError, Event, Response, api_handler, client, invalid, json_body, now_ms, only_fields
-from common import path_parameter, response, table
+from common import (
+    ApiError,
+    Event,
+    Response,
+    api_handler,
+    client,
+    invalid,
+    json_body,
+    now_ms,
+    only_fields,
+    path_parameter,
+    response,
+    table,
+)
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 USER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -13,7 +13,6 @@ import os
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from common import Event, client, logger, now_ms, plain, step_handler, table
 
 

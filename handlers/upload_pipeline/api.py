@@ -14,9 +14,20 @@ import uuid
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-
-from common import ApiError, Event, Response, api_handler, client, invalid, json_body, only_fields, path_parameter
-from common import plain, response, table
+from common import (
+    ApiError,
+    Event,
+    Response,
+    api_handler,
+    client,
+    invalid,
+    json_body,
+    only_fields,
+    path_parameter,
+    plain,
+    response,
+    table,
+)
 
 UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_RECORDS = 10_000

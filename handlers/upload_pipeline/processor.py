@@ -22,7 +22,6 @@ import urllib.parse
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from common import Event, UploadRejected, client, logger, read_upload, table
 
 

@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from specc._startup import prepare
 
 prepare()
 
-from specc import iam  # noqa: E402  (prepare() must run before the spec models are built)
-from specc import policy  # noqa: E402
-from specc.assemble import assemble  # noqa: E402
+from specc import policy
+from specc.build import iam
+from specc.build.assemble import assemble
+from specc.build.context import BuildContext
+from specc.build.packaging import CodeArtifact
+from specc.build.template_dict import template_dict
 from specc.checks import run_all
-from specc.context import BuildContext
-from specc.diagnostics import SpecError
-from specc.packaging import CodeArtifact
+from specc.language.diagnostics import SpecError
+from specc.language.source import SourceFile, load
+from specc.model.validate import validate
+from specc.output.rollout import rollout_templates
+from specc.output.split import Layout, split_service
 from specc.plan import Plan, make_plan
-from specc.rollout import rollout_templates
-from specc.source import SourceFile, load
-from specc.split import Layout, split_service
-from specc.template_dict import template_dict
-from specc.validate import validate
 
 
 @dataclass

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from specc.build.packaging import CodeArtifact, collect
 from specc.checks.handlers import code_root, locate
 from specc.checks.references import all_references
 from specc.kinds import in_play
-from specc.packaging import CodeArtifact, collect
-from specc.source import SourceFile
+from specc.language.source import SourceFile
 
 
 @dataclass(frozen=True, order=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from specc.cli import main
-from specc.cli_aws import EXIT_AWS
+from specc.cli.app import main
+from specc.cli.ship import EXIT_AWS
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from specc.cli import main
+from specc.cli.app import main
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def test_serverless_api_deploys_with_its_order_workflow(aws, runner, session, de
     spec = "specs/examples/serverless-api.yaml"
     # moto has no CloudFront model (its types are in MOTO_SKIPS), so the cdn kind's GetAtt DomainName output fails
     # the stack on moto; until that output goes, this test compiles the example without it (the only change).
-    from specc.context import BuildContext
+    from specc.build.context import BuildContext
 
     output = BuildContext.output
     monkeypatch.setattr(BuildContext, "output", lambda ctx, title, value, description: None if title ==

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from specc import compiler
-from specc.cli import main
-from specc.emit import render_json
+from specc.cli.app import main
+from specc.output.emit import render_json
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from specc.cli import main
-from specc.cli_aws import EXIT_AWS
+from specc.cli.app import main
+from specc.cli.ship import EXIT_AWS
 
 pytestmark = pytest.mark.slow
 

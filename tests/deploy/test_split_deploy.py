@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from specc.cli import main
+from specc.cli.app import main
 from specc.compiler import compile_spec
 
 pytestmark = pytest.mark.slow

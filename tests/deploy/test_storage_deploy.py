@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from specc.cli import main
+from specc.cli.app import main
 
 pytestmark = pytest.mark.slow
 

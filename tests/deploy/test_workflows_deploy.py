@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from specc.cli import main
+from specc.cli.app import main
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,8 @@ import pytest
 from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # handlers/handler_testing.py
-from handler_testing import function_environment, lambda_context  # noqa: E402
-from handler_testing import handler_modules as load_handler_modules  # noqa: E402
+from handler_testing import function_environment, lambda_context
+from handler_testing import handler_modules as load_handler_modules
 
 HANDLER_DIR = Path(__file__).resolve().parents[1]
 MODULES = ("common", "processor", "api", "steps")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from specc.aws.session import Aws, AwsError, explained
-from specc.rollout import template_key
+from specc.output.rollout import template_key
 
 if TYPE_CHECKING:
     from specc.compiler import Compiled
@@ -28,17 +28,17 @@ class Upload:
     what: str  # for messages: "code of create_payment", "nested/orders.json"
 
 
-def service_template(compiled: "Compiled") -> Upload:
+def service_template(compiled: Compiled) -> Upload:
     """The root service template as it is uploaded and referenced (the JSON rendering)."""
-    from specc.emit import render_json
+    from specc.output.emit import render_json
 
     body = render_json(compiled.templates[SERVICE_TEMPLATE])
     return Upload(template_key(compiled.spec.service, body), body, SERVICE_TEMPLATE)
 
 
-def dependencies(compiled: "Compiled") -> list[Upload]:
+def dependencies(compiled: Compiled) -> list[Upload]:
     """What the service template's resources read in each region: function code and nested templates."""
-    from specc.emit import rendered_files
+    from specc.output.emit import rendered_files
 
     service = compiled.spec.service
     found: dict[str, Upload] = {}

@@ -8,15 +8,24 @@ it (the StackSet execution role by default), which moto server supports too.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
 from botocore.parsers import ResponseParserError
-from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError, CredentialRetrievalError,
-                                 NoCredentialsError, NoRegionError, PartialCredentialsError, ProfileNotFound)
 
 # A refused connection should fail in seconds, not after botocore's default of five attempts.
 CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=120)
@@ -43,7 +52,7 @@ class Aws:
     _identity: dict[str, str] | None = None
 
     @classmethod
-    def connect(cls, profile: str | None = None, region: str | None = None) -> "Aws":
+    def connect(cls, profile: str | None = None, region: str | None = None) -> Aws:
         try:
             session = boto3.Session(profile_name=profile)
         except ProfileNotFound as exc:
@@ -74,7 +83,7 @@ class Aws:
     def partition(self) -> str:
         return self.identity()["Arn"].split(":")[1]
 
-    def in_account(self, account: str, role_name: str = EXECUTION_ROLE) -> "Aws":
+    def in_account(self, account: str, role_name: str = EXECUTION_ROLE) -> Aws:
         """This session, or one in `account` through the role `role_name` there."""
         if account == self.account:
             return self

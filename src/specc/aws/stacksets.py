@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from specc.aws.session import Aws, AwsError, explained
-from specc.rollout import ENDPOINT_PARAMETER, HAS_ENDPOINT, STACK_SET
+from specc.output.rollout import ENDPOINT_PARAMETER, HAS_ENDPOINT, STACK_SET
 
 POLL_SECONDS = 3.0
 TIMEOUT_SECONDS = 6 * 3600.0
@@ -85,7 +86,7 @@ def stack_set_properties(template: dict[str, Any], aws: Aws, region: str, endpoi
 
 def canonical_sha256(body: str | dict[str, Any] | None) -> str | None:
     """sha256 of a template as specc renders it, whatever form AWS hands it back in (JSON text or parsed)."""
-    from specc.emit import render_json
+    from specc.output.emit import render_json
 
     if body is None:
         return None

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from specc import bootstrap
 from specc.aws import stacks, stacksets
 from specc.aws.session import Aws, AwsError, explained
 from specc.aws.targets import Target
+from specc.output import bootstrap
 
 if TYPE_CHECKING:
     from specc.compiler import Compiled
@@ -44,7 +44,7 @@ def stack_row(aws: Aws, name: str, region: str, what: str, expected_sha: str | N
     return Row(region, aws.account, what, stack["StackStatus"], MATCHES if same else DIFFERS)
 
 
-def bootstrap_rows(aws: Aws, compiled: "Compiled", targets: list[Target], role_name: str) -> list[Row]:
+def bootstrap_rows(aws: Aws, compiled: Compiled, targets: list[Target], role_name: str) -> list[Row]:
     expected = stacksets.canonical_sha256(compiled.templates["bootstrap.json"])
     name = bootstrap.stack_name(compiled.spec.artifacts.bucket_prefix)
     rows = []

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from specc.aws.session import Aws, explained
-from specc.rollout import region_order
+from specc.output.rollout import region_order
 
 ORGANIZATIONS_REGION = "us-east-1"  # AWS Organizations is a global service served from us-east-1
 

@@ -6,20 +6,32 @@ their findings are reported together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from specc.checks import api_shape, defaults, handlers, names, placement, references
-from specc.checks import rollout_targets
-from specc.checks import perimeter
-from specc.checks import cycles, security
-from specc.checks import bucket_metrics, bucket_triggers
-from specc.checks import queue_consumers, queue_names
-from specc.checks import event_metrics, streams
-from specc.checks import secret_rotation
-from specc.checks import workflows
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.checks import (
+    api_shape,
+    bucket_metrics,
+    bucket_triggers,
+    cycles,
+    defaults,
+    event_metrics,
+    handlers,
+    names,
+    perimeter,
+    placement,
+    queue_consumers,
+    queue_names,
+    references,
+    rollout_targets,
+    secret_rotation,
+    security,
+    streams,
+    workflows,
+)
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 
 @dataclass(frozen=True)

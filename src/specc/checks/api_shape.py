@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from specc.diagnostics import Diagnostic
 from specc.kinds.routes import split
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E205"
 DESCRIPTION = "routes form a valid REST API; API keys and usage plans have routes to protect"

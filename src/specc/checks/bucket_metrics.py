@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E213"
 DESCRIPTION = "alarms on a bucket's request metrics have `request_metrics: true` on that bucket"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from specc.diagnostics import Diagnostic
+from specc.build.naming import env_var_name
 from specc.kinds import BY_SECTION
-from specc.naming import env_var_name
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E206"
 DESCRIPTION = "handler files exist inside their code directory; environment variables do not shadow injected ones"

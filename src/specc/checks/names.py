@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from specc.diagnostics import Diagnostic
 from specc.kinds import in_play
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E301"
 DESCRIPTION = "physical names respect AWS length and character limits"

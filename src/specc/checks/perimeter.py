@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E209"
 DESCRIPTION = ("private functions have a network with an endpoint for every service they use; web ACLs, domains and "
@@ -151,7 +151,7 @@ def _certificates(spec: Any, source: SourceFile, name: str, domain: Any) -> list
 
 
 def _access(spec: Any, source: SourceFile) -> list[Diagnostic]:
-    from specc.api_access import OWN_ENDPOINT
+    from specc.kinds.api_access import OWN_ENDPOINT
 
     api = spec.api
     if api is None or api.access is None or OWN_ENDPOINT not in api.access.vpc_endpoints:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E207"
 DESCRIPTION = "the trail's and CloudFront's regions are among `regions`, and security alarms have a topic"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E210"
 DESCRIPTION = "a queue's visibility timeout is at least 6 × the timeout of each function consuming it"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E214"
 DESCRIPTION = "no queue shares its name with a function (their dead-letter queues would have one name)"
@@ -22,5 +22,5 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if function is not None and has_own_queue(function):
             found.append(source.diagnostic(
                 ID, ("queues", name), f"queue '{name}' and function '{name}' would both have the dead-letter queue "
-                f"'{spec.physical(name)}-dlq'", "rename the queue (like `{0}_jobs`)".format(name), at_key=True))
+                f"'{spec.physical(name)}-dlq'", f"rename the queue (like `{name}_jobs`)", at_key=True))
     return found

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from specc.diagnostics import Diagnostic
 from specc.kinds import BY_SECTION, in_play
 from specc.kinds.base import Reference
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E201"
 DESCRIPTION = "references name existing entries (uses, routes, usage plans, keys, alarm metrics and topics)"

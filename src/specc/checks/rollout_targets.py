@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.rollout_spec import percentage
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.rollout import percentage
+from specc.language.source import SourceFile
 
 ID = "E208"
 DESCRIPTION = "rollout targets, region order and StackSet preferences are consistent; artifact bucket names fit"
@@ -84,7 +84,7 @@ def _preferences(spec: Any, source: SourceFile) -> list[Diagnostic]:
 
 
 def _bucket_names(spec: Any, source: SourceFile) -> list[Diagnostic]:
-    from specc.bootstrap import bucket_names
+    from specc.output.bootstrap import bucket_names
 
     longest = max((name for region in spec.regions for name in bucket_names(spec.artifacts.bucket_prefix,
                                                                             LONGEST_ACCOUNT, region)), key=len)

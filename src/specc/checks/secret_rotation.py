@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E216"
 DESCRIPTION = "a private rotation function has a secretsmanager endpoint (or NAT) to call"

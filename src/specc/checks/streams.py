@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 ID = "E211"
 DESCRIPTION = "stream triggers read tables that declare a `stream`"

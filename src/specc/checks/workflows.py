@@ -12,11 +12,11 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from specc.diagnostics import Diagnostic
-from specc.source import SourceFile
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
 
 if TYPE_CHECKING:  # the state models load with the workflows kind, for a spec that has workflows
-    from specc.workflow_states import StateSpec
+    from specc.language.workflow_states import StateSpec
 
 ID = "E220"
 DESCRIPTION = ("workflow states name existing states of their own branch, are reachable and can end, have unique "
@@ -61,7 +61,7 @@ def _scope(source: SourceFile, base: tuple[Any, ...], start: str, states: dict[s
         if name not in reachable:
             found.append(source.diagnostic(
                 "E221", base + ("states", name), f"state '{name}' is never reached from '{start}'",
-                f"name it in a `next`, `default`, choice rule or `catch` of a reachable state, or remove it",
+                "name it in a `next`, `default`, choice rule or `catch` of a reachable state, or remove it",
                 at_key=True))
     # A choice without `default` ends the execution (States.NoChoiceMatched) when no rule holds: a way out.
     no_default = {name for name, state in states.items() if state.choice is not None and state.default is None}
@@ -113,7 +113,7 @@ def _errors_last(source: SourceFile, here: tuple[Any, ...], state: StateSpec) ->
             elif index != len(handlers) - 1:
                 found.append(source.diagnostic(
                     "E223", here + (field, index, "errors"), f"`States.ALL` must be in the last {field} entry",
-                    f"move this entry to the end: entries after it are never used"))
+                    "move this entry to the end: entries after it are never used"))
     return found
 
 
@@ -136,7 +136,7 @@ def _dollar_keys(source: SourceFile, path: tuple[Any, ...], value: Any) -> list[
                 found.append(source.diagnostic(
                     "E225", path + (key,), f"'{key}' ends in `.$`, so its value must be a path like `$.order` or "
                     "an intrinsic function like `States.Format(...)`",
-                    f"drop `.$` from the key to pass the value as it is"))
+                    "drop `.$` from the key to pass the value as it is"))
             else:
                 found += _dollar_keys(source, path + (key,), item)
     elif isinstance(value, list):

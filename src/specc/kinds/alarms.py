@@ -11,10 +11,10 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from troposphere import Ref, cloudwatch
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind, NameRule, Reference
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 THRESHOLD_PATTERN = r"^\s*(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)\s*$"
 STATISTIC_PATTERN = r"^(Sum|Average|Minimum|Maximum|SampleCount|p\d{1,2}(?:\.\d{1,2})?)$"
@@ -55,7 +55,7 @@ class AlarmSpec(SpecModel):
                              examples=["Payments are failing: see the runbook."])
 
     @model_validator(mode="after")
-    def _one_source(self) -> "AlarmSpec":
+    def _one_source(self) -> AlarmSpec:
         if (self.metric is None) == (self.logs is None):
             raise ValueError("an alarm watches exactly one of `metric` or `logs`")
         return self
@@ -161,7 +161,7 @@ def build(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
 
 
 def _log_alarm(ctx: BuildContext, name: str, spec: AlarmSpec) -> None:
-    from specc.metric_filters import add_metric_filter, namespace
+    from specc.build.metric_filters import add_metric_filter, namespace
 
     assert spec.logs is not None
     metric = camel(name)
@@ -240,7 +240,7 @@ KIND = Kind(
 
 
 def build_monitoring(ctx: BuildContext, name: str, spec: MonitoringSpec) -> None:
-    from specc.dashboard import build_dashboard
+    from specc.kinds.dashboard import build_dashboard
 
     build_standard(ctx)
     if spec.dashboard:

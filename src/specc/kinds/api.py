@@ -10,14 +10,14 @@ from awacs.sts import AssumeRole
 from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, apigateway, iam, logs
 
-from specc.api_access import ApiAccess, resource_policy
-from specc.context import BuildContext
-from specc.iam import Grant, use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, use_logs_key
+from specc.build.naming import logical_id, short_hash
+from specc.build.scanners import skip
+from specc.kinds.api_access import ApiAccess, resource_policy
 from specc.kinds.base import Kind, Metrics, NameRule
 from specc.kinds.routes import method_id
-from specc.naming import logical_id, short_hash
-from specc.scanners import skip
-from specc.spec_types import RetentionDays, SpecModel, Throttle
+from specc.language.types import RetentionDays, SpecModel, Throttle
 
 API_ID = "Api"
 STAGE_ID = "ApiStage"

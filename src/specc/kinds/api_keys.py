@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import Field
 from troposphere import Ref, apigateway
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.naming import logical_id
 from specc.kinds.base import Kind, NameRule, Reference
-from specc.naming import logical_id
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 
 class ApiKeySpec(SpecModel):
@@ -21,7 +21,6 @@ class ApiKeySpec(SpecModel):
 
 
 def build(ctx: BuildContext, name: str, spec: ApiKeySpec) -> None:
-    from specc.kinds.api import STAGE_ID
 
     key_id = logical_id(name, "ApiKey")
     origin = ("api_keys", name)

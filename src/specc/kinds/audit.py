@@ -21,13 +21,13 @@ from awacs.sts import AssumeRole
 from pydantic import Field, field_validator
 from troposphere import Equals, GetAtt, If, Ref, Sub, cloudtrail, config, iam, logs, securityhub
 
-from specc.context import BuildContext
-from specc.iam import Grant, key_grant, use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, key_grant, use_logs_key
+from specc.build.log_buckets import LogBucket, access_log_statement, add_log_bucket, bucket_name_example
+from specc.build.metric_filters import add_metric_filter, namespace
+from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind, NameRule, Reference
-from specc.log_buckets import LogBucket, access_log_statement, add_log_bucket, bucket_name_example
-from specc.metric_filters import add_metric_filter, namespace
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, RetentionDays, SpecModel
+from specc.language.types import Name, RetentionDays, SpecModel
 
 TRAIL_REGION = "AuditTrailRegion"  # the Condition: this stack instance is in the trail's home region
 BUCKET_ID, ACCESS_LOGS_ID = "AuditBucket", "AuditAccessLogsBucket"

@@ -8,14 +8,15 @@ can watch, the physical names it creates (checked against AWS limits), and stand
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from specc.context import BuildContext
-    from specc.iam import Grant
+    from specc.build.context import BuildContext
+    from specc.build.iam import Grant
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,11 @@ class Metrics:
 
     namespace: str
     names: tuple[str, ...]
-    dimensions: Callable[["BuildContext", str], list[tuple[str, Any]]]
+    dimensions: Callable[[BuildContext, str], list[tuple[str, Any]]]
     # Dimensions that also depend on the metric (S3 storage metrics need their StorageType); default: `dimensions`.
-    metric_dimensions: Callable[["BuildContext", str, str], list[tuple[str, Any]]] | None = None
+    metric_dimensions: Callable[[BuildContext, str, str], list[tuple[str, Any]]] | None = None
 
-    def dimensions_for(self, ctx: "BuildContext", name: str, metric: str) -> list[tuple[str, Any]]:
+    def dimensions_for(self, ctx: BuildContext, name: str, metric: str) -> list[tuple[str, Any]]:
         if self.metric_dimensions is not None:
             return self.metric_dimensions(ctx, name, metric)
         return self.dimensions(ctx, name)
@@ -61,13 +62,13 @@ class Kind:
     singular: str
     model: type[BaseModel]
     description: str
-    build: Callable[["BuildContext", str, Any], None]
+    build: Callable[[BuildContext, str, Any], None]
     keyed: bool = True  # a mapping of named entries; False for a single object (like `api`)
     key_pattern: str | None = None  # override for entry names (routes are "METHOD /path")
     references: Callable[[str, Any], Iterable[Reference]] | None = None
     access: Mapping[str, str] = field(default_factory=dict)  # access level -> description
-    grant: Callable[["BuildContext", str, str], list["Grant"]] | None = None
-    env_value: Callable[["BuildContext", str], Any] | None = None
+    grant: Callable[[BuildContext, str, str], list[Grant]] | None = None
+    env_value: Callable[[BuildContext, str], Any] | None = None
     metrics: Metrics | None = None
     names: Callable[[Any, str, Any], list[NameRule]] | None = None
     late: bool = False  # built after the IAM pass (a key policy names the roles that use the key)

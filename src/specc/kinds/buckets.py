@@ -15,20 +15,34 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from awacs.aws import (
-    Action, ArnNotEquals, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringNotEqualsIfExists,
+    Action,
+    ArnNotEquals,
+    Bool,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringNotEqualsIfExists,
 )
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, Sub, awslambda, s3
 
-from specc.context import BuildContext
-from specc.iam import Grant, key_grant
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.log_buckets import (
-    ACCOUNT_REGION, LogBucket, access_log_statement, add_log_bucket, bucket_name, bucket_name_example, tls_only,
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, key_grant
+from specc.build.log_buckets import (
+    ACCOUNT_REGION,
+    LogBucket,
+    access_log_statement,
+    add_log_bucket,
+    bucket_name,
+    bucket_name_example,
+    tls_only,
 )
-from specc.naming import camel, logical_id
-from specc.scanners import skip
-from specc.spec_types import Name, SpecModel
+from specc.build.naming import camel, logical_id
+from specc.build.scanners import skip
+from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.language.types import Name, SpecModel
 
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 # S3 event names by the short name a spec uses.
@@ -55,7 +69,7 @@ class Trigger(SpecModel):
                                examples=[".csv"])
 
     @model_validator(mode="after")
-    def _unique_events(self) -> "Trigger":
+    def _unique_events(self) -> Trigger:
         if len(set(self.events)) != len(self.events):
             raise ValueError("an event is listed twice")
         return self

@@ -19,12 +19,12 @@ from awacs.aws import Action, Allow, ArnLike, Condition, Principal, Statement, S
 from pydantic import Field, model_validator
 from troposphere import Equals, FindInMap, GetAtt, If, Output, Ref, Sub, cloudfront
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.log_buckets import LogBucket, add_log_bucket, bucket_name_example
+from specc.build.naming import logical_id
+from specc.build.scanners import skip
 from specc.kinds.base import Kind, NameRule, Reference
-from specc.log_buckets import LogBucket, add_log_bucket, bucket_name_example
-from specc.naming import logical_id
-from specc.spec_types import Name, SpecModel
-from specc.scanners import skip
+from specc.language.types import Name, SpecModel
 
 CDN_REGION = "CdnRegion"  # the Condition: this stack instance is in us-east-1
 # The account's own ARNs (certificates, web ACLs), keyed by CloudFront's region: the template itself stays account-
@@ -45,7 +45,7 @@ class GeoRestriction(SpecModel):
     deny: list[str] | None = Field(None, min_length=1, description="Countries refused (403).", examples=[["KP"]])
 
     @model_validator(mode="after")
-    def _one(self) -> "GeoRestriction":
+    def _one(self) -> GeoRestriction:
         import re
 
         if (self.allow is None) == (self.deny is None):
@@ -95,7 +95,7 @@ class CdnSpec(SpecModel):
                                            examples=[90])
 
     @model_validator(mode="after")
-    def _certificate(self) -> "CdnSpec":
+    def _certificate(self) -> CdnSpec:
         if (self.domain is not None) != self.default_certificate:
             return self
         raise ValueError("a distribution has either a `domain` (with an ACM certificate: TLS 1.2 minimum) or "

@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import Field, model_validator
 from troposphere import FindInMap, GetAtt, Ref, Sub, apigateway, certificatemanager, route53
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind
-from specc.naming import camel, logical_id
-from specc.spec_types import SpecModel
+from specc.language.types import SpecModel
 
 CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$"
 DOMAIN_PATTERN = r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -60,7 +60,7 @@ class DomainSpec(SpecModel):
     mutual_tls: MutualTls | None = Field(None, description="Require client certificates (mutual TLS).")
 
     @model_validator(mode="after")
-    def _certificate(self) -> "DomainSpec":
+    def _certificate(self) -> DomainSpec:
         if self.certificate is None and self.hosted_zone_id is None:
             raise ValueError("a domain needs a `certificate` ARN or a `hosted_zone_id` to request a DNS-validated one")
         arns = self.certificate.values() if isinstance(self.certificate, dict) else [self.certificate or ""]

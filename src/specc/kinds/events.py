@@ -16,11 +16,11 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, awslambda, events
 
-from specc.context import BuildContext
-from specc.iam import Grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant
+from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 SCHEDULE_PATTERN = (r"^(rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)"
                     r"|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
@@ -55,7 +55,7 @@ class StreamTrigger(SpecModel):
                                    examples=["queues.stream_failures"])
 
     @model_validator(mode="after")
-    def _age(self) -> "StreamTrigger":
+    def _age(self) -> StreamTrigger:
         if 0 <= self.max_record_age_seconds < 60:
             raise ValueError("max_record_age_seconds is -1 (never) or at least 60")
         return self
@@ -81,7 +81,7 @@ class EventSpec(SpecModel):
     stream: StreamTrigger | None = Field(None, description="A DynamoDB stream trigger instead of a schedule.")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "EventSpec":
+    def _one_source(self) -> EventSpec:
         if (self.schedule is None) == (self.stream is None):
             raise ValueError("an event has exactly one of `schedule` (with `function`) or `stream`")
         if self.schedule is not None and self.function is None:

@@ -14,12 +14,12 @@ from awacs.sts import AssumeRole
 from pydantic import Field, field_validator, model_validator
 from troposphere import GetAtt, Ref, Sub, awslambda, iam, logs, sqs
 
-from specc.context import BuildContext
-from specc.iam import Grant, deny_insecure_transport, key_grant, use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, deny_insecure_transport, key_grant, use_logs_key
+from specc.build.naming import camel, env_var_name, logical_id, short_hash
+from specc.build.scanners import skip
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import camel, env_var_name, logical_id, short_hash
-from specc.scanners import skip
-from specc.spec_types import RetentionDays, SpecModel
+from specc.language.types import RetentionDays, SpecModel
 
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
 HANDLER_PATTERN = r"^[A-Za-z0-9_./-]+\.py:[A-Za-z_][A-Za-z0-9_]*$"
@@ -67,7 +67,7 @@ class AsyncInvocation(SpecModel):
         examples=["topics.failures"])
 
     @model_validator(mode="after")
-    def _destination(self) -> "AsyncInvocation":
+    def _destination(self) -> AsyncInvocation:
         if self.destination is not None and self.on_failure != "destination":
             raise ValueError("`destination` applies only with `on_failure: destination`")
         return self
@@ -133,7 +133,7 @@ class FunctionSpec(SpecModel):
         return value
 
     @model_validator(mode="after")
-    def _concurrency(self) -> "FunctionSpec":
+    def _concurrency(self) -> FunctionSpec:
         if (self.provisioned_concurrency and self.reserved_concurrency is not None
                 and self.provisioned_concurrency > self.reserved_concurrency):
             raise ValueError("provisioned_concurrency cannot exceed reserved_concurrency")

@@ -6,12 +6,12 @@ from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, State
 from pydantic import Field
 from troposphere import GetAtt, Ref, Sub, kms
 
-from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, key_grant
+from specc.build.naming import camel, logical_id
+from specc.build.scanners import skip
 from specc.kinds.base import Kind, NameRule
-from specc.naming import camel, logical_id
-from specc.scanners import skip
-from specc.spec_types import SpecModel
+from specc.language.types import SpecModel
 
 USER_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 # Why the key policy's only wildcard stays (cfripper flags any `*` action, even the root's).

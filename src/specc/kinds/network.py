@@ -21,18 +21,26 @@ import json
 from typing import Any, Literal
 
 from awacs.aws import (
-    Action, Allow, ArnLike, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals,
+    Action,
+    Allow,
+    ArnLike,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
 )
 from awacs.sts import AssumeRole
 from pydantic import Field, field_validator, model_validator
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, iam, logs
 
-from specc.context import BuildContext
-from specc.iam import Grant, use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, use_logs_key
+from specc.build.naming import camel, logical_id
+from specc.build.scanners import skip
 from specc.kinds.base import Kind, NameRule
-from specc.naming import camel, logical_id
-from specc.spec_types import RetentionDays, SpecModel
-from specc.scanners import skip
+from specc.language.types import RetentionDays, SpecModel
 
 VPC_ID = "Vpc"
 FUNCTIONS_SG, ENDPOINTS_SG = "FunctionsSecurityGroup", "EndpointsSecurityGroup"
@@ -114,7 +122,7 @@ class NetworkSpec(SpecModel):
         return value
 
     @model_validator(mode="after")
-    def _layout(self) -> "NetworkSpec":
+    def _layout(self) -> NetworkSpec:
         prefix = self.effective_subnet_prefix()
         vpc_prefix = ipaddress.IPv4Network(self.cidr).prefixlen
         if prefix <= vpc_prefix:

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from awacs.aws import Action, PolicyDocument, Statement
+from awacs.aws import Action, PolicyDocument
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, awslambda, sqs
 from troposphere.validators import integer
 
-from specc.context import BuildContext
-from specc.iam import Grant, deny_insecure_transport, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, deny_insecure_transport, key_grant
+from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 CONSUME_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
 SEND_ACTIONS = ("sqs:SendMessage",)
@@ -48,7 +48,7 @@ class Consumer(SpecModel):
                                         "causes; default: no limit beyond the function's.", examples=[5])
 
     @model_validator(mode="after")
-    def _window(self) -> "Consumer":
+    def _window(self) -> Consumer:
         if self.batch_size > 10 and self.batching_window == 0:
             raise ValueError("a batch_size above 10 needs a batching_window of at least 1 second (an SQS rule)")
         return self
@@ -77,7 +77,7 @@ class QueueSpec(SpecModel):
                                       examples=[[{"function": "worker", "batch_size": 10, "batching_window": 5}]])
 
     @model_validator(mode="after")
-    def _consumers(self) -> "QueueSpec":
+    def _consumers(self) -> QueueSpec:
         functions = [c.function for c in self.consumers]
         if len(set(functions)) != len(functions):
             raise ValueError("a function consumes a queue once: list it once in `consumers`")

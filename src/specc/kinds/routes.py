@@ -11,10 +11,10 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, apigateway, awslambda
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.naming import camel
 from specc.kinds.base import Kind, Reference
-from specc.naming import camel
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 _SEGMENT = r"(?:[A-Za-z0-9._-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\})"
@@ -87,7 +87,7 @@ def build(ctx: BuildContext, route_key: str, spec: RouteSpec) -> None:
         ),
     )
     if spec.authorization == "none" and not spec.api_key:
-        from specc.scanners import skip
+        from specc.build.scanners import skip
 
         skip(method_resource, "CKV_AWS_59", "the spec declares this route public (no `api_key`, `authorization: "
              "none`); the pci profile refuses anonymous routes (SEC013)")

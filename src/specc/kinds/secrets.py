@@ -18,12 +18,12 @@ from awacs.aws import Action, Condition, Deny, PolicyDocument, Principal, Statem
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, awslambda, secretsmanager
 
-from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, key_grant
+from specc.build.naming import camel, logical_id
+from specc.build.scanners import skip, skip_later
 from specc.kinds.base import Kind, NameRule, Reference
-from specc.naming import camel, logical_id
-from specc.scanners import skip, skip_later
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
 # Fields someone might write to put a value in the spec: refused with the reason, not as unknown fields.
@@ -50,7 +50,7 @@ class Generate(SpecModel):
                             examples=["password"])
 
     @model_validator(mode="after")
-    def _template_and_key(self) -> "Generate":
+    def _template_and_key(self) -> Generate:
         if (self.template is None) != (self.key is None):
             raise ValueError("`template` and `key` go together: the generated value is added to the template under "
                              "`key`")

@@ -7,11 +7,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 from troposphere import GetAtt, Ref, Sub, dynamodb
 
-from specc.context import BuildContext
-from specc.iam import Grant, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, key_grant
+from specc.build.naming import logical_id
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import logical_id
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 
 class KeyAttribute(SpecModel):
@@ -38,7 +38,7 @@ class IndexSpec(SpecModel):
     capacity: Capacity | None = Field(None, description="Provisioned capacity (only for provisioned tables).")
 
     @model_validator(mode="after")
-    def _shape(self) -> "IndexSpec":
+    def _shape(self) -> IndexSpec:
         if self.local and self.partition_key is not None:
             raise ValueError("a local index uses the table's partition key: remove `partition_key` or set `local: false`")
         if self.local and self.sort_key is None:
@@ -71,7 +71,7 @@ class TableSpec(SpecModel):
                                       examples=[True])
 
     @model_validator(mode="after")
-    def _capacity(self) -> "TableSpec":
+    def _capacity(self) -> TableSpec:
         provisioned = self.billing == "provisioned"
         if provisioned != (self.capacity is not None):
             raise ValueError("`capacity` is required with `billing: provisioned` and not allowed otherwise")
@@ -153,7 +153,7 @@ def build(ctx: BuildContext, name: str, spec: TableSpec) -> None:
     if spec.ttl:
         table.TimeToLiveSpecification = dynamodb.TimeToLiveSpecification(AttributeName=spec.ttl, Enabled=True)
     if not spec.point_in_time_recovery:
-        from specc.scanners import skip
+        from specc.build.scanners import skip
 
         ctx.opt_out(table, "point_in_time_recovery", ("tables", name, "point_in_time_recovery"))
         skip(table, "CKV_AWS_28", "point-in-time recovery turned off in the spec (point_in_time_recovery: false), "

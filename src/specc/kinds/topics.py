@@ -8,11 +8,11 @@ from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, State
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, sns
 
-from specc.context import BuildContext
-from specc.iam import Grant, deny_insecure_transport, key_grant
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, deny_insecure_transport, key_grant
+from specc.build.naming import logical_id, short_hash
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import logical_id, short_hash
-from specc.spec_types import Name, SpecModel
+from specc.language.types import Name, SpecModel
 
 
 class Subscription(SpecModel):
@@ -24,7 +24,7 @@ class Subscription(SpecModel):
                                        examples=[True])
 
     @model_validator(mode="after")
-    def _endpoint(self) -> "Subscription":
+    def _endpoint(self) -> Subscription:
         if self.protocol == "https" and not self.endpoint.startswith("https://"):
             raise ValueError("an https subscription endpoint must start with https://")
         if self.protocol in ("email", "email-json") and "@" not in self.endpoint:
@@ -46,7 +46,7 @@ class TopicSpec(SpecModel):
     subscriptions: list[Subscription] = Field(default_factory=list, description="Who receives the messages.")
 
     @model_validator(mode="after")
-    def _no_duplicates(self) -> "TopicSpec":
+    def _no_duplicates(self) -> TopicSpec:
         seen: set[tuple[str, str]] = set()
         for subscription in self.subscriptions:
             key = (subscription.protocol, subscription.endpoint)

@@ -7,10 +7,10 @@ from typing import Any, Literal
 from pydantic import Field
 from troposphere import Ref, apigateway
 
-from specc.context import BuildContext
+from specc.build.context import BuildContext
+from specc.build.naming import logical_id
 from specc.kinds.base import Kind, NameRule
-from specc.naming import logical_id
-from specc.spec_types import SpecModel, Throttle
+from specc.language.types import SpecModel, Throttle
 
 
 class Quota(SpecModel):

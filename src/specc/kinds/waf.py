@@ -21,12 +21,12 @@ from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Princip
 from pydantic import Field, field_validator, model_validator
 from troposphere import Equals, GetAtt, Ref, Sub, encode_to_dict, logs, wafv2
 
-from specc.context import BuildContext
-from specc.iam import use_logs_key
+from specc.build.context import BuildContext
+from specc.build.iam import use_logs_key
+from specc.build.naming import camel, logical_id
+from specc.build.scanners import skip
 from specc.kinds.base import Kind, Metrics, NameRule
-from specc.naming import camel, logical_id
-from specc.spec_types import RetentionDays, SpecModel
-from specc.scanners import skip
+from specc.language.types import RetentionDays, SpecModel
 
 CDN_REGION = "CdnRegion"  # the same Condition the cdn kind uses: this stack instance is in us-east-1
 CLOUDFRONT_REGION = "us-east-1"
@@ -67,7 +67,7 @@ class Geo(SpecModel):
                                     examples=[["US", "CA", "GB"]])
 
     @model_validator(mode="after")
-    def _one(self) -> "Geo":
+    def _one(self) -> Geo:
         import re
 
         if (self.block is None) == (self.allow is None):
@@ -150,7 +150,7 @@ class WebAclSpec(SpecModel):
                              description="Shown in the WAF console.", examples=["Protects the payments API"])
 
     @model_validator(mode="after")
-    def _consistent(self) -> "WebAclSpec":
+    def _consistent(self) -> WebAclSpec:
         if self.scope == "cloudfront" and self.attach == "api":
             raise ValueError("a CLOUDFRONT web ACL protects a distribution, not the API stage: use `scope: regional`")
         if len(set(self.managed_rules)) != len(self.managed_rules):

@@ -19,13 +19,13 @@ from awacs.sts import AssumeRole
 from pydantic import Field, model_validator
 from troposphere import AccountId, GetAtt, Ref, Sub, iam, logs, stepfunctions
 
-from specc.asl import definition_text
-from specc.context import BuildContext
-from specc.iam import Grant, use_logs_key
+from specc.build.asl import definition_text
+from specc.build.context import BuildContext
+from specc.build.iam import Grant, use_logs_key
+from specc.build.naming import camel, logical_id
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
-from specc.naming import camel, logical_id
-from specc.spec_types import Name, RetentionDays, SpecModel
-from specc.workflow_states import StateName, StateSpec
+from specc.language.types import Name, RetentionDays, SpecModel
+from specc.language.workflow_states import StateName, StateSpec
 
 # The CloudWatch Logs actions Step Functions needs to set up log delivery to a log group. They take no
 # resource ARN (AWS's documented policy grants them on "*"); iam.WILDCARD_RESOURCE_REASONS lists them.
@@ -72,7 +72,7 @@ class WorkflowSpec(SpecModel):
     logging: WorkflowLogging = Field(default_factory=WorkflowLogging, description="Execution logging.")
 
     @model_validator(mode="after")
-    def _express_limits(self) -> "WorkflowSpec":
+    def _express_limits(self) -> WorkflowSpec:
         if self.type == "express" and self.timeout_seconds is not None and self.timeout_seconds > 300:
             raise ValueError("an express workflow runs for at most 300 seconds")
         return self
@@ -152,7 +152,7 @@ def build(ctx: BuildContext, name: str, spec: WorkflowSpec) -> None:
     ctx.add(machine, origin)
     ctx.grant(role_id, policy_id, grants)
     if spec.logging.level != "off":
-        from specc.scanners import skip_later
+        from specc.build.scanners import skip_later
 
         skip_later(ctx, policy_id, "WildcardResourceRule", "Step Functions log delivery (logs:CreateLogDelivery and "
                    "the other vended-log actions) takes no resource ARN: AWS documents Resource \"*\" for them; "

@@ -10,15 +10,29 @@ error (E231), so exceptions cannot outlive their cause.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any
 
-from specc.diagnostics import Diagnostic
-from specc.policy import (sec001_customer_managed_keys, sec002_wildcard_actions, sec003_wildcard_resources,
-                          sec004_managed_policies, sec005_function_denies, sec006_tls_only, sec007_tls_versions,
-                          sec008_mutual_tls, sec009_log_retention, sec010_required_tags, sec011_deletion_policy,
-                          sec012_key_rotation, sec013_authenticated_routes, sec014_private_functions, sec015_web_acl)
+from specc.language.diagnostics import Diagnostic
+from specc.policy import (
+    sec001_customer_managed_keys,
+    sec002_wildcard_actions,
+    sec003_wildcard_resources,
+    sec004_managed_policies,
+    sec005_function_denies,
+    sec006_tls_only,
+    sec007_tls_versions,
+    sec008_mutual_tls,
+    sec009_log_retention,
+    sec010_required_tags,
+    sec011_deletion_policy,
+    sec012_key_rotation,
+    sec013_authenticated_routes,
+    sec014_private_functions,
+    sec015_web_acl,
+)
 from specc.policy.base import PROFILES, Finding, TemplateView
 
 UNUSED_EXCEPTION = "E231"

@@ -8,8 +8,9 @@ the resource (`ctx.origins`), the way cfn-lint resolves positions late.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 PROFILES = ("baseline", "pci")
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from specc.policy.base import (Finding, TemplateView, actions, identity_documents, is_wildcard_action,
-                               resource_documents, statements)
+from specc.policy.base import (
+    Finding,
+    TemplateView,
+    actions,
+    identity_documents,
+    is_wildcard_action,
+    resource_documents,
+    statements,
+)
 
 ID = "SEC002"
 DESCRIPTION = "no Allow statement grants a wildcard action"

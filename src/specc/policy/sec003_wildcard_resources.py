@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
-from specc.iam import WILDCARD_RESOURCE_REASONS
+from specc.build.iam import WILDCARD_RESOURCE_REASONS
 from specc.policy.base import Finding, TemplateView, actions, as_list, identity_documents, statements
 
 ID = "SEC003"

@@ -1,0 +1,121 @@
+"""Commands that fit specc into how people already work: `specc init` and `specc diff`.
+
+Registered on the main group by one import at the end of cli.py. Like every command, they import
+heavy modules inside their bodies so `specc --version` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from specc.cli.app import EXIT_IO, _shown, guarded, main, spec_argument
+from specc.cli.init_templates import NAMES as TEMPLATE_NAMES
+
+if TYPE_CHECKING:
+    from specc.output.diff import TemplateDiff
+
+EXIT_CHANGES = 5  # `specc diff --exit-code` when something would change (1 already means spec errors)
+
+
+@main.command()
+@click.option("--template", type=click.Choice(TEMPLATE_NAMES), default="api", show_default=True,
+              help="api: REST API over a table; pipeline: API, asynchronous worker and events; pci: payments "
+                   "with separate keys, iam-authorised admin routes and compliance tags.")
+@click.option("--service", help="Service name (default: from DIRECTORY's name).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@guarded
+def init(template: str, service: str | None, force: bool, directory: Path) -> None:
+    """Start a project in DIRECTORY: a spec, its handler and the handler's tests, ready to compile."""
+    from specc.cli import init_templates
+    from specc.output.emit import write_file_atomically
+
+    if service is not None and not init_templates.valid_service(service):
+        raise click.BadParameter("2 to 25 lower case letters, digits and hyphens, starting with a letter",
+                                 param_hint="--service")
+    name = service or init_templates.service_name(directory.resolve().name)
+    files = init_templates.render(template, name)
+    schema = init_templates.SCHEMA_PATH
+    existing = [path for path in files if (directory / path).exists() and path != schema]
+    if existing and not force:
+        click.echo(f"error: {', '.join(str(directory / p) for p in existing)} already exist(s); "
+                   "nothing was written (use --force to overwrite)", err=True)
+        sys.exit(EXIT_IO)
+    for path, text in sorted(files.items()):
+        write_file_atomically(directory / path, text.encode())
+        click.echo(f"created {directory / path}")
+    spec = f"specs/{name}.yaml"
+    tests = f"handlers/{name.replace('-', '_')}"
+    click.echo(f"\nNext, in {directory}:\n  specc compile {spec}\n  specc lint {spec}\n  python -m pytest {tests}")
+
+
+@main.command()
+@spec_argument
+@click.option("--against", type=click.Path(file_okay=False, path_type=Path),
+              help="Compiled output to compare with (default: the spec's directory in templates_out/).")
+@click.option("--stack", help="Compare with this deployed CloudFormation stack instead, through a change set.")
+@click.option("--region", help="The stack's region (with --stack; default: the spec's first region).")
+@click.option("--bucket", help="With --stack: S3 bucket for templates over CloudFormation's 51,200-byte inline limit.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--exit-code", is_flag=True,
+              help=f"Exit {EXIT_CHANGES} when something would change (as `git diff --exit-code`); default: 0.")
+@guarded
+def diff(spec: Path, against: Path | None, stack: str | None, region: str | None, bucket: str | None, fmt: str,
+         exit_code: bool) -> None:
+    """What compiling SPEC would change, resource by resource, with IAM permission changes.
+
+    Resources are added, removed, modified, or replaced (a changed property that CloudFormation can
+    only set at creation, per the resource provider schemas). Exit 0 whether or not anything changes,
+    unless --exit-code.
+    """
+    import json
+
+    from specc.cli import report
+    from specc.compiler import compile_spec
+    from specc.output import diff as differ
+    from specc.output.emit import default_out_dir
+
+    if (region or bucket) and not stack:
+        raise click.UsageError("--region and --bucket go with --stack")
+    if stack and against:
+        raise click.UsageError("--against and --stack are two different things to compare with: choose one")
+    compiled = compile_spec(spec)
+    region = region or compiled.spec.regions[0]
+    if stack:
+        root = compiled.templates.get("service.json") or next(iter(compiled.templates.values()))
+        diffs = [_stack_diff(stack, region, root, bucket)]
+    else:
+        directory = against or default_out_dir(spec)
+        diffs = differ.diff_against(directory, compiled.templates, region)
+        for item in diffs:
+            item.template = str(Path(_shown(directory)) / item.template)
+    changed = any(d.changed for d in diffs)
+    if fmt == "json":
+        click.echo(json.dumps({"spec": str(spec), "changed": changed, "summary": differ.summary(diffs),
+                               "templates": [d.to_dict() for d in diffs]}, indent=2, sort_keys=True))
+    else:
+        click.echo(differ.render_text(diffs, color=report.use_color()), nl=False)
+        click.echo(f"{spec}: {differ.summary(diffs)}.")
+    if changed and exit_code:
+        sys.exit(EXIT_CHANGES)
+
+
+def _stack_diff(stack: str, region: str, template: dict[str, Any], bucket: str | None) -> TemplateDiff:
+    """The change-set diff, with AWS's refusals turned into one line and exit code 4 instead of a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from specc.output.diff import stack_diff
+
+    try:
+        return stack_diff(stack, region, template, bucket=bucket)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        click.echo(f"error: {error.get('Code', 'AWS error')}: {error.get('Message', exc)} "
+                   f"(stack {stack} in {region})", err=True)
+    except (BotoCoreError, ValueError, RuntimeError, TimeoutError) as exc:
+        click.echo(f"error: {exc} (stack {stack} in {region})", err=True)
+    sys.exit(EXIT_IO)

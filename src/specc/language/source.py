@@ -1,0 +1,255 @@
+"""Load a spec file into plain Python values plus a span map, refusing anything unsafe.
+
+YAML is composed (not constructed) with libyaml's CSafeLoader, so every node keeps its line and
+column and no tag can run code. We then build the values ourselves, which lets us reject
+duplicate keys, unknown tags, alias bombs and recursion with a located diagnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from specc.language.diagnostics import Diagnostic, Position, SpecError
+
+try:  # libyaml is ~10x faster; PyYAML wheels ship it, fall back only when absent.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_VALUES = 200_000
+MAX_DEPTH = 64
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class SpanMap:
+    """Spec path -> where its value (and, for mapping entries, its key) starts."""
+
+    values: dict[Path_, Position] = field(default_factory=dict)
+    keys: dict[Path_, Position] = field(default_factory=dict)
+
+    def locate(self, path: Path_, *, prefer_key: bool = False) -> Position:
+        """Best position for a path: the entry itself, else its nearest ancestor that exists."""
+        path = tuple(path)
+        while True:
+            if prefer_key and path in self.keys:
+                return self.keys[path]
+            if path in self.values:
+                return self.values[path]
+            if path in self.keys:
+                return self.keys[path]
+            if not path:
+                return Position(1, 1)
+            path = path[:-1]
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    display: str
+    data: dict[str, Any]
+    spans: SpanMap
+
+    def diagnostic(
+        self, code: str, path: Path_, message: str, hint: str = "", *, at_key: bool = False,
+        field_path: str | None = None,
+    ) -> Diagnostic:
+        from specc.language.diagnostics import dotted
+
+        return Diagnostic(
+            code=code,
+            message=message,
+            file=self.display,
+            position=self.spans.locate(path, prefer_key=at_key),
+            field_path=dotted(path) if field_path is None else field_path,
+            hint=hint,
+        )
+
+
+def load(path: Path | str, display: str | None = None) -> SourceFile:
+    path = Path(path)
+    shown = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError([_at(shown, 1, 1, "E000", f"no such file: {shown}", "check the path")])
+    except IsADirectoryError:
+        raise SpecError([_at(shown, 1, 1, "E000", f"{shown} is a directory, not a spec file", "name a .yaml file")])
+    except OSError as exc:
+        raise SpecError([_at(shown, 1, 1, "E000", f"cannot read {shown}: {exc.strerror}", "")])
+    return loads(raw, path=path, display=shown)
+
+
+def loads(raw: bytes | str, *, path: Path | str = "<spec>", display: str | None = None) -> SourceFile:
+    path = Path(path)
+    shown = display or str(path)
+    text = _decode(raw, shown)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        raise SpecError([_at(shown, line, col, "E002", f"YAML syntax error: {problem}",
+                             "fix the YAML at this position")])
+    except yaml.YAMLError as exc:
+        line, col = _reader_position(exc)
+        raise SpecError([_at(shown, line, col, "E002", f"YAML error: {_first_line(exc)}",
+                             "remove control characters and check the encoding")])
+    if node is None:
+        raise SpecError([_at(shown, 1, 1, "E006", "the spec is empty",
+                             "start with `specc: 1` and `service: NAME`, or run `specc schema` for the fields")])
+    builder = _Builder(shown)
+    data = builder.build(node, ())
+    if builder.errors:
+        raise SpecError(builder.errors)
+    if not isinstance(data, dict):
+        raise SpecError([_at(shown, node.start_mark.line + 1, node.start_mark.column + 1, "E102",
+                             f"the spec must be a mapping of fields, got {_kind(data)}",
+                             "start with `specc: 1` and `service: NAME`")])
+    return SourceFile(path=path, display=shown, data=data, spans=builder.spans)
+
+
+def _decode(raw: bytes | str, shown: str) -> str:
+    if isinstance(raw, str):
+        return raw
+    if len(raw) > MAX_BYTES:
+        raise SpecError([_at(shown, 1, 1, "E005", f"the spec is {len(raw)} bytes, more than the {MAX_BYTES} allowed",
+                             "split the service into several specs")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise SpecError([_at(shown, line, col, "E001", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})",
+                             "save the spec as UTF-8")])
+
+
+class _Builder:
+    """Turns composed nodes into values, recording spans and collecting problems."""
+
+    def __init__(self, shown: str) -> None:
+        self.shown = shown
+        self.spans = SpanMap()
+        self.errors: list[Diagnostic] = []
+        self.count = 0
+        self._constructor = yaml.constructor.SafeConstructor()
+        self._aborted = False
+
+    def error(self, node: yaml.Node, code: str, message: str, hint: str) -> None:
+        self.errors.append(_at(self.shown, node.start_mark.line + 1, node.start_mark.column + 1, code, message, hint))
+
+    def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
+        if self._aborted:
+            return None
+        self.count += 1
+        if self.count > MAX_VALUES or depth > MAX_DEPTH:
+            what = (f"more than {MAX_VALUES} values" if self.count > MAX_VALUES
+                    else f"nesting deeper than {MAX_DEPTH} levels")
+            self.error(node, "E005", f"the spec expands to {what} (YAML anchors and aliases?)",
+                       "write the values out instead of aliasing large or recursive structures")
+            self._aborted = True
+            return None
+        self.spans.values.setdefault(path, _pos(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self._bad_tag(node)
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        if node.tag != _MAP:
+            self._bad_tag(node)
+        result: dict[str, Any] = {}
+        first_seen: dict[str, yaml.Node] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                source = self.build(value_node, path, depth + 1)
+                sources = source if isinstance(source, list) else [source]
+                for item in sources:
+                    if isinstance(item, dict):
+                        for k, v in item.items():
+                            merged.setdefault(k, v)
+                    else:
+                        self.error(value_node, "E002", "a YAML merge (<<) must name a mapping", "merge a mapping")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, "E002", "mapping keys must be plain text, not a list or a mapping",
+                           "use a plain name as the key")
+                continue
+            key = key_node.value
+            if key in first_seen:
+                first = first_seen[key].start_mark
+                self.error(key_node, "E003", f"duplicate key '{key}' (first defined at line {first.line + 1})",
+                           "remove one of the two entries")
+                continue
+            first_seen[key] = key_node
+            self.spans.keys[path + (key,)] = _pos(key_node)
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        for k, v in merged.items():
+            result.setdefault(k, v)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR or tag == _TIMESTAMP:
+            return node.value
+        if tag in _SCALAR_TAGS:
+            try:
+                return self._constructor.construct_object(node, deep=True)
+            except (yaml.YAMLError, ValueError, OverflowError):
+                return node.value
+        self._bad_tag(node)
+        return None
+
+    def _bad_tag(self, node: yaml.Node) -> None:
+        self.error(node, "E004", f"unsupported YAML tag '{node.tag}'",
+                   "specc specs are plain data: remove the tag (CloudFormation short forms like !Ref are not specc syntax)")
+
+
+def _pos(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _at(shown: str, line: int, col: int, code: str, message: str, hint: str) -> Diagnostic:
+    return Diagnostic(code=code, message=message, file=shown, position=Position(line, col), hint=hint)
+
+
+def _reader_position(exc: yaml.YAMLError) -> tuple[int, int]:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return mark.line + 1, mark.column + 1
+    return 1, 1
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
+        type(value), type(value).__name__)

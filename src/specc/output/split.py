@@ -1,0 +1,733 @@
+"""Fit a compiled service into CloudFormation's per-template quotas, splitting it into nested stacks past them.
+
+A template may hold 500 resources, 200 outputs, 200 parameters and 1 MB (uploaded to S3). `limits.margin`
+keeps a fraction of each free. A service that fits stays one `service.json`. A larger one becomes a parent
+(`service.json`) and nested stacks (`nested/<stack>.json`, `AWS::CloudFormation::Stack`), cut along the plan:
+
+- **Groups.** Every resource belongs to the spec entry in its origin (`ctx.origins`), and "owned-by" edges of
+  the plan fold routes into the function they serve and alarms into the function or table they watch. So a
+  function travels with its role, policy, log group, dead-letter queue, invoke config, alarms, its routes'
+  methods and invoke permissions.
+- **What moves.** Function groups go to `Functions<k>` stacks. API path resources (shared by the routes below
+  one first path segment) and the alarms of tables go to `Shared<k>` stacks. Everything else stays in the
+  parent: keys, tables (stateful: moving one between stacks would replace it), topics, the API, its
+  deployment and stage, monitoring. A shared stack references only the parent; a function stack references
+  the parent and shared stacks; the parent's deployment waits for the function stacks. Functions that call
+  each other across stacks are named by their deterministic physical name (`arn:...:function:<name>`), not
+  through outputs, so function stacks never depend on each other. Parent tables are named the same way (the
+  stack `DependsOn` them instead of taking two parameters per table: 200 tables read by 128 stacks would
+  otherwise overflow the parent's 1 MB with parameters).
+- **Stable assignment.** A group's stack is `sha256(entry name) mod shards` (`limits.shards`, fixed; shared
+  stacks use a quarter of it). It depends on nothing but the entry's own name and that number, so adding,
+  removing or renaming a function moves no other resource to another stack (tests/test_split.py asserts it
+  with hypothesis). The alternative, first-fit packing, makes fuller stacks but a removal or an insertion
+  early in the order reshuffles everything after it unless the previous assignment is stored and read back;
+  hashing needs no state. The price is a few more, less full stacks; a shard over budget is an error that
+  says to raise `limits.shards` (a deliberate change that moves about half of the functions).
+- **Wiring.** A nested template gets a `String` parameter for each value it reads from elsewhere (`Ref`,
+  `Fn::GetAtt`, `${...}` in `Fn::Sub`), which the parent passes; what the parent or another stack reads
+  from a nested stack becomes one of its Outputs, read with `Fn::GetAtt <Stack>.Outputs.<name>`. Key policies
+  in the parent cannot name roles created in nested stacks (the stack needs the key first: a cycle); those
+  roles use the key through their own least-privilege policies, which the key policy's account statement
+  lets IAM grant, and the key's Metadata says so. The dependency graph of the parent (resources and stacks)
+  is checked acyclic; a cycle is a located error, never a template CloudFormation would refuse.
+- **Upload.** Each nested stack's TemplateURL is `<service>/templates/<sha256>.json` in the artifact bucket of
+  the account and region that deploys it (or `${ArtifactsEndpoint}/...` on an emulator): the contract
+  `specc deploy` and `specc rollout` already upload to, so split services work in StackSets.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from specc.language.diagnostics import Diagnostic, SpecError
+
+QUOTAS = {"resources": 500, "outputs": 200, "parameters": 200, "bytes": 1_048_576}
+PARENT = ""
+SERVICE = "service.json"
+FUNCTIONS, SHARED = "Functions", "Shared"
+STATEFUL = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket",
+                      "AWS::S3::BucketPolicy"})
+_SUB_TOKEN = re.compile(r"\$\{([^!}][^}]*)\}")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a template may hold: each quota less the margin."""
+
+    resources: int
+    outputs: int
+    parameters: int
+    bytes: int
+
+    @classmethod
+    def with_margin(cls, margin: float) -> Budget:
+        return cls(**{name: int(quota * (1 - margin)) for name, quota in QUOTAS.items()})
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How much of its budget one template uses."""
+
+    template: str
+    resources: int
+    outputs: int
+    parameters: int
+    bytes: int
+
+    def over(self, budget: Budget) -> list[str]:
+        return [name for name in QUOTAS if getattr(self, name) > getattr(budget, name)]
+
+
+@dataclass
+class StackInfo:
+    logical_id: str
+    file: str
+    entries: list[str] = field(default_factory=list)  # "functions.create_payment", "paths.items", "tables.orders"
+    depends_on: list[str] = field(default_factory=list)  # other stacks this one reads from
+
+
+@dataclass
+class Layout:
+    """The templates of one service and how its resources were placed in them."""
+
+    templates: dict[str, dict[str, Any]]
+    rendered: dict[str, bytes]  # the JSON bytes of each template (emit reuses them)
+    usage: list[Usage]
+    budget: Budget
+    stacks: dict[str, StackInfo] = field(default_factory=dict)
+    placement: dict[str, str] = field(default_factory=dict)  # resource logical ID -> stack ID ("" = parent)
+    # sha256 (hex) of each rendered template: hashed once here, for TemplateURLs, the StackSet's and the manifest
+    digests: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def split(self) -> bool:
+        return bool(self.stacks)
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "budget": {name: getattr(self.budget, name) for name in QUOTAS},
+            "stacks": {stack.logical_id: {"template": stack.file, "entries": stack.entries,
+                                          "depends_on": stack.depends_on}
+                       for stack in sorted(self.stacks.values(), key=lambda s: s.logical_id)},
+        }
+
+
+def shard(name: str, count: int) -> int:
+    """A stable shard for an entry name: the same for the same name and count, whatever else the spec holds."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % count
+
+
+def usage_of(name: str, template: dict[str, Any], body: bytes) -> Usage:
+    return Usage(name, len(template.get("Resources", {})), len(template.get("Outputs", {})),
+                 len(template.get("Parameters", {})), len(body))
+
+
+def split_service(ctx: Any, plan: Any, template: dict[str, Any]) -> Layout:
+    """The service template (`template`, finished: nothing may edit it after this) as it fits: whole when within
+    budget, else a parent and its nested stacks (built from `template`'s own dicts, rewired in place: the
+    caller must not use `template` afterwards; every value in it is a fresh dict, as template_dict makes them)."""
+    from specc.output.emit import render_json
+
+    budget = Budget.with_margin(ctx.spec.limits.margin)
+    counts_fit = (len(template.get("Resources", {})) <= budget.resources
+                  and len(template.get("Outputs", {})) <= budget.outputs
+                  and len(template.get("Parameters", {})) <= budget.parameters)
+    if counts_fit:
+        body = render_json(template)
+        if len(body) <= budget.bytes:
+            return Layout({SERVICE: template}, {SERVICE: body}, [usage_of(SERVICE, template, body)], budget,
+                          placement=dict.fromkeys(template.get("Resources", {}), PARENT),
+                          digests={SERVICE: hashlib.sha256(body).hexdigest()})
+    return _Splitter(ctx, plan, template, budget).run()
+
+
+def _seed_owners(spec: Any, plan: Any) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Owned-by edges of the plan: route -> the function it serves; alarm -> the function or table it watches."""
+    routes = {key: route.function for key, route in spec.routes.items()}
+    alarms: dict[str, tuple[str, str]] = {}
+    for edge in plan.edges:
+        if (edge.source.section == "alarms" and edge.relation in ("watches", "reads")
+                and edge.target.section in ("functions", "tables")):
+            alarms.setdefault(edge.source.name, (edge.target.section, edge.target.name))
+    return routes, alarms
+
+
+class _Stack:
+    """A nested stack being assembled: its resources, and what it reads from and gives to the others."""
+
+    def __init__(self, logical_id: str, file: str) -> None:
+        self.logical_id = logical_id
+        self.file = file
+        self.resources: dict[str, Any] = {}
+        self.outputs: dict[str, Any] = {}
+        self.parameters: dict[str, Any] = {}  # parameter name -> the value the parent passes
+        self.conditions: set[str] = set()
+        self.mappings: set[str] = set()
+        self.depends: set[str] = set()  # parent resources or stacks it must wait for without reading a value
+        self.seeds: set[str] = set()
+        self.wired: dict[tuple[str, str], str] = {}  # (logical ID, attribute) -> output name
+
+    def output_for(self, target: str, attribute: str, value: Any) -> str:
+        name = self.wired.get((target, attribute))
+        if name is None:
+            name = _wire_name(target, attribute)
+            while name in self.outputs:
+                name += "Value"
+            self.outputs[name] = {"Value": value}
+            self.wired[(target, attribute)] = name
+        return name
+
+
+def _wire_name(target: str, attribute: str) -> str:
+    return _NOT_ALNUM.sub("", target + attribute)
+
+
+class _Splitter:
+    def __init__(self, ctx: Any, plan: Any, template: dict[str, Any], budget: Budget) -> None:
+        self.ctx = ctx
+        self.spec = ctx.spec
+        self.plan = plan
+        self.template = template
+        self.budget = budget
+        self.resources: dict[str, Any] = template.get("Resources", {})
+        self.parameters: dict[str, Any] = template.get("Parameters", {})
+        self.stacks: dict[str, _Stack] = {}
+        self.place: dict[str, str] = {}  # logical ID -> stack ID, PARENT for the parent
+        self.problems: list[Diagnostic] = []
+        self._walkers: dict[str, Callable[[Any], Any]] = {}
+        self._seed_stacks: dict[tuple[str, str], _Stack] = {}
+
+    # ---- placement -------------------------------------------------------------------------------------
+    def _family(self, title: str, resource: dict[str, Any], routes: dict[str, str],
+                alarms: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+        """(family, seed) of a movable resource; None for what stays in the parent."""
+        if resource["Type"] in STATEFUL or "Condition" in resource:
+            return None
+        origin = self.ctx.origins.get(title) or ()
+        if len(origin) < 2:
+            return None
+        section, name = origin[0], origin[1]
+        if section == "functions":
+            return FUNCTIONS, f"functions.{name}"
+        if section == "routes":
+            if resource["Type"] == "AWS::ApiGateway::Resource":
+                segments = [s for s in str(name).split(" ", 1)[1].split("/") if s]
+                return SHARED, f"paths.{segments[0]}"
+            function = routes.get(name)
+            return (FUNCTIONS, f"functions.{function}") if function else None
+        if section == "alarms" and name in alarms:
+            section, name = alarms[name]
+        if section == "functions":
+            return FUNCTIONS, f"functions.{name}"
+        if section == "tables":
+            return SHARED, f"tables.{name}"
+        return None
+
+    def _stack(self, family: str, seed: str) -> _Stack:
+        known = self._seed_stacks.get((family, seed))
+        if known is not None:  # a group's resources all go where its first one went
+            return known
+        count = self.spec.limits.shards if family == FUNCTIONS else max(1, self.spec.limits.shards // 4)
+        width = len(str(count - 1))
+        index = shard(seed.split(".", 1)[1] if family == FUNCTIONS else seed, count)
+        logical_id = f"{family}{index:0{width}d}Stack"
+        stack = self.stacks.get(logical_id)
+        if stack is None:
+            stack = self.stacks[logical_id] = _Stack(logical_id, f"nested/{family.lower()}-{index:0{width}d}.json")
+        stack.seeds.add(seed)
+        self._seed_stacks[(family, seed)] = stack
+        return stack
+
+    def _assign(self) -> None:
+        routes, alarms = _seed_owners(self.spec, self.plan)
+        origins, place = self.ctx.origins, self.place
+        # A movable resource's home depends only on its origin's entry and whether it is an API path resource:
+        # decided once per (entry, that), not once per resource (a function's dozen resources share one).
+        homes: dict[tuple[Any, ...], _Stack | None] = {}
+        for title, resource in self.resources.items():
+            kind = resource["Type"]
+            if kind in STATEFUL or "Condition" in resource:
+                place[title] = PARENT
+                continue
+            key = ((origins.get(title) or ())[:2], kind == "AWS::ApiGateway::Resource")
+            if key in homes:
+                stack = homes[key]
+            else:
+                found = self._family(title, resource, routes, alarms)
+                stack = homes[key] = None if found is None else self._stack(*found)
+            if stack is None:
+                place[title] = PARENT
+                continue
+            place[title] = stack.logical_id
+            stack.resources[title] = resource
+        self.output_place: dict[str, str] = {}
+        outputs = self.template.get("Outputs", {})
+        parent_outputs = len(outputs)
+        if parent_outputs > self.budget.outputs:  # too many for the parent: each goes with what it describes
+            for name, output in outputs.items():
+                self.output_place[name] = self._output_home(output["Value"], routes, alarms)
+        else:
+            self.output_place = dict.fromkeys(outputs, PARENT)
+
+    def _output_home(self, value: Any, routes: dict[str, str], alarms: dict[str, tuple[str, str]]) -> str:
+        for target, _ in _references(value):
+            home = self.place.get(target)
+            if home:
+                return home
+            resource = self.resources.get(target)
+            if resource is not None:  # a stateful resource of a group that has a stack (a table and its alarms)
+                origin = self.ctx.origins.get(target) or ()
+                if len(origin) >= 2 and origin[0] == "tables":
+                    return self._stack(SHARED, f"tables.{origin[1]}").logical_id
+        return PARENT
+
+    # ---- rewriting -------------------------------------------------------------------------------------
+    def _resolve(self, here: str, target: str, attribute: str | None) -> Any:
+        """What `here` writes for Ref(target) (attribute None) or GetAtt(target, attribute)."""
+        original = {"Ref": target} if attribute is None else {"Fn::GetAtt": [target, attribute]}
+        there = self.place.get(target)
+        if there is None:  # a parameter or pseudo parameter
+            if here != PARENT and target in self.parameters:
+                self.stacks[here].parameters[target] = {"Ref": target}
+            return original
+        if there == here:
+            return original
+        if here != PARENT:
+            stack = self.stacks[here]
+            if there == PARENT:
+                named = self._table_by_name(target, attribute)
+                if named is not None:  # the stack still waits for the table (DependsOn), without a parameter
+                    stack.depends.add(target)
+                    return named
+                value = original
+            else:
+                named = self._by_name(target, attribute)
+                if named is not None:
+                    return named
+                source = self.stacks[there]
+                value = {"Fn::GetAtt": [there, f"Outputs.{source.output_for(target, attribute or '', original)}"]}
+            name = _wire_name(target, attribute or "")
+            while (name in stack.parameters and stack.parameters[name] != value) or name in stack.resources:
+                name += "Param"
+            stack.parameters[name] = value
+            return {"Ref": name}
+        source = self.stacks[there]
+        return {"Fn::GetAtt": [there, f"Outputs.{source.output_for(target, attribute or '', original)}"]}
+
+    def _table_by_name(self, target: str, attribute: str | None) -> Any:
+        """A parent table by its deterministic name and ARN: two parameters fewer in every stack that uses it
+        (a service of 2,000 functions and 200 tables would otherwise overflow the parent with them)."""
+        resource = self.resources[target]
+        name = resource.get("Properties", {}).get("TableName")
+        if resource["Type"] != "AWS::DynamoDB::Table" or not isinstance(name, str) or "$" in name:
+            return None
+        if attribute is None:
+            return name
+        if attribute == "Arn":
+            return {"Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{name}"}
+        return None
+
+    def _by_name(self, target: str, attribute: str | None) -> Any:
+        """A function (or its alias) in another function stack, by its deterministic name: no stack dependency."""
+        resource = self.resources[target]
+        properties = resource.get("Properties", {})
+        arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+        if resource["Type"] == "AWS::Lambda::Function" and isinstance(properties.get("FunctionName"), str):
+            name = properties["FunctionName"]
+            if attribute is None:
+                return name
+            if attribute == "Arn":
+                return {"Fn::Sub": arn + name}
+        if resource["Type"] == "AWS::Lambda::Alias" and attribute is None:
+            function = properties.get("FunctionName")
+            if isinstance(function, dict) and "Ref" in function:
+                named = self._by_name(function["Ref"], None)
+                if isinstance(named, str):
+                    return {"Fn::Sub": f"{arn}{named}:{properties['Name']}"}
+        return None
+
+    def _rewrite(self, here: str, value: Any) -> Any:
+        """`value` as written in `here`: every reference to another template's resource rewired."""
+        walker = self._walkers.get(here)
+        if walker is None:
+            walker = self._walkers[here] = self._walker(here)
+        return walker(value)
+
+    def _walker(self, here: str) -> Callable[[Any], Any]:
+        resolve, sub = self._resolve, self._sub
+        stack = self.stacks.get(here)
+
+        def walk(value: Any) -> Any:  # the hot loop of a split: plain type checks, strings never visited
+            kind = type(value)
+            if kind is dict:
+                if len(value) == 1:
+                    key, inner = next(iter(value.items()))
+                    if key == "Ref" and type(inner) is str:
+                        return resolve(here, inner, None)
+                    if key == "Fn::GetAtt":
+                        target, attribute = inner.split(".", 1) if type(inner) is str else inner
+                        if type(attribute) is str:
+                            return resolve(here, target, attribute)
+                    elif key == "Fn::Sub":
+                        return sub(here, inner)
+                    elif stack is not None:
+                        if key == "Fn::If":
+                            stack.conditions.add(inner[0])
+                        elif key == "Condition" and type(inner) is str:
+                            stack.conditions.add(inner)
+                        elif key == "Fn::FindInMap":
+                            stack.mappings.add(inner[0])
+                for key, inner in value.items():  # in place: the unsplit template is not used after the split
+                    if type(inner) is not str:
+                        new = walk(inner)
+                        if new is not inner:
+                            value[key] = new
+                return value
+            if kind is list:
+                for index, inner in enumerate(value):
+                    if type(inner) is not str:
+                        new = walk(inner)
+                        if new is not inner:
+                            value[index] = new
+                return value
+            return value
+
+        return walk
+
+    def _sub(self, here: str, inner: Any) -> Any:
+        text, variables = (inner, {}) if isinstance(inner, str) else (inner[0], dict(inner[1]))
+        variables = {k: self._rewrite(here, v) for k, v in variables.items()}
+        local = set(variables)
+
+        def replace(match: re.Match[str]) -> str:
+            token = match.group(1)
+            if token in local or token.startswith("AWS::"):
+                return match.group(0)
+            target, _, attribute = token.partition(".")
+            resolved = self._resolve(here, target, attribute or None)
+            if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
+                return "${" + resolved["Ref"] + "}"
+            if isinstance(resolved, str) and "${" not in resolved:  # a deterministic name: inline it
+                return resolved
+            if isinstance(resolved, dict) and isinstance(resolved.get("Fn::Sub"), str):  # a name-built ARN
+                return resolved["Fn::Sub"]
+            if isinstance(resolved, dict) and set(resolved) == {"Fn::GetAtt"}:
+                resolved_target, resolved_attribute = resolved["Fn::GetAtt"]
+                if resolved_target == target and resolved_attribute == attribute:
+                    return match.group(0)
+            name = _wire_name(target, attribute)
+            while name in variables and variables[name] != resolved:
+                name += "Value"
+            variables[name] = resolved
+            return "${" + name + "}"
+
+        text = _SUB_TOKEN.sub(replace, text)
+        return {"Fn::Sub": [text, variables] if variables else text}
+
+    def _depends(self, here: str, resource: dict[str, Any]) -> dict[str, Any]:
+        depends = resource.get("DependsOn")
+        if depends is None:
+            return resource
+        kept: list[str] = []
+        for target in [depends] if isinstance(depends, str) else depends:
+            there = self.place.get(target, PARENT)
+            if there == here:
+                kept.append(target)
+            elif here != PARENT:
+                self.stacks[here].depends.add(target if there == PARENT else there)
+            elif there not in kept:
+                kept.append(there)
+        resource = dict(resource)
+        if kept:
+            resource["DependsOn"] = sorted(set(kept))
+        else:
+            del resource["DependsOn"]
+        return resource
+
+    def _unname_nested_roles(self, parent: dict[str, Any]) -> None:
+        """Key policies cannot name roles of nested stacks (a cycle); those roles use the key through IAM."""
+        for title, resource in parent.items():
+            if resource["Type"] != "AWS::KMS::Key":
+                continue
+            policy = resource["Properties"]["KeyPolicy"]
+            statements, moved = [], []
+            for statement in policy["Statement"]:
+                principal = statement.get("Principal", {})
+                names = principal.get("AWS") if isinstance(principal, dict) else None
+                if isinstance(names, list) and any(_is_nested_ref(self.place, n) for n in names):
+                    kept = [n for n in names if not _is_nested_ref(self.place, n)]
+                    moved += [n["Fn::GetAtt"][0] for n in names if _is_nested_ref(self.place, n)]
+                    if not kept:
+                        continue
+                    statement = {**statement, "Principal": {**principal, "AWS": kept}}
+                statements.append(statement)
+            if not moved:
+                continue
+            metadata = dict(resource.get("Metadata") or {})
+            specc = dict(metadata.get("specc") or {})
+            specc["split"] = {
+                "roles_in_nested_stacks": sorted(moved),
+                "why": "a key policy naming a role of a nested stack would be a circular dependency (the stack needs "
+                       "the key first); these roles use the key through their own least-privilege IAM policies, "
+                       "which AccountRootAdministers lets IAM grant",
+            }
+            metadata["specc"] = specc
+            parent[title] = {**resource, "Metadata": metadata,
+                             "Properties": {**resource["Properties"], "KeyPolicy": {**policy, "Statement": statements}}}
+
+    # ---- the whole pass --------------------------------------------------------------------------------
+    def run(self) -> Layout:
+        from specc.build.assemble import service_tags
+        from specc.output.emit import render_json
+        from specc.output.rollout import ENDPOINT_PARAMETER, HAS_ENDPOINT, content_key
+
+        self._assign()
+        parent_resources = {t: r for t, r in self.resources.items() if self.place[t] == PARENT}
+        self._unname_nested_roles(parent_resources)
+        for stack in self.stacks.values():
+            stack.resources = {t: self._rewrite(stack.logical_id, self._depends(stack.logical_id, r))
+                               for t, r in stack.resources.items()}
+        parent_resources = {t: self._rewrite(PARENT, self._depends(PARENT, r)) for t, r in parent_resources.items()}
+        for title, resource in parent_resources.items():  # a stack both waited for and read: reading is enough
+            depends = resource.get("DependsOn")
+            if depends and any(d in self.stacks for d in depends):
+                read = {target for target, _ in _references(resource.get("Properties", {}))}
+                kept = [d for d in depends if d not in self.stacks or d not in read]
+                parent_resources[title] = {k: v for k, v in resource.items() if k != "DependsOn"}
+                if kept:
+                    parent_resources[title]["DependsOn"] = kept
+        parent_outputs: dict[str, Any] = {}
+        for name, output in self.template.get("Outputs", {}).items():
+            home = self.output_place[name]
+            if home == PARENT:
+                parent_outputs[name] = self._rewrite(PARENT, output)
+            else:
+                self.stacks[home].outputs[name] = self._rewrite(home, output)
+
+        nested: dict[str, dict[str, Any]] = {}
+        rendered: dict[str, bytes] = {}
+        for stack in sorted(self.stacks.values(), key=lambda s: s.logical_id):
+            body_template = self._nested_template(stack)
+            nested[stack.file] = body_template
+            rendered[stack.file] = render_json(body_template)
+        digests = {name: hashlib.sha256(body).hexdigest() for name, body in rendered.items()}
+
+        parent = {k: v for k, v in self.template.items() if k not in ("Resources", "Outputs")}
+        parent_parameters = dict(parent.get("Parameters", {}))
+        if ENDPOINT_PARAMETER not in parent_parameters:
+            parent_parameters[ENDPOINT_PARAMETER] = {
+                "Type": "String", "Default": "",
+                "Description": "Empty on AWS. A local emulator's endpoint (http://localhost:PORT): nested templates "
+                               "are then read from it, path style."}
+        parent["Parameters"] = parent_parameters
+        parent["Conditions"] = {**parent.get("Conditions", {}),
+                                HAS_ENDPOINT: {"Fn::Not": [{"Fn::Equals": [{"Ref": ENDPOINT_PARAMETER}, ""]}]}}
+        bucket = f"{self.spec.artifacts.bucket_prefix}-${{AWS::AccountId}}-${{AWS::Region}}"
+        tags = [{"Key": k, "Value": v} for k, v in sorted(service_tags(self.spec).items())]
+        infos: dict[str, StackInfo] = {}
+        for stack in sorted(self.stacks.values(), key=lambda s: s.logical_id):
+            key = content_key(self.spec.service, digests[stack.file])
+            properties: dict[str, Any] = {
+                "TemplateURL": {"Fn::If": [HAS_ENDPOINT, {"Fn::Sub": f"${{{ENDPOINT_PARAMETER}}}/{bucket}/{key}"},
+                                           {"Fn::Sub": f"https://{bucket}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}/{key}"}]},
+                "Tags": tags,
+            }
+            if stack.parameters:
+                properties["Parameters"] = dict(sorted(stack.parameters.items()))
+            resource: dict[str, Any] = {"Type": "AWS::CloudFormation::Stack", "Properties": properties}
+            read = _stacks_read(properties.get("Parameters", {}))
+            waits = sorted(d for d in stack.depends if d not in read and d != stack.logical_id)
+            if waits:
+                resource["DependsOn"] = waits
+            parent_resources[stack.logical_id] = resource
+            infos[stack.logical_id] = StackInfo(stack.logical_id, stack.file, sorted(stack.seeds),
+                                                sorted(d for d in read | set(waits) if d in self.stacks))
+        parent["Resources"] = parent_resources
+        if parent_outputs:
+            parent["Outputs"] = parent_outputs
+        self._check_acyclic(parent_resources)
+        rendered[SERVICE] = render_json(parent)
+        digests[SERVICE] = hashlib.sha256(rendered[SERVICE]).hexdigest()
+        templates = {SERVICE: parent, **nested}
+        usage = [usage_of(name, templates[name], rendered[name]) for name in sorted(templates)]
+        self._check_budget(usage, infos)
+        if self.problems:
+            raise SpecError(self.problems)
+        placement = dict(self.place)
+        return Layout(templates, rendered, usage, self.budget, infos, placement, digests)
+
+    def _nested_template(self, stack: _Stack) -> dict[str, Any]:
+        parent_conditions = self.template.get("Conditions", {})
+        conditions: dict[str, Any] = {}
+        pending = sorted(stack.conditions)
+        while pending:
+            name = pending.pop()
+            if name in conditions or name not in parent_conditions:
+                continue
+            conditions[name] = self._rewrite(stack.logical_id, copy.deepcopy(parent_conditions[name]))
+            pending += sorted(stack.conditions - set(conditions))
+        template: dict[str, Any] = {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": f"{self.spec.service} ({self.spec.environment}): nested stack {stack.logical_id} of "
+                           f"service.json ({', '.join(sorted(stack.seeds)[:3])}"
+                           f"{', ...' if len(stack.seeds) > 3 else ''}). Compiled by specc; do not edit.",
+        }
+        if stack.parameters:
+            template["Parameters"] = {name: {"Type": "String", "Description": f"{_describe(value)} (from the parent)"}
+                                      for name, value in sorted(stack.parameters.items())}
+        if conditions:
+            template["Conditions"] = conditions
+        if stack.mappings:
+            template["Mappings"] = {m: self.template["Mappings"][m] for m in sorted(stack.mappings)}
+        template["Resources"] = stack.resources or {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
+        if stack.outputs:
+            template["Outputs"] = dict(sorted(stack.outputs.items()))
+        return template
+
+    def _check_acyclic(self, resources: dict[str, Any]) -> None:
+        """Topological order of the parent's resources and stacks; a cycle is a located error."""
+        edges = {title: sorted(t for t in _dependencies(resource) if t in resources and t != title)
+                 for title, resource in resources.items()}
+        cycle = find_cycle(edges)
+        if cycle:
+            self.problems.append(self.ctx.source.diagnostic(
+                "E241", ("limits",), "splitting the service into nested stacks would make a circular dependency: "
+                + " -> ".join(cycle), "keep the entries of this cycle in one stack: lower what they share, or "
+                "report it (specc must never emit a cycle)"))
+
+    def _check_budget(self, usage: list[Usage], infos: dict[str, StackInfo]) -> None:
+        by_file = {info.file: info for info in infos.values()}
+        for item in usage:
+            over = item.over(self.budget)
+            if not over:
+                continue
+            info = by_file.get(item.template)
+            what = ", ".join(f"{getattr(item, name):,} {name} (budget {getattr(self.budget, name):,})" for name in over)
+            if info is None:
+                hint = ("what stays in the parent (keys, tables, topics, the API) does not fit: split the service "
+                        "into several specs, or lower limits.margin")
+            else:
+                hint = (f"raise limits.shards (now {self.spec.limits.shards}; changing it moves about half of the "
+                        "functions to other stacks) or lower limits.margin")
+            self.problems.append(self.ctx.source.diagnostic(
+                "E240", ("limits",), f"{item.template} needs {what}, more than CloudFormation allows with the margin",
+                hint))
+
+
+def _is_nested_ref(place: dict[str, str], value: Any) -> bool:
+    return (isinstance(value, dict) and "Fn::GetAtt" in value
+            and place.get(value["Fn::GetAtt"][0], PARENT) != PARENT)
+
+
+def _describe(value: Any) -> str:
+    if "Ref" in value:
+        return f"Ref {value['Ref']}"
+    target, attribute = value["Fn::GetAtt"]
+    return f"{target}.{attribute}"
+
+
+def _stacks_read(parameters: dict[str, Any]) -> set[str]:
+    found = set()
+    for value in parameters.values():
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        elif "Ref" in value:
+            found.add(value["Ref"])
+    return found
+
+
+def _references(value: Any) -> list[tuple[str, str]]:
+    """(logical ID, attribute) of every Ref, GetAtt and ${...} in a value, in document order."""
+    found: list[tuple[str, str]] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if key == "Ref" and isinstance(inner, str):
+                    found.append((inner, ""))
+                elif key == "Fn::GetAtt":
+                    target, attribute = inner.split(".", 1) if isinstance(inner, str) else inner
+                    found.append((target, str(attribute)))
+                elif key == "Fn::Sub":
+                    text = inner if isinstance(inner, str) else inner[0]
+                    for token in _SUB_TOKEN.findall(text):
+                        target, _, attribute = token.partition(".")
+                        found.append((target, attribute))
+                    if not isinstance(inner, str):
+                        walk(inner[1])
+                else:
+                    walk(inner)
+        elif isinstance(item, list):
+            for inner in item:
+                walk(inner)
+
+    walk(value)
+    return found
+
+
+def _dependencies(resource: dict[str, Any]) -> set[str]:
+    depends = resource.get("DependsOn") or []
+    found = {t for t, _ in _references(resource.get("Properties", {}))}
+    return found | set([depends] if isinstance(depends, str) else depends)
+
+
+def find_cycle(edges: dict[str, list[str]]) -> list[str]:
+    """A cycle in a directed graph (node -> nodes it depends on), or [] when it is acyclic. Iterative DFS."""
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    for start in sorted(edges):
+        if state.get(start):
+            continue
+        path: list[str] = [start]
+        iterators: list[Any] = [iter(edges.get(start, ()))]
+        state[start] = 1
+        while iterators:
+            nxt = next(iterators[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                iterators.pop()
+                continue
+            seen = state.get(nxt)
+            if seen == 1:
+                return path[path.index(nxt):] + [nxt]
+            if seen is None:
+                state[nxt] = 1
+                path.append(nxt)
+                iterators.append(iter(edges.get(nxt, ())))
+    return []
+
+
+def dependency_edges(templates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Resource -> resources it depends on, within each template (for checks and `specc graph`)."""
+    edges: dict[str, list[str]] = defaultdict(list)
+    for name, template in templates.items():
+        resources = template.get("Resources", {})
+        for title, resource in resources.items():
+            edges[f"{name}:{title}"] = sorted(f"{name}:{t}" for t in _dependencies(resource) if t in resources)
+    return dict(edges)
+
+
+
+def budget_report(usages: list[Usage], budget: Budget, margin: float) -> list[str]:
+    """`specc compile`'s budget report: each template's resources, outputs, parameters and bytes against its budget."""
+    lines = [f"budget per template (limits.margin {margin:g}): {budget.resources:,} resources, {budget.outputs:,} "
+             f"outputs, {budget.parameters:,} parameters, {budget.bytes:,} bytes"]
+    width = max(len(u.template) for u in usages)
+    for usage in usages:
+        cells = [f"{getattr(usage, name):>{9 if name == 'bytes' else 4},} {name} ({_share(usage, budget, name)})"
+                 for name in QUOTAS]
+        flag = "  OVER BUDGET" if usage.over(budget) else ""
+        lines.append(f"  {usage.template:<{width}}  " + ", ".join(cells) + flag)
+    return lines
+
+
+def _share(usage: Usage, budget: Budget, name: str) -> str:
+    limit = getattr(budget, name)
+    return f"{round(100 * getattr(usage, name) / limit)}%" if limit else "-"
