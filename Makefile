@@ -8,7 +8,7 @@ SPECS  := $(shell find specs -name '*.yaml' | sort)
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test test-fast static templates docs lint bench clean test-lower-bounds constraints
+.PHONY: run test test-fast static mutation templates docs lint bench clean test-lower-bounds constraints
 
 $(STAMP): pyproject.toml constraints.txt package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ static: $(STAMP)
 ## test-fast: the suite without slow tests
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+## mutation: mutation-test the compiler's core (mutmut; groups in pyproject's [tool.specc.mutation]); minutes per
+## group, not part of `make test`. One group: `make mutation GROUPS=iam`. Results: bench/mutation.md
+GROUPS ?=
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	nice -n 10 $(BIN)/python scripts/mutation.py $(GROUPS)
 
 ## templates: recompile every spec into templates_out/ (read the diff before committing it)
 templates: $(STAMP)

@@ -94,10 +94,42 @@ any_value = st.recursive(
     max_leaves=6)
 
 
+# fields holding any JSON: an event's input; a workflow state's payload, message, pass result and map item
+FREE_FORM = {"input", "payload", "message", "result", "item"}
+
+
+@dataclass
+class Replacement:
+    """A spec with the value at one path replaced: what was there, and what is there now."""
+
+    raw: bytes
+    path: tuple[Any, ...]
+    original: Any
+    value: Any
+
+    def clearly_wrong(self) -> bool:
+        """No field that held `original` takes `value`: a mapping or list where a scalar was, or anything but a
+        mapping (a list) where a mapping (a list) was, but for an empty list. Other replacements may be valid (a
+        string for a string, a null for an optional field, an empty map of tags), and so may anything inside
+        free-form JSON (an event's `input`, a workflow state's payload)."""
+        if self.value is None or set(self.path[:-1]) & FREE_FORM:
+            return False
+        if isinstance(self.original, dict):  # `keys: []` is read as no keys: an empty list is an empty section
+            return not isinstance(self.value, dict) and self.value != []
+        if isinstance(self.original, list):
+            return not isinstance(self.value, list)
+        return isinstance(self.value, (dict, list))
+
+
 @st.composite
-def wrong_type(draw: Any) -> bytes:
+def wrong_type_case(draw: Any) -> Replacement:
     path = draw(st.sampled_from(ALL_PATHS))
-    return render(_set(BASE, path, draw(any_value)))
+    value = draw(any_value)
+    return Replacement(render(_set(BASE, path, value)), path, _get(BASE, path), value)
+
+
+def wrong_type() -> st.SearchStrategy[bytes]:
+    return wrong_type_case().map(lambda case: case.raw)
 
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -106,11 +138,16 @@ GOLDEN_BASES = [yaml.safe_load(path.read_text()) for path in sorted(GOLDEN.glob(
 
 
 @st.composite
-def golden_wrong_type(draw: Any) -> bytes:
+def golden_wrong_type_case(draw: Any) -> Replacement:
     """A wrong value anywhere in any golden case's spec: every kind's validation and build meet bad input."""
     base = draw(st.sampled_from(GOLDEN_BASES))
     path = draw(st.sampled_from(_paths(base)))
-    return render(_set(base, path, draw(any_value)))
+    value = draw(any_value)
+    return Replacement(render(_set(base, path, value)), path, _get(base, path), value)
+
+
+def golden_wrong_type() -> st.SearchStrategy[bytes]:
+    return golden_wrong_type_case().map(lambda case: case.raw)
 
 
 @st.composite
@@ -163,9 +200,23 @@ def reference_cycle(draw: Any) -> bytes:
     return render(data)
 
 
+# text_level kinds whose result may still be a valid spec: a duplicated list item or line of a block scalar, a
+# spec truncated after a complete entry, a number YAML reads as an integer within its field's range (`1_000_000`);
+# after a byte order mark, a few random bytes may be only whitespace or a comment.
+MAY_STILL_COMPILE = ("duplicate", "truncate", "huge_number", "bom_garbage")
+
+
+def text_level() -> st.SearchStrategy[bytes]:
+    return text_level_case().map(lambda case: case[1])
+
+
 @st.composite
-def text_level(draw: Any) -> bytes:
-    """Hostile YAML that no dict can express: duplicate keys, tags, aliases, encodings, garbage."""
+def text_level_case(draw: Any) -> tuple[str, bytes]:
+    """Hostile YAML that no dict can express (duplicate keys, tags, aliases, encodings, garbage): (kind, text)."""
+    return _text_level(draw)
+
+
+def _text_level(draw: Any) -> tuple[str, bytes]:
     text = render(BASE).decode()
     lines = text.splitlines()
     kind = draw(st.sampled_from(["duplicate", "python_tag", "cfn_tag", "bomb", "recursive_alias", "empty",
@@ -174,44 +225,44 @@ def text_level(draw: Any) -> bytes:
     if kind == "duplicate":
         index = draw(st.integers(0, len(lines) - 1))
         lines.insert(index, lines[index])
-        return ("\n".join(lines) + "\n").encode()
+        return kind, ("\n".join(lines) + "\n").encode()
     if kind == "python_tag":
         tag = draw(st.sampled_from(["!!python/object/apply:os.system [echo pwned]", "!!python/name:os.system",
                                     "!!python/object/new:dict {}", "!!binary aGVsbG8="]))
-        return text.replace("service: shop", f"service: {tag}").encode()
+        return kind, text.replace("service: shop", f"service: {tag}").encode()
     if kind == "cfn_tag":
-        return text.replace("environment: dev", "environment: !Ref Env").encode()
+        return kind, text.replace("environment: dev", "environment: !Ref Env").encode()
     if kind == "bomb":
         depth = draw(st.integers(3, 12))
         bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
         bomb += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, depth)]
-        return ("\n".join(bomb) + "\n" + text).encode()
+        return kind, ("\n".join(bomb) + "\n" + text).encode()
     if kind == "recursive_alias":
-        return (text + "x: &r [*r]\n").encode()
+        return kind, (text + "x: &r [*r]\n").encode()
     if kind == "empty":
-        return draw(st.sampled_from([b"", b"\n\n", b"# nothing\n", b"---\n", b"...\n", b"   \t\n"]))
+        return kind, draw(st.sampled_from([b"", b"\n\n", b"# nothing\n", b"---\n", b"...\n", b"   \t\n"]))
     if kind == "garbage":
-        return draw(st.binary(min_size=1, max_size=400))
+        return kind, draw(st.binary(min_size=1, max_size=400))
     if kind == "latin1":
-        return text.replace("team", "équipe").encode("latin-1")
+        return kind, text.replace("team", "équipe").encode("latin-1")
     if kind == "bom_garbage":
-        return b"\xef\xbb\xbf" + draw(st.binary(max_size=50)) + text.encode()
+        return kind, b"\xef\xbb\xbf" + draw(st.binary(max_size=50)) + text.encode()
     if kind == "truncate":
-        return text.encode()[: draw(st.integers(1, len(text) - 1))]
+        return kind, text.encode()[: draw(st.integers(1, len(text) - 1))]
     if kind == "deep":
         depth = draw(st.integers(30, 200))
-        return (text + "tags: " + "[" * depth + "]" * depth + "\n").encode()
+        return kind, (text + "tags: " + "[" * depth + "]" * depth + "\n").encode()
     if kind == "nesting_bomb":  # 30,000 levels in 60 KB crashed PyYAML's C composer (exit 139) before any check
         depth = draw(st.integers(20_000, 40_000))
         opener, closer = draw(st.sampled_from([("[", "]"), ("{a: ", "}")]))
-        return (text + "tags: " + opener * depth + closer * depth + "\n").encode()
+        return kind, (text + "tags: " + opener * depth + closer * depth + "\n").encode()
     if kind == "huge_number":
         number = draw(st.sampled_from(["1e400", "-1e400", ".inf", ".nan", "9" * 500, "0x" + "f" * 100, "1_000_000"]))
         field = draw(st.sampled_from(["memory: 512", "timeout: 10", "specc: 1", "rate: 10", "burst: 5"]))
-        return text.replace(field, field.split(":")[0] + ": " + number, 1).encode()
+        return kind, text.replace(field, field.split(":")[0] + ": " + number, 1).encode()
     if kind == "control_chars":
-        return text.replace("Owner", "Ow\x00ner\x1b").encode()
-    return text.replace("  ", "\t", 1).encode()
+        return kind, text.replace("Owner", "Ow\x00ner\x1b").encode()
+    return kind, text.replace("  ", "\t", 1).encode()
 
 
 # Where odd_names puts its name; AWS takes long and non-ASCII tags (up to its limits), and a route path may hold

@@ -44,3 +44,12 @@ def test_expected_output_is_lint_clean_in_every_region(case: str) -> None:
     assert templates, "a golden case without templates proves nothing"
     findings = lint_templates(templates, manifest["regions"])
     assert [f.render(case) for f in findings] == []
+
+
+def test_test_files_in_a_code_directory_stay_out_of_the_artifact() -> None:
+    """The api case's code directory holds src/web/test_home.py: the zip Lambda gets has only the handlers."""
+    compiled = compile_spec(GOLDEN / "api" / "spec.yaml")
+    assert (GOLDEN / "api" / "src" / "web" / "test_home.py").is_file()
+    code = (GOLDEN / "api" / "src").resolve()
+    files = {artifact.files for artifact in compiled.artifacts.values() if artifact.code_dir.resolve() == code}
+    assert files == {("web/home.py", "web/items.py")}

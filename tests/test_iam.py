@@ -7,8 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from awacs.aws import Action, Bool
+from troposphere import GetAtt, Sub, encode_to_dict
 
-from specc.build.iam import WILDCARD_RESOURCE_REASONS
+from specc.build.iam import (
+    LOGS_KEY_ACTIONS,
+    WILDCARD_RESOURCE_REASONS,
+    Grant,
+    deny_insecure_transport,
+    key_grant,
+    merge,
+    policy_document,
+)
 from specc.compiler import compile_spec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/iam_helpers.py (pytest runs with importlib mode)
@@ -105,16 +115,17 @@ def test_combinations_union_without_widening(pair, write_spec) -> None:
 def test_no_wildcard_actions_and_only_documented_wildcard_resources(write_spec) -> None:
     template = _compile(write_spec, {"tables": {"orders": "read_write"}, "topics": {"events": "publish"},
                                      "functions": {"target": "invoke"}, "keys": {"other": "encrypt_decrypt"}})
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::IAM::Policy":
+    statements = [statement for resource in template["Resources"].values() if resource["Type"] == "AWS::IAM::Policy"
+                  for statement in resource["Properties"]["PolicyDocument"]["Statement"]]
+    assert len(statements) >= 14  # two functions' policies: an empty list would pass every assertion below
+    assert any(s["Effect"] == "Allow" and s["Resource"] == ["*"] for s in statements)  # X-Ray: the `*` branch runs
+    for statement in statements:
+        assert all("*" not in action for action in statement["Action"])
+        if statement["Effect"] == "Deny":  # a guardrail: named actions denied everywhere
             continue
-        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
-            assert all("*" not in action for action in statement["Action"])
-            if statement["Effect"] == "Deny":  # a guardrail: named actions denied everywhere
-                continue
-            if "*" in statement["Resource"]:
-                assert statement["Resource"] == ["*"]
-                assert all(action in WILDCARD_RESOURCE_REASONS for action in statement["Action"])
+        if "*" in statement["Resource"]:
+            assert statement["Resource"] == ["*"]
+            assert all(action in WILDCARD_RESOURCE_REASONS for action in statement["Action"])
 
 
 def test_key_policy_grants_each_role_exactly_its_own_kms_actions(write_spec) -> None:
@@ -166,3 +177,117 @@ def test_turning_guardrails_off_is_recorded(write_spec) -> None:
     assert "DenyDestructiveActions" not in statements and "DenyInsecureTransport" not in statements
     opt_outs = template["Resources"]["WorkerFunction"]["Metadata"]["specc"]["opt_outs"]
     assert {o["control"] for o in opt_outs} == {"deny_destructive", "deny_insecure_transport"}
+
+
+# `merge`, the pass every role's policy goes through: one statement per Sid, whatever order kinds add grants in.
+def _arn(name: str) -> GetAtt:
+    return GetAtt(name, "Arn")
+
+
+def _plain(grants: list[Grant]) -> list[tuple]:
+    return [(g.sid, g.actions, [r if isinstance(r, (str, dict)) else r.to_dict() for r in g.resources], g.key,
+             g.deny) for g in grants]
+
+
+# `texts` is built for each test: a dict given to parametrize would be one object, filled by the first test to run.
+TEXTS = pytest.mark.parametrize("new_texts", [lambda: None, dict], ids=["alone", "with-shared-texts"])
+
+
+@TEXTS
+def test_merge_unions_actions_and_resources_of_a_sid_sorted_and_without_duplicates(new_texts) -> None:
+    """Two kinds granting the same Sid (a table read by a route and by a stream) give one statement with every action
+    and resource of both, each once and sorted: the policy never depends on the order kinds ran in."""
+    first = Grant("OrdersRead", ("dynamodb:Query", "dynamodb:GetItem"), (_arn("OrdersTable"),))
+    second = Grant("OrdersRead", ("dynamodb:GetItem", "dynamodb:BatchGetItem"),
+                   (Sub("${OrdersTable.Arn}/index/by_day"), _arn("OrdersTable")), key="data")
+    logs = Grant("WriteOwnLogs", ("logs:PutLogEvents", "logs:CreateLogStream", "logs:PutLogEvents"),
+                 ("arn:aws:logs:x",))
+    expected = [
+        ("OrdersRead", ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"),
+         [{"Fn::GetAtt": ["OrdersTable", "Arn"]}, {"Fn::Sub": "${OrdersTable.Arn}/index/by_day"}], "data", False),
+        ("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), ["arn:aws:logs:x"], None, False),
+    ]
+    assert _plain(merge([logs, first, second], new_texts())) == expected
+    assert _plain(merge([second, logs, first], new_texts())) == expected
+
+
+@TEXTS
+def test_merge_dedupes_resources_by_value_not_by_key_order(new_texts) -> None:
+    """Equal resources, even written with their keys in another order, are one resource; different ones all stay."""
+    a = Grant("Use", ("s3:GetObject",), ({"a": "1", "b": "2"}, {"n": 1}, Sub("arn:${P}:s3:::b/*", P="aws"),
+                                         {"m": 1, "n": 2}, "arn:aws:s3:::one/*"))
+    b = Grant("Use", ("s3:GetObject",), ({"b": "2", "a": "1"}, {"n": 2}, Sub("arn:${P}:s3:::b/*", P="aws"),
+                                         Sub("arn:${P}:s3:::b/*", P="aws-cn"), {"n": 2, "m": 1}, "arn:aws:s3:::two/*"))
+    [merged] = merge([a, b], new_texts())
+    assert [r if isinstance(r, (str, dict)) else r.to_dict() for r in merged.resources] == [
+        "arn:aws:s3:::one/*", "arn:aws:s3:::two/*", {"Fn::Sub": ["arn:${P}:s3:::b/*", {"P": "aws"}]},
+        {"Fn::Sub": ["arn:${P}:s3:::b/*", {"P": "aws-cn"}]}, {"a": "1", "b": "2"}, {"m": 1, "n": 2}, {"n": 1}, {"n": 2}]
+
+
+def test_merge_keeps_effect_and_conditions_and_sorts_a_lone_grant() -> None:
+    """A Sid granted once keeps all it says (a Deny stays a Deny, its conditions stay), its actions sorted."""
+    condition = Bool("aws:SecureTransport", "false")
+    deny = Grant("DenyInsecureTransport", ("sqs:SendMessage", "s3:GetObject", "s3:GetObject"), ("*",), key="data",
+                 deny=True, conditions=(condition,))
+    [merged] = merge([deny])
+    assert merged == Grant("DenyInsecureTransport", ("s3:GetObject", "sqs:SendMessage"), ("*",), key="data",
+                           deny=True, conditions=(condition,))
+    twice = merge([deny, Grant("DenyInsecureTransport", ("sns:Publish",), ("*",))])
+    assert twice[0].deny and twice[0].conditions == (condition,) and twice[0].key == "data"
+    assert twice[0].actions == ("s3:GetObject", "sns:Publish", "sqs:SendMessage")
+
+
+def test_policy_document_is_version_2012_10_17_with_one_statement_per_sid() -> None:
+    """Policy variables such as `${aws:username}` only work in version 2012-10-17 documents (the default, 2008-10-17,
+    reads them as literal text)."""
+    document = policy_document([Grant("B", ("sqs:SendMessage",), ("arn:q",)), Grant("A", ("sns:Publish",), ("arn:t",)),
+                                Grant("B", ("sqs:GetQueueUrl",), ("arn:q",))])
+    document = encode_to_dict(document)
+    assert document == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": ["arn:t"]},
+        {"Sid": "B", "Effect": "Allow", "Action": ["sqs:GetQueueUrl", "sqs:SendMessage"], "Resource": ["arn:q"]}]}
+
+
+def test_each_role_policy_is_attached_to_its_role_only(write_spec) -> None:
+    """The policy of a role names that role (and no other): two functions using the same table share statements in
+    memory, never in the template."""
+    template = _compile(write_spec, {"tables": {"orders": "read"}})
+    for function in ("Target", "Worker"):
+        policy = template["Resources"][f"{function}Policy"]
+        assert policy["Type"] == "AWS::IAM::Policy"
+        assert policy["Properties"]["PolicyName"] == f"{function}Policy"
+        assert policy["Properties"]["Roles"] == [{"Ref": f"{function}Role"}]
+        assert policy["Properties"]["PolicyDocument"]["Version"] == "2012-10-17"
+    assert "OrdersTableRead" in _statements(template, "Worker") and "OrdersTableRead" not in _statements(template,
+                                                                                                         "Target")
+
+
+def test_the_logs_service_may_use_a_key_only_for_this_accounts_log_groups_in_this_region(write_spec) -> None:
+    """CloudWatch Logs' service principal is the same for every account in the region: without the encryption
+    context condition, a log group in any account could be encrypted with (and so make use of) this key. The
+    condition (AWS's documented key policy for encrypted log groups) names this service's log groups, here its
+    functions' family, not every log group of the account."""
+    template = _compile(write_spec, {})
+    statements = {s["Sid"]: s for s in template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]}
+    assert statements["LogsServiceUsesKey"] == {
+        "Sid": "LogsServiceUsesKey", "Effect": "Allow",
+        "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                   "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+        "Resource": ["*"],
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [{"Fn::Sub": (
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/svc-*-dev")}]}}}
+    assert list(LOGS_KEY_ACTIONS) == statements["LogsServiceUsesKey"]["Action"]
+
+
+def test_data_stores_deny_every_principal_requests_without_tls() -> None:
+    statement = encode_to_dict(deny_insecure_transport([Action("sqs", "SendMessage")], [_arn("JobsQueue")]))
+    assert statement == {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                         "Action": ["sqs:SendMessage"], "Resource": [{"Fn::GetAtt": ["JobsQueue", "Arn"]}],
+                         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def test_a_key_grant_names_the_key_by_its_entry() -> None:
+    grant = key_grant("order_data", ("kms:Decrypt",), sid_prefix="Environment")
+    assert (grant.sid, grant.actions, grant.key) == ("EnvironmentKeyOrderData", ("kms:Decrypt",), "order_data")
+    assert [r.to_dict() for r in grant.resources] == [{"Fn::GetAtt": ["OrderDataKey", "Arn"]}]

@@ -96,6 +96,9 @@ def test_acls_admit_nothing_from_the_internet_but_replies_and_never_ssh_or_rdp(w
     template = _compile(write_spec, "  public_subnets: true\n  nat: per_az")
     entries = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::NetworkAclEntry"]
     assert all(e["Properties"]["RuleAction"] == "allow" and e["Properties"]["Protocol"] == 6 for e in entries)
+    from_internet = [e for e in entries
+                     if not e["Properties"]["Egress"] and e["Properties"]["CidrBlock"] == "0.0.0.0/0"]
+    assert {e["Properties"]["NetworkAclId"]["Ref"] for e in from_internet} == {"PrivateNetworkAcl", "PublicNetworkAcl"}
     for entry in entries:
         props = entry["Properties"]
         low, high = props["PortRange"]["From"], props["PortRange"]["To"]
@@ -113,8 +116,8 @@ def test_acls_admit_nothing_from_the_internet_but_replies_and_never_ssh_or_rdp(w
                        and e["Properties"]["CidrBlock"] == "0.0.0.0/0"]
     assert private_outside, "gateway endpoints reach public ranges, so the private ACL must admit their replies"
     closed = _compile(write_spec, "  gateway_endpoints: []", private="none")
-    assert all(r["Properties"]["CidrBlock"] == "10.0.0.0/16" for r in closed["Resources"].values()
-               if r["Type"] == "AWS::EC2::NetworkAclEntry")
+    closed_entries = [r for r in closed["Resources"].values() if r["Type"] == "AWS::EC2::NetworkAclEntry"]
+    assert closed_entries and all(r["Properties"]["CidrBlock"] == "10.0.0.0/16" for r in closed_entries)
 
 
 def test_function_group_only_sends_https_and_endpoint_group_only_receives_it_from_functions(write_spec) -> None:

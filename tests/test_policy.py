@@ -3,7 +3,6 @@ Metadata, `specc check` in every format, and each check shown able to fail."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import pkgutil
 import re
@@ -226,9 +225,14 @@ def test_a_recorded_opt_out_with_its_reason_is_accepted_by_the_key_check() -> No
     assert list(policy.BY_ID["SEC001"].run(view)) == []
 
 
-def test_policy_checks_import_cleanly() -> None:
-    for check in policy.CHECKS:
-        assert importlib.import_module(check.module.__name__) is check.module
+def test_each_profile_runs_exactly_its_checks() -> None:
+    """`baseline` (every service's default) and `pci`, written out: dropping a check from a profile, or moving a
+    pci-only check into the baseline, changes what every service is held to."""
+    assert [c.id for c in policy.checks_for("baseline")] == [
+        "SEC001", "SEC002", "SEC003", "SEC004", "SEC006", "SEC007", "SEC009", "SEC010", "SEC011", "SEC012", "SEC016"]
+    assert [c.id for c in policy.checks_for("pci")] == [
+        "SEC001", "SEC002", "SEC003", "SEC004", "SEC005", "SEC006", "SEC007", "SEC008", "SEC009", "SEC010", "SEC011",
+        "SEC012", "SEC013", "SEC014", "SEC015", "SEC016"]
 
 
 def test_the_ci_check_step_passes_on_every_committed_spec(runner, repo: Path, monkeypatch) -> None:
@@ -266,3 +270,106 @@ def test_kinds_skip_scanner_checks_only_through_the_shared_helper(repo: Path) ->
     direct = [str(path.relative_to(repo)) for path in (repo / "src" / "specc").rglob("*.py")
               if path.name != "scanners.py" and metadata_key.search(path.read_text())]
     assert direct == []
+
+
+def _run(check_id: str, *resources: dict) -> list[str]:
+    """The logical IDs check `check_id` finds among `resources` (named R0, R1...)."""
+    view = TemplateView(resources={f"R{i}": r for i, r in enumerate(resources)}, spec=None, profile="baseline")
+    return [f.logical_id for f in policy.BY_ID[check_id].run(view)]
+
+
+def _identity(statement: dict) -> dict:
+    return {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [statement]}}}
+
+
+def _key(statement: dict) -> dict:
+    return {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True, "KeyPolicy": {"Statement": [statement]}}}
+
+
+ROOT = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+
+
+@pytest.mark.parametrize("where", ["identity policy", "inline role policy", "bucket policy", "key policy"])
+def test_an_allow_of_not_action_is_a_wildcard_action_everywhere(where: str) -> None:
+    """`Allow NotAction: iam:*` grants every other action of every service (now and future): SEC002 refuses it in
+    identity and resource policies alike, even for the account root."""
+    statement = {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}
+    resource = {
+        "identity policy": _identity(statement),
+        "inline role policy": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [
+            {"PolicyName": "p", "PolicyDocument": {"Statement": [statement]}}]}},
+        "bucket policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": {"Statement": [
+            statement | {"Principal": ROOT}]}}},
+        "key policy": _key(statement | {"Principal": ROOT}),
+    }[where]
+    view = TemplateView(resources={"R": resource}, spec=None, profile="baseline")
+    found = list(policy.BY_ID["SEC002"].run(view))
+    assert [(f.logical_id, "NotAction" in f.message) for f in found] == [("R", True)]
+
+
+def test_a_deny_of_not_action_takes_away_and_passes() -> None:
+    assert _run("SEC002", _identity({"Effect": "Deny", "NotAction": ["s3:GetObject"], "Resource": "*"})) == []
+
+
+@pytest.mark.parametrize("principal", [
+    {"AWS": "arn:aws:iam::111122223333:role/notroot"},  # ends in `root`, but is a role
+    {"AWS": "arn:aws:iam::111122223333:user/root"},  # a user named root
+    {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/admin-root"}},
+    {"Service": "root"},
+    "*",
+])
+def test_only_the_account_root_may_hold_kms_star_on_a_key(principal) -> None:
+    """AWS's default key policy gives the account root `kms:*`; any other principal with it is a finding."""
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "kms:*", "Resource": "*"}
+    assert _run("SEC002", _key(statement)) == ["R0"]
+    assert _run("SEC002", _key({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                                "Action": "kms:*", "Resource": "*"})) == []
+
+
+@pytest.mark.parametrize("resource", [
+    _identity({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}),  # kms:* outside a key policy
+    _key({"Effect": "Allow", "Principal": ROOT, "Action": "kms:Get*", "Resource": "*"}),  # another wildcard
+    _key({"Effect": "Allow", "Principal": ROOT, "Action": "*", "Resource": "*"}),
+    {"Type": "AWS::S3::BucketPolicy", "Properties": {"PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Principal": ROOT, "Action": "s3:*", "Resource": "*"}]}}},  # the root, but not a key
+    {"Type": "AWS::SQS::QueuePolicy", "Properties": {"PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Principal": ROOT, "Action": "sqs:*", "Resource": "*"}]}}},
+    _identity({"Effect": "Allow", "Action": "s3:Get?bject", "Resource": "*"}),
+])
+def test_the_only_wildcard_action_exempted_is_kms_star_for_the_root_in_a_key_policy(resource) -> None:
+    assert _run("SEC002", resource) == ["R0"]
+
+
+# The actions AWS offers on no narrower resource than `*` (SEC003), written out: adding one lets every role with it
+# act on every resource of that kind in the account.
+ACTIONS_ONLY_ON_EVERY_RESOURCE = {
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "secretsmanager:GetRandomPassword",
+    "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+}
+
+
+def test_only_actions_without_resource_level_permissions_may_use_resource_star() -> None:
+    allowed = _identity({"Effect": "Allow", "Action": sorted(ACTIONS_ONLY_ON_EVERY_RESOURCE), "Resource": ["*"]})
+    assert _run("SEC003", allowed) == []
+    for action in ("ec2:DescribeInstances", "logs:PutLogEvents", "xray:GetTraceSummaries", "kms:Decrypt",
+                   "secretsmanager:GetSecretValue", "ec2:CreateNetworkInterfacePermission", "logs:CreateLogGroup",
+                   # scoped to network-interface/* and the service's subnets since issue 14: never on '*'
+                   "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+                   "ec2:UnassignPrivateIpAddresses"):
+        statement = {"Effect": "Allow", "Action": ["xray:PutTraceSegments", action], "Resource": "*", "Sid": "S"}
+        view = TemplateView(resources={"R": _identity(statement)}, spec=None, profile="baseline")
+        [finding] = policy.BY_ID["SEC003"].run(view)
+        assert finding.message == f"PolicyDocument of R (statement S) allows {action} on every resource ('*')"
+    assert _run("SEC003", _identity({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})) == []  # Deny only takes
+
+
+def test_no_managed_policy_but_aws_config_s_service_role() -> None:
+    for arn in ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}):
+        for kind in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+            assert _run("SEC004", {"Type": kind, "Properties": {"ManagedPolicyArns": [arn]}}) == ["R0"], (arn, kind)
+    assert _run("SEC004", {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [
+        "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"]}}) == []

@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,17 @@ from specc.build.naming import camel
 from specc.compiler import compile_spec
 from specc.language.diagnostics import SpecError
 from specc.output.emit import render_json
-from specc.output.split import INDEX_BITS, Budget, ShardTree, _Size, dependency_edges, find_cycle, hash_bits
+from specc.output.split import (
+    INDEX_BITS,
+    Budget,
+    ShardTree,
+    _Size,
+    budget_report,
+    dependency_edges,
+    find_cycle,
+    hash_bits,
+    usage_of,
+)
 
 HERE = Path(__file__).parent
 SPLIT_SERVICE = HERE / "deploy" / "split_service" / "spec.yaml"
@@ -131,6 +144,16 @@ def test_limits_shards_pre_splits_into_at_least_that_many_shards() -> None:
     assert ShardTree.depth_for(None) == 0 and ShardTree.depth_for(1) == 0 and ShardTree.depth_for(5) == 3
 
 
+def test_the_layout_is_the_same_in_every_process() -> None:
+    """sha256, not `hash()`, which PYTHONHASHSEED changes per process: the same names land in the same shards on
+    every machine and run (a different shard would move the entry and replace its resources)."""
+    code = ("from specc.output.split import hash_bits; "
+            "print([hex(hash_bits(n)) for n in ('create_payment', 'orders', 'a', '')])")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env=dict(os.environ, PYTHONHASHSEED=seed)).stdout for seed in ("1", "2", "random")}
+    assert len(runs) == 1 and "0xc7dc04f0c99f6d9f" in runs.pop()
+
+
 def test_split_templates_fit_the_budget_are_acyclic_and_wired(tmp_path) -> None:
     compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)], calls={"fn0": "fn9"}))
     layout = compiled.layout
@@ -144,6 +167,9 @@ def test_split_templates_fit_the_budget_are_acyclic_and_wired(tmp_path) -> None:
     parent = compiled.templates["service.json"]
     stacks = {t: r for t, r in parent["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"}
     assert set(stacks) == set(layout.stacks)
+    cross_stack = [v for r in stacks.values() for v in r["Properties"].get("Parameters", {}).values()
+                   if "Fn::GetAtt" in v and v["Fn::GetAtt"][0] in layout.stacks]
+    assert cross_stack, "function stacks read shared stacks' outputs: the loop below checks each of them"
     for title, resource in stacks.items():
         nested = compiled.templates[layout.stacks[title].file]
         digest = hashlib.sha256(render_json(nested)).hexdigest()
@@ -350,3 +376,134 @@ def test_diff_reads_a_split_service_and_reports_a_grown_shard_as_moves(runner, t
     assert "it moves to nested/functions-8000.json because a shard of the split grew" in grown.output
     data = json.loads(runner.invoke(main, ["diff", "spec.yaml", "--against", "out", "--format", "json"]).output)
     assert {m["target"] for m in data["moves"]} == {"out/nested/functions-8000.json"} and len(data["moves"]) == 78
+def test_a_function_calls_one_in_another_stack_by_its_name_and_one_beside_it_by_reference(tmp_path) -> None:
+    """fn0 and fn1 land in different function stacks, fn2 beside fn1 (their shards): across stacks the caller names
+    the callee (its deterministic name and ARN), so no function stack waits for another."""
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)], calls={"fn0": "fn1", "fn2": "fn1"}))
+    layout = compiled.layout
+    assert layout is not None
+    assert [layout.placement[f"Fn{i}Function"] for i in (0, 1, 2)] == ["Functions8000Stack", "Functions0000Stack",
+                                                                       "Functions0000Stack"]
+
+    def invoke(caller: int) -> tuple[Any, Any, list[str]]:
+        stack = layout.stacks[layout.placement[f"Fn{caller}Function"]]
+        resources = compiled.templates[stack.file]["Resources"]
+        statements = resources[f"Fn{caller}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        [statement] = [s for s in statements if s["Sid"] == "InvokeFn1"]
+        variable = resources[f"Fn{caller}Function"]["Properties"]["Environment"]["Variables"]["FUNCTION_FN1"]
+        return statement["Resource"], variable, sorted(stack.depends_on)
+
+    resource, variable, depends_on = invoke(0)
+    assert resource == [
+        {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-fn1-dev"}]
+    assert variable == "svc-fn1-dev" and "Functions0000Stack" not in depends_on
+    assert invoke(2)[:2] == ([{"Fn::GetAtt": ["Fn1Function", "Arn"]}], {"Ref": "Fn1Function"})
+
+
+def test_the_key_policy_keeps_the_roles_beside_it_and_notes_every_role_it_left_out(tmp_path) -> None:
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    layout = compiled.layout
+    key = compiled.templates["service.json"]["Resources"]["MainKey"]
+    nested_roles = sorted(t for t, place in layout.placement.items() if t.endswith("Role") and place
+                          and compiled.templates["service.json"]["Resources"].get(t) is None)
+    note = key["Metadata"]["specc"]["split"]
+    assert note["roles_in_nested_stacks"] == sorted(r for r in nested_roles if r.startswith("Fn"))
+    assert len(note["roles_in_nested_stacks"]) == 24
+    # every role is nested: the statements that named only them are gone, the root's and the logs service's stay
+    assert [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]] == ["AccountRootAdministers",
+                                                                              "LogsServiceUsesKey"]
+
+
+def test_an_alarm_goes_with_what_it_watches(tmp_path) -> None:
+    """A function's alarms (metric or log pattern) live in the function's stack; a table's beside the table's
+    shared resources: an alarm never makes two stacks depend on each other."""
+    path = write_service(tmp_path, [f"fn{i}" for i in range(24)])
+    spec = json.loads(path.read_text())
+    spec["alarms"] = {"fn5_errors": {"metric": "functions.fn5.Errors", "threshold": "> 0"},
+                      "orders_throttled": {"metric": "tables.orders.ReadThrottleEvents", "threshold": "> 0"},
+                      "fn7_logs": {"logs": {"function": "fn7", "pattern": "ERROR"}, "threshold": "> 0"}}
+    path.write_text(json.dumps(spec))
+    placement = compile_spec(path).layout.placement
+    assert placement["Fn5ErrorsAlarm"] == placement["Fn5Function"] == "Functions0000Stack"
+    assert placement["Fn7LogsAlarm"] == placement["Fn7LogsMetricFilter"] == placement["Fn7Function"]
+    assert placement["OrdersThrottledAlarm"] == "Shared0000Stack" and placement["OrdersTable"] == ""
+
+
+def test_the_budget_report_shows_each_template_against_each_quota() -> None:
+    budget = Budget(resources=250, outputs=100, parameters=100, bytes=524288)
+    usages = [usage_of("service.json", {"Resources": {str(i): {} for i in range(25)}}, b"x" * 1000),
+              usage_of("nested/functions-0.json", {"Resources": {str(i): {} for i in range(300)},
+                                                   "Outputs": {"A": {}}, "Parameters": {"P": {}, "Q": {}}},
+                       b"x" * 52429)]
+    assert budget_report(usages, budget, 0.5) == [
+        "budget per template (limits.margin 0.5): 250 resources, 100 outputs, 100 parameters, 524,288 bytes",
+        "  service.json               25 resources (10%),    0 outputs (0%),    0 parameters (0%), "
+        "    1,000 bytes (0%)",
+        "  nested/functions-0.json   300 resources (120%),    1 outputs (1%),    2 parameters (2%), "
+        "   52,429 bytes (10%)  OVER BUDGET"]
+
+
+def test_a_stack_names_each_value_it_gives_once_and_never_reuses_a_name() -> None:
+    """Output names come from the logical ID and attribute (letters and digits only); two values that would share
+    a name get distinct ones, and the same value asked for twice is one output."""
+    from specc.output.split import _Stack
+
+    stack = _Stack("Shared0Stack", "nested/shared-0.json")
+    arn = {"Fn::GetAtt": ["Fn0Function", "Arn"]}
+    assert stack.output_for("Fn0Function", "Arn", arn) == "Fn0FunctionArn"
+    assert stack.output_for("Fn0FunctionA", "rn", {"Ref": "Fn0FunctionA"}) == "Fn0FunctionArnValue"
+    assert stack.output_for("Fn0Function", "Arn", arn) == "Fn0FunctionArn"
+    assert stack.output_for("Api", "Root-Resource.Id", {"Ref": "Api"}) == "ApiRootResourceId"
+    assert stack.outputs == {"Fn0FunctionArn": {"Value": arn},
+                             "Fn0FunctionArnValue": {"Value": {"Ref": "Fn0FunctionA"}},
+                             "ApiRootResourceId": {"Value": {"Ref": "Api"}}}
+
+
+def test_dependency_edges_follow_refs_getatts_subs_and_depends_on_within_a_template() -> None:
+    templates = {"service.json": {"Resources": {
+        "A": {"Properties": {"X": {"Ref": "B"}, "Y": {"Ref": "SomeParameter"}}},
+        "B": {},
+        "C": {"DependsOn": "A", "Properties": {"Z": {"Fn::Sub": "${B.Arn}"}}}}}, "nested/empty.json": {}}
+    assert dict(dependency_edges(templates)) == {"service.json:A": ["service.json:B"], "service.json:B": [],
+                                                 "service.json:C": ["service.json:A", "service.json:B"]}
+
+
+def test_a_nested_stack_says_what_it_holds_and_reads_tables_by_name(tmp_path) -> None:
+    """A nested template names its service, stack and first entries; each parameter says where its value comes
+    from; a function reads a parent table by its deterministic name and ARN (no parameter for it)."""
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    layout = compiled.layout
+    stack = layout.stacks[layout.placement["Fn0Function"]]
+    template = compiled.templates[stack.file]
+    assert (stack.file, template["AWSTemplateFormatVersion"]) == ("nested/functions-8000.json", "2010-09-09")
+    assert template["Description"] == ("svc (dev): nested stack Functions8000Stack of service.json (functions.fn0, "
+                                       "functions.fn13, functions.fn18, ...). Compiled by specc; do not edit.")
+    parameters = template["Parameters"]
+    members = (0, 13, 18, 19, 3, 6, 7, 9)  # the functions of this stack: each reads its route's path resource
+    assert sorted(parameters) == ["Api", *sorted(f"ApiResourceApiFn{i}IdParam" for i in members), "MainKeyArn"]
+    assert parameters["Api"] == {"Type": "String", "Description": "Ref Api (from the parent)"}
+    assert parameters["ApiResourceApiFn0IdParam"] == {
+        "Type": "String", "Description": "Shared0000Stack.Outputs.ApiResourceApiFn0IdParam (from the parent)"}
+    statements = template["Resources"]["Fn0Policy"]["Properties"]["PolicyDocument"]["Statement"]
+    [stock] = [s for s in statements if s["Sid"] == "StockTableReadWrite"]
+    assert stock["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/svc-stock-dev"}]
+    variables = template["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["TABLE_STOCK"] == "svc-stock-dev"
+
+
+def test_depends_on_is_kept_within_a_template_and_becomes_a_stack_dependency_across_templates(tmp_path) -> None:
+    """A resource waits for what it depends on: beside it, by its logical ID; in the parent, the nested stack waits
+    for it; in a nested stack, the parent's resource waits for the whole stack."""
+    compiled = compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
+    layout = compiled.layout
+    parent = compiled.templates["service.json"]["Resources"]
+    stacks = sorted(t for t, r in parent.items() if r["Type"] == "AWS::CloudFormation::Stack")
+    assert stacks == ["Functions0000Stack", "Functions8000Stack", "Shared0000Stack"]
+    assert {t: parent[t]["DependsOn"] for t in stacks} == {t: ["OrdersTable", "StockTable"] for t in stacks}
+    deployment = next(t for t in parent if t.startswith("ApiDeployment"))
+    assert parent[deployment]["DependsOn"] == stacks[:2]  # its methods live in the function stacks
+    assert parent["ApiStage"]["DependsOn"] == ["ApiGatewayAccount"]
+    nested = compiled.templates[layout.stacks["Functions8000Stack"].file]["Resources"]
+    assert nested["Fn0Function"]["DependsOn"] == ["Fn0LogGroup", "Fn0Policy"]
+    assert layout.stacks["Functions8000Stack"].depends_on == ["Shared0000Stack"]

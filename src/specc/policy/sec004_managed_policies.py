@@ -23,7 +23,7 @@ ALLOWED = {
 
 
 def _name(arn: Any) -> str:
-    text = arn.get("Fn::Sub") if isinstance(arn, dict) else arn
+    text = arn.get("Fn::Sub", arn) if isinstance(arn, dict) else arn
     text = text[0] if isinstance(text, list) else text
     return str(text).split(":policy/", 1)[-1] if isinstance(text, str) else str(text)
 
