@@ -51,7 +51,7 @@ test-fast: $(STAMP)
 ## group, not part of `make test`. One group: `make mutation GROUPS=iam`. Results: bench/mutation.md
 GROUPS ?=
 mutation: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,mutation]'
+	$(BIN)/python -m pip install --quiet -e '.[test,mutation]' -c constraints.txt
 	nice -n 10 $(BIN)/python scripts/mutation.py $(GROUPS)
 
 ## templates: recompile every spec into templates_out/ (read the diff before committing it)

@@ -1,10 +1,11 @@
-"""Names users and CloudFormation rely on (src/specc/naming.py): a logical ID that changes replaces the resource
+"""Names users and CloudFormation rely on (src/specc/build/naming.py): a logical ID that changes replaces the resource
 on the next deploy (a table, a queue, an API resource), so each rule is pinned with literal values."""
 
 from __future__ import annotations
 
 import hashlib
 
+from specc.build import naming
 from specc.build.naming import camel, env_var_name, logical_id, physical_name, short_hash
 from specc.compiler import compile_spec
 
@@ -51,3 +52,12 @@ def test_short_hash_is_a_prefix_of_the_sha256_of_the_parts_joined_by_a_unit_sepa
 def test_environment_variable_names_are_upper_case_singular_then_name() -> None:
     assert env_var_name("table", "transactions") == "TABLE_TRANSACTIONS"
     assert env_var_name("Topic", "order-events") == "TOPIC_ORDER-EVENTS"
+
+
+def test_artifact_buckets_are_named_by_prefix_account_and_region() -> None:
+    """`specc bootstrap` creates these buckets and `specc deploy`/`rollout` upload to them, in every account and
+    region; the access-log bucket beside each: a change of either name strands every deployed service's code."""
+    assert naming.artifact_bucket("specc-artifacts", "123456789012", "us-east-1") == \
+        "specc-artifacts-123456789012-us-east-1"
+    assert naming.bucket_names("acme", "210987654321", "eu-west-1") == (
+        "acme-210987654321-eu-west-1", "acme-logs-210987654321-eu-west-1")
