@@ -69,12 +69,14 @@ def test_modified_added_and_removed_resources_with_their_properties(runner, proj
     changes = {r["logical_id"]: r for t in json.loads(result.output)["templates"] for r in t["resources"]}
     assert changes["PlaceOrderFunction"]["action"] == "modified"
     assert changes["PlaceOrderFunction"]["properties"] == ["MemorySize"]
+    assert changes["PlaceOrderFunction"]["values"] == [["MemorySize", "256", "512"]]  # old -> new
     assert changes["EventsTopic"]["action"] == "removed"
     assert {k for k, v in changes.items() if v["action"] == "removed"} >= {"EventsTopic", "EventsTopicPolicy"}
     edit(project, "tables:\n", "topics:\n  audit: {}\ntables:\n")
     text = run_diff(runner, str(project)).output
     assert "+ AuditTopic" in text and "added" in text
     assert "- EventsTopic " in text and "~ PlaceOrderFunction" in text and "modified: MemorySize" in text
+    assert "\n      MemorySize: 256 -> 512\n" in text
 
 
 def _service(body: dict) -> dict:
@@ -288,20 +290,51 @@ def test_a_missing_stack_is_one_line_and_exit_6(runner, aws, write_spec) -> None
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.output
 
 
-def test_a_large_template_needs_a_bucket(runner, aws, write_spec, monkeypatch) -> None:
+def test_a_large_template_goes_through_the_artifact_bucket_or_the_named_one(runner, aws, write_spec,
+                                                                          monkeypatch) -> None:
     import boto3
 
     spec = write_spec(STORE.replace("service: store", "service: bulk"), name="bulk.yaml")  # names of its own
     deploy(spec, "store-big")
     monkeypatch.setattr(stack_diff, "_INLINE_LIMIT", 100)  # as if the template were over 51,200 bytes
-    refused = runner.invoke(main, ["diff", str(spec), "--stack", "store-big"])
-    assert refused.exit_code == 2 and "--bucket" in refused.output  # a usage error, not AWS's
-    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="templates")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    account = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+    artifacts = f"specc-artifacts-{account}-us-east-1"
+    if artifacts in {b["Name"] for b in s3.list_buckets()["Buckets"]}:  # deploy() may have bootstrapped it
+        for item in s3.list_objects_v2(Bucket=artifacts).get("Contents", []):
+            s3.delete_object(Bucket=artifacts, Key=item["Key"])
+        s3.delete_bucket(Bucket=artifacts)
+    missing = runner.invoke(main, ["diff", str(spec), "--stack", "store-big"])
+    assert missing.exit_code == 6, missing.output  # AWS refused: one line that says what to do
+    assert f"the artifact bucket {artifacts}: run `specc bootstrap`, or name a bucket with --bucket" in missing.stderr
+    s3.create_bucket(Bucket=artifacts)
     edit(spec, "topics:\n  events: {}\n", "")
-    uploaded = runner.invoke(main, ["diff", str(spec), "--stack", "store-big", "--bucket", "templates"])
-    assert uploaded.exit_code == 0, uploaded.output
-    assert "- EventsTopic" in uploaded.output
-    listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="templates")["Contents"]
-    keys = [item["Key"] for item in listed]
+    by_default = runner.invoke(main, ["diff", str(spec), "--stack", "store-big"])
+    assert by_default.exit_code == 0, by_default.output
+    assert "- EventsTopic" in by_default.output
+    assert [item["Key"][:11] for item in s3.list_objects_v2(Bucket=artifacts)["Contents"]] == ["specc/diff/"]
+    s3.create_bucket(Bucket="templates")
+    named = runner.invoke(main, ["diff", str(spec), "--stack", "store-big", "--bucket", "templates"])
+    assert named.exit_code == 0, named.output
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket="templates")["Contents"]]
     assert len(keys) == 1 and keys[0].startswith("specc/diff/")
     assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+
+
+def test_iam_conditions_are_part_of_each_permission() -> None:
+    """A TLS-only Deny must not read as a Deny of everything, and a condition dropped from an Allow widens it."""
+    tls = {"Bool": {"aws:SecureTransport": "false"}}
+    queue_policy = {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Q"}], "PolicyDocument": {
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*",
+                       "Condition": tls}]}}}
+    [change] = diff.permission_changes({}, {"QP": queue_policy})
+    assert change.added == ("Deny sqs:SendMessage to * when Bool aws:SecureTransport = false",)
+    scoped = {"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "F"}, "Principal": "s3.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": ["Uploads", "Arn"]}, "SourceAccount": {"Ref": "AWS::AccountId"}}}
+    open_to_s3 = {**scoped, "Properties": {k: v for k, v in scoped["Properties"].items()
+                                           if k not in ("SourceArn", "SourceAccount")}}
+    [widened] = diff.permission_changes({"P": scoped}, {"P": open_to_s3})
+    assert widened.removed == ("Allow lambda:InvokeFunction to s3.amazonaws.com when SourceArn = Uploads and "
+                               "SourceAccount = AWS::AccountId",)
+    assert widened.added == ("Allow lambda:InvokeFunction to s3.amazonaws.com",)

@@ -64,7 +64,8 @@ def init(template: str, service: str | None, force: bool, directory: Path) -> No
               help="Compiled output to compare with (default: the spec's directory in templates_out/).")
 @click.option("--stack", help="Compare with this deployed CloudFormation stack instead, through a change set.")
 @click.option("--region", help="The stack's region (with --stack; default: the spec's first region).")
-@click.option("--bucket", help="With --stack: S3 bucket for templates over CloudFormation's 51,200-byte inline limit.")
+@click.option("--bucket", help="With --stack: S3 bucket for templates over CloudFormation's 51,200-byte inline limit "
+              "(default: the artifact bucket `specc bootstrap` made in the account and region).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--exit-code", is_flag=True,
               help=f"Exit {EXIT_CHANGES} when something would change (as `git diff --exit-code`); default: 0.")
@@ -92,7 +93,7 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
     region = region or compiled.spec.regions[0]
     if stack:
         root = compiled.templates.get("service.json") or next(iter(compiled.templates.values()))
-        diffs = [_stack_diff(stack, region, root, bucket)]
+        diffs = [_stack_diff(stack, region, root, bucket, compiled.spec.artifacts.bucket_prefix)]
     else:
         directory = against or default_out_dir(spec)
         diffs = differ.diff_against(directory, compiled.templates, region)
@@ -112,18 +113,27 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
         sys.exit(EXIT_CHANGES)
 
 
-def _stack_diff(stack: str, region: str, template: dict[str, Any], bucket: str | None) -> TemplateDiff:
+def _stack_diff(stack: str, region: str, template: dict[str, Any], bucket: str | None, prefix: str) -> TemplateDiff:
     """The change-set diff. AWS's refusals, a silent or garbled endpoint included, are one line and exit 6, as
-    in every command that talks to AWS; a template too large to send inline without --bucket is a usage error."""
-    from specc.aws.session import AwsError, explained
+    in every command that talks to AWS. A template too large to send inline goes through --bucket, or else the
+    artifact bucket `specc bootstrap` made in this account and region (where `specc deploy` uploads too)."""
+    from specc.aws.session import Aws, AwsError, explained
     from specc.aws.stack_diff import NeedsBucket, stack_diff
+    from specc.build import naming
     from specc.cli.ship import EXIT_AWS
 
     try:
         with explained(f"comparing with stack {stack} in {region}"):
-            return stack_diff(stack, region, template, bucket=bucket)
-    except NeedsBucket as exc:
-        raise click.UsageError(str(exc)) from None
+            try:
+                return stack_diff(stack, region, template, bucket=bucket)
+            except NeedsBucket:
+                artifacts = naming.artifact_bucket(prefix, Aws.connect(None, region).account, region)
+                try:
+                    return stack_diff(stack, region, template, bucket=artifacts)
+                except AwsError as exc:
+                    raise AwsError(f"{exc} (the template is over CloudFormation's inline limit, so it goes through "
+                                   f"the artifact bucket {artifacts}: run `specc bootstrap`, or name a bucket with "
+                                   "--bucket)") from None
     except AwsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_AWS)

@@ -32,6 +32,7 @@ class ResourceChange:
     replacement: str = ""  # "always" or "conditional" when action is `replaced`
     because: tuple[str, ...] = ()  # the create-only properties that force the replacement
     warning: str = ""
+    values: tuple[tuple[str, str, str], ...] = ()  # (path, old, new) of each changed property, as people read them
 
 
 @dataclass(frozen=True)
@@ -106,17 +107,35 @@ def _compare(logical_id: str, before: dict[str, Any], after: dict[str, Any], reg
     kind = after["Type"]
     if before["Type"] != kind:
         return ResourceChange(logical_id, kind, REPLACED, ("Type",), "always", ("Type",))
-    paths = list(changed_paths(before.get("Properties", {}), after.get("Properties", {})))
+    old_properties, new_properties = before.get("Properties", {}), after.get("Properties", {})
+    paths = list(changed_paths(old_properties, new_properties))
     shown = tuple(_dotted(p) for p in paths)
+    values = tuple((_dotted(p), _value_at(old_properties, p), _value_at(new_properties, p)) for p in paths)
     shown += tuple(a for a in _ATTRIBUTES if before.get(a) != after.get(a))
     always, conditional = create_only(kind, region)
     forced = [p for p in paths if any(_covers(c, p) for c in always)]
     maybe = [p for p in paths if any(_covers(c, p) for c in conditional)]
     if not forced and not maybe:
-        return ResourceChange(logical_id, kind, MODIFIED, shown)
+        return ResourceChange(logical_id, kind, MODIFIED, shown, values=values)
     because = tuple(dict.fromkeys(_dotted(p) for p in (forced or maybe)))
     return ResourceChange(logical_id, kind, REPLACED, shown, "always" if forced else "conditional", because,
-                          _custom_name_warning(kind, region, before, after))
+                          _custom_name_warning(kind, region, before, after), values)
+
+
+_ABSENT = "(absent)"
+_VALUE_WIDTH = 60
+
+
+def _value_at(properties: Any, path: tuple[Any, ...]) -> str:
+    """The value at `path` as one short line (`(absent)` where the path does not exist)."""
+    value = properties
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return _ABSENT
+    text = short(value)
+    return text if len(text) <= _VALUE_WIDTH else text[:_VALUE_WIDTH - 1] + "…"
 
 
 def changed_paths(old: Any, new: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -231,7 +250,9 @@ def _grants(resource: dict[str, Any] | None) -> frozenset[str]:
         return frozenset()
     properties, kind = resource.get("Properties", {}), resource.get("Type")
     if kind == "AWS::Lambda::Permission":
-        return frozenset({f"Allow {properties.get('Action')} to {short(properties.get('Principal'))}"})
+        scope = {k: properties[k] for k in ("SourceArn", "SourceAccount", "EventSourceToken") if k in properties}
+        when = " when " + " and ".join(f"{k} = {short(v)}" for k, v in scope.items()) if scope else ""
+        return frozenset({f"Allow {properties.get('Action')} to {short(properties.get('Principal'))}{when}"})
     documents = []
     if kind == "AWS::IAM::Role":
         documents = [p.get("PolicyDocument", {}) for p in properties.get("Policies", [])]
@@ -251,9 +272,21 @@ def _statements(document: Any, identity: bool) -> Iterator[str]:
         actions = _listed(statement.get("Action") or statement.get("NotAction"))
         negated = "not " if "NotAction" in statement else ""
         targets = _listed(statement.get("Resource")) if identity else _principals(statement.get("Principal"))
+        when = _conditions(statement.get("Condition"))
         for action in actions:
             for target in targets or ["*"]:
-                yield f"{effect} {negated}{action} {'on' if identity else 'to'} {target}"
+                yield f"{effect} {negated}{action} {'on' if identity else 'to'} {target}{when}"
+
+
+def _conditions(condition: Any) -> str:
+    """A statement's Condition as words (` when Bool aws:SecureTransport = false`): without it, a TLS-only Deny
+    reads as a Deny of everything, and a condition that is dropped would not show at all."""
+    if not isinstance(condition, dict) or not condition:
+        return ""
+    parts = [f"{operator} {key} = {', '.join(_listed(value))}"
+             for operator, tests in sorted(condition.items()) if isinstance(tests, dict)
+             for key, value in sorted(tests.items())]
+    return " when " + " and ".join(parts) if parts else ""
 
 
 def _listed(value: Any) -> list[str]:
@@ -337,6 +370,7 @@ def from_change_set(change: dict[str, Any], local: dict[str, ResourceChange]) ->
 
 # ----------------------------------------------------------------------------------------- rendering
 
+_SHOWN_VALUES = 8  # old -> new lines per resource in text; JSON has them all
 _MARKS = {ADDED: ("+", "green"), REMOVED: ("-", "red"), MODIFIED: ("~", "yellow"), REPLACED: ("!", "magenta")}
 
 
@@ -381,6 +415,10 @@ def render_text(diffs: list[TemplateDiff], color: bool = False) -> str:
                 what = f"moved from {moved_from[(r.logical_id, diff.template)]}"
             detail = f": {', '.join(r.properties)}" if r.properties and r.action != REPLACED else ""
             lines.append(style(f"  {mark} {r.logical_id:<{width}}  {r.type:<{type_width}}  {what}{detail}", fg=colour))
+            for path, old, new in r.values[:_SHOWN_VALUES]:
+                lines.append(style(f"      {path}: {old} -> {new}", fg=colour))
+            if len(r.values) > _SHOWN_VALUES:
+                lines.append(f"      ... and {len(r.values) - _SHOWN_VALUES} more (--format json lists them all)")
             if r.warning:
                 lines.append(style(f"      warning: {r.warning}", fg="red", bold=True))
         if diff.permissions:
