@@ -5,6 +5,7 @@ both must describe the same service (functions, handlers, triggers, routes), and
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -39,6 +40,8 @@ def spec_text() -> str:
 
 
 def project(tmp_path: Path, text: str) -> Path:
+    """The page's service as a user's repository: code under src/, the spec beside it (code_root: ..)."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # the project code must stay inside
     for file, functions in HANDLERS.items():
         path = tmp_path / file
         path.parent.mkdir(parents=True, exist_ok=True)

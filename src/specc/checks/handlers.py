@@ -85,6 +85,7 @@ def check_functions(spec: Any, source: SourceFile) -> list[Diagnostic]:
     """Read each handler file (ast, never imported: importing runs the user's code) for its handler function."""
     found = []
     root = code_root(spec, source)
+    project = containment.project_of(source.path)  # a file outside it is E251's, and never read here
     parsed: dict[Path, Any] = {}  # many functions share a file
     # Services of thousands of functions name a few handlers: each (handler, code) is located and judged once.
     judged: dict[tuple[str, str | None], tuple[str, str] | None] = {}
@@ -93,7 +94,8 @@ def check_functions(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if key not in judged:
             judged[key] = None
             code_dir, handler_file, function_name = locate(spec, source, function, root)
-            if handler_file.is_file() and code_dir in handler_file.parents:  # else E206 says so
+            if (project.holds(root) and project.holds(handler_file) and handler_file.is_file()
+                    and code_dir in handler_file.parents):  # else E250-E253 or E206 say so
                 if handler_file not in parsed:
                     parsed[handler_file] = _parse(handler_file)
                 judged[key] = _function_problem(parsed[handler_file], function.handler.rsplit(":", 1)[0],
