@@ -10,16 +10,16 @@ from typing import Any, Literal
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
 from awacs.sts import AssumeRole
 from pydantic import Field
-from troposphere import GetAtt, Ref, Sub, apigateway, iam, logs
+from troposphere import GetAtt, Ref, Sub, apigateway, iam
 
 from specc.build.context import BuildContext
-from specc.build.iam import Grant, use_logs_key
-from specc.build.naming import logical_id, short_hash
+from specc.build.iam import Grant
+from specc.build.naming import short_hash
 from specc.build.scanners import skip
 from specc.kinds.api_access import ApiAccess, resource_policy
 from specc.kinds.api_auth import AuthorizerSpec, RouteAuth, build_rest
 from specc.kinds.api_cors import CorsSpec
-from specc.kinds.api_ids import API_ID, STAGE_ID, execute_api_disabled
+from specc.kinds.api_ids import API_ID, STAGE_ID, access_log_group, execute_api_disabled
 from specc.kinds.base import Kind, Metrics, NameRule, Reference
 from specc.kinds.routes import method_id, resource_of, split
 from specc.language.types import Name, RetentionDays, SpecModel, Throttle
@@ -119,15 +119,7 @@ def build(ctx: BuildContext, name: str, spec: ApiSpec | None) -> None:
         DependsOn=sorted([method_id(key) for key in ctx.spec.routes] + preflights),
     ), origin)
 
-    logs_key = ctx.logs_key()
-    access_log_id = "ApiAccessLogGroup"
-    ctx.add(logs.LogGroup(
-        access_log_id,
-        LogGroupName=f"/aws/apigateway/{ctx.physical('api')}/access",
-        RetentionInDays=settings.access_log_retention_days or ctx.spec.defaults.log_retention_days,
-        KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
-    ), origin)
-    use_logs_key(ctx, logs_key, f"/aws/apigateway/{ctx.physical('api')}/access")
+    access_log_id = access_log_group(ctx, settings, origin)
 
     depends = []
     if settings.cloudwatch_role:

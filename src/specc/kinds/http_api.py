@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, apigatewayv2, logs
+from troposphere import GetAtt, Ref, Sub, apigatewayv2
 
 from specc.build.context import BuildContext
-from specc.build.iam import use_logs_key
 from specc.build.naming import logical_id
 
 ACCESS_LOG_FORMAT = json.dumps({
@@ -64,7 +63,7 @@ def build_route(ctx: BuildContext, route_key: str, spec: Any, mid: str) -> None:
 def build(ctx: BuildContext, settings: Any, origin: tuple[Any, ...]) -> None:
     from specc.kinds.api_auth import build_http
     from specc.kinds.api_cors import http_configuration
-    from specc.kinds.api_ids import API_ID, STAGE_ID, execute_api_disabled
+    from specc.kinds.api_ids import API_ID, STAGE_ID, access_log_group, execute_api_disabled
 
     api = apigatewayv2.Api(
         API_ID,
@@ -80,15 +79,7 @@ def build(ctx: BuildContext, settings: Any, origin: tuple[Any, ...]) -> None:
     for name, authorizer in sorted(settings.authorizers.items()):
         build_http(ctx, API_ID, name, authorizer)
 
-    logs_key = ctx.logs_key()
-    access_log_id = "ApiAccessLogGroup"
-    ctx.add(logs.LogGroup(
-        access_log_id,
-        LogGroupName=f"/aws/apigateway/{ctx.physical('api')}/access",
-        RetentionInDays=settings.access_log_retention_days or ctx.spec.defaults.log_retention_days,
-        KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
-    ), origin)
-    use_logs_key(ctx, logs_key, f"/aws/apigateway/{ctx.physical('api')}/access")
+    access_log_id = access_log_group(ctx, settings, origin)
 
     stage = apigatewayv2.Stage(
         STAGE_ID,
