@@ -1,5 +1,5 @@
 """checkov and cfripper, as users run them, over every committed template (from .venv-scan: their pins clash
-with ours). `python tests/scan_harness.py` prints the figures quoted in the README's "Secure by default"."""
+with ours). `python tests/scan_harness.py` prints the figures quoted in docs/security.md."""
 
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ class StandardAlarmTuning(SpecModel):
 
     enabled: bool = Field(True, description="`false` turns this standard alarm off for every resource.",
                           examples=[False])
-    threshold: float | None = Field(None, description="Overrides the default threshold (see the README table).",
+    threshold: float | None = Field(None, description="Overrides the default threshold (see the table in "
+                                    "docs/spec-language.md).",
                                     examples=[1500])
     period: Period | None = Field(None, description="Overrides the default period.", examples=[300])
     evaluation_periods: int | None = Field(None, ge=1, le=100, description="Overrides the default.", examples=[3])
