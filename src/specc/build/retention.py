@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from specc.build.context import BuildContext
 
-# Resource types that hold data: a replacement or removal loses it unless a policy keeps it.
-DATA_STORES = (
-    "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup",
-    "AWS::SQS::Queue", "AWS::SecretsManager::Secret", "AWS::Kinesis::Stream", "AWS::Cognito::UserPool",
-    "AWS::EFS::FileSystem", "AWS::RDS::DBCluster", "AWS::RDS::DBInstance",
-)
+# Resource types that hold data: a replacement or removal loses it unless a policy keeps it. Each type -> (what
+# people call it, the logical-ID suffix specc gives it, what it holds), for diff's and deploy's DATA LOSS lines.
+DATA_STORES: dict[str, tuple[str, str, str]] = {
+    "AWS::DynamoDB::Table": ("table", "Table", "items"),
+    "AWS::DynamoDB::GlobalTable": ("global table", "GlobalTable", "items"),
+    "AWS::S3::Bucket": ("bucket", "Bucket", "objects"),
+    "AWS::KMS::Key": ("key", "Key", "key material (everything encrypted with it becomes unreadable)"),
+    "AWS::SecretsManager::Secret": ("secret", "Secret", "value"),
+    "AWS::SQS::Queue": ("queue", "Queue", "messages"),
+    "AWS::Logs::LogGroup": ("log group", "LogGroup", "logs"),
+    "AWS::Cognito::UserPool": ("user pool", "UserPool", "users"),
+    "AWS::Kinesis::Stream": ("stream", "Stream", "records"),
+    "AWS::EFS::FileSystem": ("file system", "FileSystem", "files"),
+    "AWS::RDS::DBCluster": ("database cluster", "Cluster", "data"),
+    "AWS::RDS::DBInstance": ("database", "Instance", "data"),
+}
 
 
 def declare(ctx: BuildContext) -> None:

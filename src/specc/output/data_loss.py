@@ -24,21 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# type -> (what people call it, the logical-ID suffix specc gives it, what it holds)
-STATEFUL: dict[str, tuple[str, str, str]] = {
-    "AWS::DynamoDB::Table": ("table", "Table", "items"),
-    "AWS::DynamoDB::GlobalTable": ("global table", "GlobalTable", "items"),
-    "AWS::S3::Bucket": ("bucket", "Bucket", "objects"),
-    "AWS::KMS::Key": ("key", "Key", "key material (everything encrypted with it becomes unreadable)"),
-    "AWS::SecretsManager::Secret": ("secret", "Secret", "value"),
-    "AWS::SQS::Queue": ("queue", "Queue", "messages"),
-    "AWS::Logs::LogGroup": ("log group", "LogGroup", "logs"),
-    "AWS::Cognito::UserPool": ("user pool", "UserPool", "users"),
-    "AWS::Kinesis::Stream": ("stream", "Stream", "records"),
-    "AWS::EFS::FileSystem": ("file system", "FileSystem", "files"),
-    "AWS::RDS::DBCluster": ("database cluster", "Cluster", "data"),
-    "AWS::RDS::DBInstance": ("database", "Instance", "data"),
-}
+from specc.build.retention import DATA_STORES
+
+# What holds data, and how to speak of it: one table (build/retention.py), also behind SEC011 and Retain
+STATEFUL = DATA_STORES
 DELETED, REPLACED, MAYBE_REPLACED = "deleted", "replaced", "may be replaced"
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+")
 
