@@ -163,3 +163,13 @@ def test_an_unchanged_spec_is_not_even_compiled(runner, write_spec, tmp_path, mo
     monkeypatch.setattr(lint_inputs, "environment", lambda: "another specc or library version")
     lint()
     assert len(compiles) == 5
+
+
+def test_identical_templates_are_linted_once_and_each_gets_the_findings(tmp_path, counted) -> None:
+    """Two files with the same bytes and regions (a StackSet's copies, equal shards) cost one cfn-lint run, cold."""
+    templates = {"a.json": _template(memory=1), "b.json": _template(memory=1), "c.json": _template()}
+    found = lint_templates(templates, ["us-east-1"], cache=LintCache(tmp_path / "lint"))
+    assert len(counted) == 2
+    by_file = {name: {(f.rule, f.line) for f in found if f.template == name} for name in templates}
+    assert by_file["a.json"] and by_file["a.json"] == by_file["b.json"]  # MemorySize 1: found in both copies
+    assert not by_file["c.json"]

@@ -118,25 +118,26 @@ def lint_jobs(jobs: list[Job], cache: LintCache | None = None, workers: int | No
     """Findings of every job: from the cache when it has them, else from cfn-lint in up to `workers` processes."""
     outcome = Outcome(findings={})
     missing: list[Job] = []
+    twins: dict[str, list[Job]] = {}  # key -> later jobs with the same bytes and regions: linted once
     for job in jobs:
         job.key = cache_key(job.body, job.regions)
+        if job.key in twins:
+            twins[job.key].append(job)
+            continue
+        twins[job.key] = []
         cached = cache.get(job.key) if cache is not None else None
         if cached is None:
             missing.append(job)
             continue
-        outcome.findings[job.name] = cached
         outcome.hits += 1
-        if done:
-            done(job)
+        _give(outcome, job, cached, twins, done)
     workers = max(1, min(workers or os.cpu_count() or 1, len(missing)))
 
     def finish(job: Job, findings: list[dict[str, Any]]) -> None:
-        outcome.findings[job.name] = findings
         outcome.linted += 1
         if cache is not None:
             cache.put(job.key, findings)
-        if done:
-            done(job)
+        _give(outcome, job, findings, twins, done)
 
     if workers == 1:
         for job in missing:
@@ -149,3 +150,12 @@ def lint_jobs(jobs: list[Job], cache: LintCache | None = None, workers: int | No
         for future in as_completed(futures):
             finish(futures[future], future.result())
     return outcome
+
+
+def _give(outcome: Outcome, job: Job, findings: list[dict[str, Any]], twins: dict[str, list[Job]],
+          done: Callable[[Job], None] | None) -> None:
+    """`job`'s findings, and the same to every identical template (StackSet copies, shards of equal content)."""
+    for each in [job, *twins[job.key]]:
+        outcome.findings[each.name] = findings
+        if done:
+            done(each)
