@@ -94,3 +94,30 @@ def test_split_service_rolls_out_with_nested_templates_in_every_region(aws, runn
         _check_all_stacks(session(), region, parents[0], compiled, deployed)
         functions = session().client("lambda", region_name=region).list_functions()["Functions"]
         assert len(functions) == 12
+
+
+def test_diff_against_a_deployed_split_service_reads_every_nested_stack(aws, runner, tmp_path) -> None:
+    """`specc diff --stack` compares each nested stack too: unchanged is unchanged, and functions that change shard
+    are reported as moves between the deployed nested stacks, not as unrelated additions and removals."""
+    assert runner.invoke(main, ["bootstrap", str(SPEC), "--region", "us-east-1"]).exit_code == 0
+    assert runner.invoke(main, ["deploy", str(SPEC), "--region", "us-east-1"]).exit_code == 0
+
+    same = runner.invoke(main, ["diff", str(SPEC), "--stack", "bigsvc-test", "--format", "json"])
+    assert same.exit_code == 0, same.output
+    unchanged = json.loads(same.stdout)
+    assert len(unchanged["templates"]) == 1 + len(compile_spec(SPEC).layout.stacks)  # the root and each nested
+    assert [t["resources"] for t in unchanged["templates"][1:]] == [[]] * (len(unchanged["templates"]) - 1)
+
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "app.py").write_text((HERE / "split_service" / "handlers" / "app.py").read_text())
+    regrown = tmp_path / "spec.yaml"  # more shards: about half the functions change stack
+    regrown.write_text(SPEC.read_text().replace("shards: 3", "shards: 8"))
+    moved = runner.invoke(main, ["diff", str(regrown), "--stack", "bigsvc-test", "--format", "json"])
+    assert moved.exit_code == 0, moved.output
+    report = json.loads(moved.stdout)
+    functions = [m for m in report["moves"] if m["type"] == "AWS::Lambda::Function"]
+    assert functions, report["summary"]
+    for move in functions:
+        assert move["source"] != move["target"]
+        assert "nested stack Functions" in move["source"] and "nested stack Functions" in move["target"]
+    assert not [loss for loss in report["data_loss"] if loss["type"] == "AWS::DynamoDB::Table"]  # tables stay put

@@ -60,6 +60,40 @@ def stack_diff(stack: str, region: str, template: dict[str, Any], *, name: str =
                         data_loss=data_loss.find(resources, old, new))
 
 
+def nested_stack_diffs(stack: str, region: str, templates: dict[str, dict[str, Any]], files: dict[str, str], *,
+                       profile: str | None = None) -> list[TemplateDiff]:
+    """Each nested stack of `stack`, deployed, against its compiled template (`files`: logical ID -> file).
+
+    The root's change set says a nested stack changes, not what changes inside it; each nested stack's template
+    is read back and compared resource by resource, so a function that moves from one shard to another shows
+    as a move (output/diff.find_moves) and a data store that would be deleted shows as data loss. A nested stack
+    deployed but no longer compiled is compared with nothing (all of it removed), and the reverse."""
+    aws = Aws.connect(profile, region)
+    cfn = aws.client("cloudformation", region)
+    with explained(f"listing the nested stacks of stack {stack} in {region}"):
+        deployed = {resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+                    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack)
+                    for resource in page["StackResourceSummaries"]
+                    if resource["ResourceType"] == "AWS::CloudFormation::Stack" and resource.get("PhysicalResourceId")}
+    diffs = []
+    for logical_id in sorted(set(deployed) | set(files)):
+        name = files.get(logical_id, f"nested stack {logical_id} (deployed, no longer compiled)")
+        old: dict[str, Any] = {}
+        if logical_id in deployed:
+            with explained(f"reading the template of nested stack {logical_id} of {stack} in {region}"):
+                body = cfn.get_template(StackName=deployed[logical_id], TemplateStage="Processed")["TemplateBody"]
+            old = yaml.safe_load(body) if isinstance(body, str) else body
+            if not isinstance(old, dict):
+                raise AwsError(f"the template of nested stack {logical_id} of {stack} is not a CloudFormation "
+                               "template")
+        diff = diff_templates(name, old, templates.get(name, {}) if logical_id in files else {}, region)
+        diff.template = f"{name} → nested stack {logical_id} of {stack} ({region})"
+        if logical_id not in deployed:
+            diff.note = f"nested stack {logical_id} is not deployed yet: everything in it is new"
+        diffs.append(diff)
+    return diffs
+
+
 class NeedsBucket(ValueError):
     """The template is too large to send inline and no bucket was named for it."""
 

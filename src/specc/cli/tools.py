@@ -94,6 +94,8 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
     if stack:
         root = compiled.templates.get("service.json") or next(iter(compiled.templates.values()))
         diffs = [_stack_diff(stack, region, root, bucket, compiled.spec.artifacts.bucket_prefix)]
+        files = {info.logical_id: info.file for info in (compiled.layout.stacks.values() if compiled.layout else ())}
+        diffs = differ.mark_moves(diffs + _nested_diffs(stack, region, compiled.templates, files))
     else:
         directory = against or default_out_dir(spec)
         diffs = differ.diff_against(directory, compiled.templates, region)
@@ -111,6 +113,21 @@ def diff(spec: Path, against: Path | None, stack: str | None, region: str | None
         click.echo(f"{spec}: {differ.summary(diffs)}.")
     if changed and exit_code:
         sys.exit(EXIT_CHANGES)
+
+
+def _nested_diffs(stack: str, region: str, templates: dict[str, dict[str, Any]], files: dict[str, str]
+                  ) -> list[TemplateDiff]:
+    """Per nested stack, deployed against compiled; AWS failures are one line and exit 6 like the root's."""
+    from specc.aws.session import AwsError, explained
+    from specc.aws.stack_diff import nested_stack_diffs
+    from specc.cli.ship import EXIT_AWS
+
+    try:
+        with explained(f"comparing the nested stacks of {stack} in {region}"):
+            return nested_stack_diffs(stack, region, templates, files)
+    except AwsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_AWS)
 
 
 def _stack_diff(stack: str, region: str, template: dict[str, Any], bucket: str | None, prefix: str) -> TemplateDiff:

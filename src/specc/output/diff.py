@@ -342,8 +342,13 @@ def diff_against(directory: Path, templates: dict[str, dict[str, Any]], region: 
         if name not in committed:
             diff.note = f"no committed template at {Path(directory) / name}: everything in it is new"
         diffs.append(diff)
+    return mark_moves(diffs)
+
+
+def mark_moves(diffs: list[TemplateDiff]) -> list[TemplateDiff]:
+    """A data store that moves between stacks: say so in its data-loss line, rather than "put its entry back"."""
     moved = {(m.logical_id, m.source): m.target for m in find_moves(diffs)}
-    for diff in diffs:  # a data store that moves between stacks: say so, rather than "put its entry back"
+    for diff in diffs:
         diff.data_loss = [replace(loss, moved_to=moved[(loss.logical_id, diff.template)], renamed_to="")
                           if (loss.logical_id, diff.template) in moved else loss for loss in diff.data_loss]
     return diffs
