@@ -121,3 +121,31 @@ def test_diff_against_a_deployed_split_service_reads_every_nested_stack(aws, run
         assert move["source"] != move["target"]
         assert "nested stack Functions" in move["source"] and "nested stack Functions" in move["target"]
     assert not [loss for loss in report["data_loss"] if loss["type"] == "AWS::DynamoDB::Table"]  # tables stay put
+
+
+def test_tables_in_table_stacks_deploy_and_functions_find_them_by_name(aws, runner, session, deployed,
+                                                                       tmp_path) -> None:
+    """limits.table_stacks: the tables are created inside their nested `Tables` stacks, and the functions of other
+    nested stacks read them by their deterministic names."""
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "app.py").write_text((HERE / "split_service" / "handlers" / "app.py").read_text())
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.read_text().replace("shards: 3}", "shards: 3, table_stacks: true}"))
+    compiled = compile_spec(spec)
+    tables_stacks = sorted(s for s in compiled.layout.stacks if s.startswith("Tables"))
+    assert tables_stacks
+    assert runner.invoke(main, ["bootstrap", str(spec), "--region", "us-east-1"]).exit_code == 0
+    result = runner.invoke(main, ["deploy", str(spec), "--region", "us-east-1"])
+    assert result.exit_code == 0, result.output
+    _check_all_stacks(session(), "us-east-1", "bigsvc-test", compiled, deployed)
+
+    dynamodb = session().client("dynamodb", region_name="us-east-1")
+    assert sorted(dynamodb.list_tables()["TableNames"]) == ["bigsvc-orders-test", "bigsvc-stock-test"]
+    nested = _nested(session(), "us-east-1", "bigsvc-test")
+    cfn = session().client("cloudformation", region_name="us-east-1")
+    held = {r["PhysicalResourceId"] for name in tables_stacks
+            for r in cfn.describe_stack_resources(StackName=nested[name])["StackResources"]
+            if r["ResourceType"] == "AWS::DynamoDB::Table"}
+    assert held == {"bigsvc-orders-test", "bigsvc-stock-test"}  # created by the table stacks, not the parent
+    function = session().client("lambda", region_name="us-east-1").get_function(FunctionName="bigsvc-fn0-test")
+    assert function["Configuration"]["Environment"]["Variables"]["TABLE_STOCK"] == "bigsvc-stock-test"

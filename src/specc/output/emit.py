@@ -41,10 +41,38 @@ def render(template: dict[str, Any], fmt: str) -> bytes:
     return render_json(template)
 
 
+COMPACT_ABOVE = 512 * 1024  # bytes of indented JSON past which a template is written one entry per line
+
+
 def render_json(value: Any) -> bytes:
     """Sorted, two-space indented JSON: the same bytes as `json.dumps(indent=2, sort_keys=True)`, but
-    orjson keeps its native speed with indentation, where the standard library drops to pure Python."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    orjson keeps its native speed with indentation, where the standard library drops to pure Python.
+
+    Indentation is a third of a large template's bytes, and CloudFormation counts them against its 1 MB quota:
+    a template over 512 KiB indented is written one entry (resource, output, parameter...) per line instead,
+    still sorted and diffable line by line. The choice depends on the template alone, so output stays
+    deterministic, and every reader (lint's line numbers, uploads, TemplateURL hashes) uses this one function."""
+    body = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    if len(body) <= COMPACT_ABOVE or not isinstance(value, dict):
+        return body
+    return _entry_per_line(value)
+
+
+def _entry_per_line(template: dict[str, Any]) -> bytes:
+    lines = [b"{"]
+    sections = sorted(template.items())
+    for index, (section, content) in enumerate(sections):
+        comma = b"," if index < len(sections) - 1 else b""
+        if not isinstance(content, dict) or not content:
+            lines.append(orjson.dumps(section) + b": " + orjson.dumps(content, option=orjson.OPT_SORT_KEYS) + comma)
+            continue
+        lines.append(orjson.dumps(section) + b": {")
+        entries = sorted(content.items())
+        lines += [orjson.dumps(name) + b": " + orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
+                  + (b"," if position < len(entries) - 1 else b"") for position, (name, entry) in enumerate(entries)]
+        lines.append(b"}" + comma)
+    lines.append(b"}\n")
+    return b"\n".join(lines)
 
 
 def rendered_files(compiled: Compiled, fmt: str = "json") -> dict[str, bytes]:

@@ -11,7 +11,9 @@ keeps a fraction of each free. A service that fits stays one `service.json`. A l
 - **What moves.** Function groups go to `Functions<k>` stacks. API path resources (shared by the routes below
   one first path segment) and the alarms of tables go to `Shared<k>` stacks. Everything else stays in the
   parent: keys, tables (stateful: moving one between stacks would replace it), topics, the API, its
-  deployment and stage, monitoring. A shared stack references only the parent; a function stack references
+  deployment and stage, monitoring. Past 100 tables (`limits.table_stacks`), tables live in sixteen fixed
+  `Tables<k>` stacks chosen by the hash of their name alone, so nothing but their own count ever moves them.
+  A shared stack references only the parent; a function stack references
   the parent and shared stacks; the parent's deployment waits for the function stacks. Functions that call
   each other across stacks are named by their deterministic physical name (`arn:...:function:<name>`), not
   through outputs, so function stacks never depend on each other. Parent tables are named the same way (the
@@ -53,7 +55,8 @@ from specc.language.diagnostics import Diagnostic, SpecError
 QUOTAS = {"resources": 500, "outputs": 200, "parameters": 200, "bytes": 1_048_576}
 PARENT = ""
 SERVICE = "service.json"
-FUNCTIONS, SHARED = "Functions", "Shared"
+FUNCTIONS, SHARED, TABLES = "Functions", "Shared", "Tables"
+TABLE_STACK_DEPTH = 4  # 16 table stacks, fixed: a table's stack depends on its name alone, never on the others
 STATEFUL = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket",
                       "AWS::S3::BucketPolicy"})
 _SUB_TOKEN = re.compile(r"\$\{([^!}][^}]*)\}")
@@ -132,8 +135,27 @@ def hash_bits(name: str) -> int:
 
 
 def _hashed(family: str, seed: str) -> int:
-    # Functions hash by their own name (`functions.pay` -> `pay`); shared groups by their seed (`paths.items`).
-    return hash_bits(seed.split(".", 1)[1] if family == FUNCTIONS else seed)
+    # Functions and tables hash by their own name (`functions.pay` -> `pay`); shared groups by their seed
+    # (`paths.items`).
+    return hash_bits(seed.split(".", 1)[1] if family in (FUNCTIONS, TABLES) else seed)
+
+
+def tables_in_stacks(ctx: Any, resources: dict[str, Any]) -> bool:
+    """Whether the service's tables live in `Tables` stacks (limits.table_stacks; by default past
+    TABLES_IN_PARENT tables). It depends on the tables alone: adding functions never moves a table."""
+    from specc.language.limits import TABLES_IN_PARENT
+
+    setting = ctx.spec.limits.table_stacks
+    if setting is not None:
+        return bool(setting) and any(_is_table(ctx, title, r) for title, r in resources.items())
+    return sum(_is_table(ctx, title, r) for title, r in resources.items()) > TABLES_IN_PARENT
+
+
+def _is_table(ctx: Any, title: str, resource: dict[str, Any]) -> bool:
+    """A table of the spec's `tables` section (not a raw or conditional one: those stay where they are written)."""
+    origin: tuple[Any, ...] = ctx.origins.get(title) or ()
+    return (resource["Type"] == "AWS::DynamoDB::Table" and "Condition" not in resource and len(origin) >= 2
+            and origin[0] == "tables")
 
 
 @dataclass(frozen=True)
@@ -165,6 +187,13 @@ class ShardTree:
     def __init__(self, min_depth: int) -> None:
         self.min_depth = min_depth
         self.leaves: dict[tuple[int, int], None] = {}  # (depth, path) of each leaf
+
+    @classmethod
+    def fixed(cls, depth: int) -> ShardTree:
+        """Every leaf at `depth`: 2**depth shards that never split or merge."""
+        tree = cls(depth)
+        tree.leaves = dict.fromkeys((depth, path) for path in range(1 << depth))
+        return tree
 
     @staticmethod
     def depth_for(shards: int | None) -> int:
@@ -215,7 +244,8 @@ def split_service(ctx: Any, plan: Any, template: dict[str, Any]) -> Layout:
     from specc.output.emit import render_json
 
     budget = Budget.with_margin(ctx.spec.limits.margin)
-    counts_fit = (len(template.get("Resources", {})) <= budget.resources
+    resources = template.get("Resources", {})
+    counts_fit = (not tables_in_stacks(ctx, resources) and len(resources) <= budget.resources
                   and len(template.get("Outputs", {})) <= budget.outputs
                   and len(template.get("Parameters", {})) <= budget.parameters)
     if counts_fit:
@@ -283,6 +313,7 @@ class _Splitter:
         self._walkers: dict[str, Callable[[Any], Any]] = {}
         self._seed_stacks: dict[tuple[str, str], _Stack] = {}
         self._trees: dict[str, ShardTree] = {}
+        self.table_stacks = tables_in_stacks(ctx, self.resources)
 
     # ---- placement -------------------------------------------------------------------------------------
     def _family(self, title: str, resource: dict[str, Any], routes: dict[str, str],
@@ -341,6 +372,9 @@ class _Splitter:
             sizes[family][seed] = _Size(size.resources, size.outputs + count, size.bytes + 200 * count)
         shards = self.spec.limits.shards
         for family, members in sorted(sizes.items()):
+            if family == TABLES:
+                self._trees[family] = ShardTree.fixed(TABLE_STACK_DEPTH)
+                continue
             start = shards if family == FUNCTIONS or shards is None else max(1, shards // 4)
             self._trees[family] = ShardTree.grown({_hashed(family, seed): size for seed, size in members.items()},
                                                   self.budget, ShardTree.depth_for(start))
@@ -373,6 +407,9 @@ class _Splitter:
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for title, resource in self.resources.items():
             kind = resource["Type"]
+            if self.table_stacks and _is_table(self.ctx, title, resource):
+                groups[(TABLES, f"tables.{origins[title][1]}")].append(title)
+                continue
             if kind in STATEFUL or "Condition" in resource:
                 place[title] = PARENT
                 continue
@@ -435,6 +472,11 @@ class _Splitter:
                 named = self._by_name(target, attribute)
                 if named is not None:
                     return named
+                if there.startswith(TABLES):
+                    named = self._table_by_name(target, attribute)
+                    if named is not None:  # as for a parent table: waits for its stack, reads no output
+                        stack.depends.add(there)
+                        return named
                 source = self.stacks[there]
                 value = {"Fn::GetAtt": [there, f"Outputs.{source.output_for(target, attribute or '', original)}"]}
             name = _wire_name(target, attribute or "")
@@ -738,7 +780,8 @@ class _Splitter:
             what = ", ".join(f"{getattr(item, name):,} {name} (budget {getattr(self.budget, name):,})" for name in over)
             if info is None:
                 hint = ("what stays in the parent (keys, tables, topics, the API) does not fit: split the service "
-                        "into several specs, or lower limits.margin")
+                        "into several specs, lower limits.margin, or move the tables into table stacks "
+                        "(limits.table_stacks: true; deployed tables would be replaced)")
             else:
                 hint = ("the split's size estimate was short for this stack (its parameters are not estimated): "
                         "lower limits.margin, or set limits.shards to split further from the start; please report it")
