@@ -17,7 +17,7 @@ from specc.language.source import SourceFile
 ID = "E316"
 DESCRIPTION = "raw CloudFormation names no region and no account literally (StackSets deploy it everywhere)"
 ACCOUNT = "E317"
-REGION_CODE = re.compile(r"(?<![a-z0-9-])(us|eu|ap|sa|ca|me|af|il|mx|cn)-(gov-|iso-|isob-)?(north|south|east|west|"
+REGION_CODE = re.compile(r"(?<![a-z0-9])(us|eu|ap|sa|ca|me|af|il|mx|cn)-(gov-|iso-|isob-)?(north|south|east|west|"
                          r"central|northeast|southeast|northwest|southwest)-[0-9]+(?![0-9])")
 ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 
@@ -48,12 +48,12 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if region:
             found.append(source.diagnostic(
                 ID, path, f"'{region.group()}' is a region written into the template, which a StackSet deploys to "
-                f"every region of the service", "write ${aws.region} in a plain string (or {Ref: AWS::Region}, "
-                "${AWS::Region} inside Fn::Sub)"))
+                f"every region of the service", "write ${aws.region} in a plain string; {Ref: AWS::Region}, or "
+                "${AWS::Region} inside Fn::Sub"))
         account = ACCOUNT_ID.search(text)
         if account:
             found.append(source.diagnostic(
                 ACCOUNT, path, f"'{account.group()}' looks like an account id written into the template, which a "
-                "StackSet deploys to every account of the service", "write ${aws.account_id} in a plain string (or "
-                "{Ref: AWS::AccountId}, ${AWS::AccountId} inside Fn::Sub)"))
+                "StackSet deploys to every account of the service", "write ${aws.account_id} in a plain string; "
+                "{Ref: AWS::AccountId}, or ${AWS::AccountId} inside Fn::Sub"))
     return found

@@ -72,17 +72,38 @@ def _targets(spec: Any, source: SourceFile, name: str, resource: Any) -> list[Di
     for path, target, variables in _named(resource.properties, ("resources", name, "Properties")):
         if target.startswith("AWS::") or target in spec.resources or target in variables:
             continue
-        found.append(_unknown(source, path, target, known, "a reference"))
+        found.append(_unknown(source, path, target, known, "a reference", _generated_by(spec, target)))
     return found
 
 
-def _unknown(source: SourceFile, path: tuple[Any, ...], target: str, known: list[str], what: str) -> Diagnostic:
+def _generated_by(spec: Any, target: str) -> str:
+    """The spec entry whose generated resources' logical IDs start like `target` (`OrdersTable`: tables.orders)."""
+    from specc.build.naming import camel
+    from specc.kinds import SECTIONS
+
+    for section in SECTIONS:
+        entries = getattr(spec, section, None)
+        if section in ("resources", "overrides") or not isinstance(entries, dict):
+            continue
+        for entry in sorted(entries, key=len, reverse=True):
+            if target.startswith(camel(entry)):
+                return f"{section}.{entry}"
+    return ""
+
+
+def _unknown(source: SourceFile, path: tuple[Any, ...], target: str, known: list[str], what: str,
+             generated_by: str = "") -> Diagnostic:
+    if generated_by:
+        return source.diagnostic(
+            UNKNOWN_TARGET, path, f"{what} names '{target}', a logical ID specc generates for {generated_by}: raw "
+            "CloudFormation does not name generated resources by logical ID",
+            f"write the entry's attribute in a plain string, as ${{{generated_by}.arn}}")
     guess = difflib.get_close_matches(target, known, n=1)
     return source.diagnostic(
         UNKNOWN_TARGET, path, f"{what} names '{target}', which is not a raw resource of this spec"
         + (f"; did you mean '{guess[0]}'?" if guess else ""),
         "Ref, Fn::GetAtt, Fn::Sub and DependsOn name `resources` entries and AWS:: pseudo parameters; name a spec "
-        "entry in a plain string as ${section.entry.attribute} (${tables.orders.arn})")
+        "entry in a plain string as ${section.entry.attribute}")
 
 
 def _named(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str, set[str]]]:

@@ -188,7 +188,7 @@ def _absent(ctx: BuildContext, resource_type: str, address: str, index: int, key
     if unknown:
         return ctx.source.diagnostic(UNKNOWN_PROPERTY, path, f"{resource_type}: " + unknown[0].message, unknown[0].hint)
     return ctx.source.diagnostic(NOTHING_TO_REMOVE, path, f"nothing to remove: specc does not set '{key}' on "
-                                 f"{address}", "remove this line (an override that changes nothing is stale)")
+                                 f"{address}", "remove this line: an override that changes nothing is stale")
 
 
 def _schema_problems(ctx: BuildContext, resource_type: str, address: str, override: OverrideSpec,

@@ -81,6 +81,28 @@ def resolved(ctx: BuildContext, value: Any) -> Any:
     return value
 
 
+def _tagged(ctx: BuildContext, resource_type: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """The service's tags added to a type that takes `Tags` (as a Key/Value list or a map), as on every generated
+    resource; a tag the resource sets itself wins."""
+    from specc.build.assemble import service_tags
+    from specc.build.cfn_schema import resource_schema
+
+    schema = resource_schema(resource_type, ctx.spec.regions[0]) or {}
+    tagging = schema.get("tagging") or {}
+    if not tagging.get("taggable") or tagging.get("tagProperty", "/properties/Tags") != "/properties/Tags":
+        return properties
+    shape = (schema.get("properties") or {}).get("Tags", {}).get("type")
+    tags = service_tags(ctx.spec)
+    written = properties.get("Tags")
+    if shape == "array" and isinstance(written, list | None):
+        mine = {t.get("Key") for t in written or () if isinstance(t, dict)}
+        extra = [{"Key": key, "Value": value} for key, value in sorted(tags.items()) if key not in mine]
+        return {**properties, "Tags": [*(written or ()), *extra]}
+    if shape == "object" and isinstance(written, dict | None):
+        return {**properties, "Tags": {**dict(sorted(tags.items())), **(written or {})}}
+    return properties
+
+
 def build(ctx: BuildContext, name: str, spec: RawResourceSpec) -> None:
     origin = ("resources", name)
     owner = ctx.origins.get(name)
@@ -90,7 +112,7 @@ def build(ctx: BuildContext, name: str, spec: RawResourceSpec) -> None:
             COLLISION, origin, f"the raw resource '{name}' has the logical ID specc gives a resource of {made_by}",
             "choose another logical ID; to change the generated resource, use `overrides`", at_key=True))
         return
-    resource = RawCloudFormation(name, spec.type, resolved(ctx, spec.properties))
+    resource = RawCloudFormation(name, spec.type, _tagged(ctx, spec.type, resolved(ctx, spec.properties)))
     if spec.dependencies():
         resource.DependsOn = spec.dependencies()
     if spec.deletion_policy:
