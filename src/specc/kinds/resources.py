@@ -25,7 +25,7 @@ LOGICAL_ID_PATTERN = r"^[A-Za-z0-9]{1,255}$"
 TYPE_PATTERN = r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$"
 COLLISION = "E315"  # the logical ID of a resource specc generates, or of a nested stack it may create
 # Logical IDs the split pass (output/split.py) gives nested stacks: a raw resource may not take one.
-NESTED_STACK_ID = re.compile(r"^(Functions|Shared)[01]*Stack$")
+NESTED_STACK_ID = re.compile(r"^(Functions|Shared)[0-9a-f][0-9A-Za-z]*Stack$")
 
 
 class RawResourceSpec(SpecModel):
@@ -106,10 +106,12 @@ def _tagged(ctx: BuildContext, resource_type: str, properties: dict[str, Any]) -
 def build(ctx: BuildContext, name: str, spec: RawResourceSpec) -> None:
     origin = ("resources", name)
     owner = ctx.origins.get(name)
-    if name in ctx.template.resources or NESTED_STACK_ID.match(name):
-        made_by = ".".join(str(p) for p in owner) if owner else "the nested stacks of a split service"
+    if name in ctx.template.resources or name in ctx.template.outputs or NESTED_STACK_ID.match(name):
+        used_by = (f"a resource of {'.'.join(str(p) for p in owner)}" if owner
+                   else "a template output" if name in ctx.template.outputs
+                   else "a nested stack of a split service")
         ctx.problems.append(ctx.source.diagnostic(
-            COLLISION, origin, f"the raw resource '{name}' has the logical ID specc gives a resource of {made_by}",
+            COLLISION, origin, f"the raw resource '{name}' has a logical ID specc already uses: {used_by}",
             "choose another logical ID; to change the generated resource, use `overrides`", at_key=True))
         return
     resource = RawCloudFormation(name, spec.type, _tagged(ctx, spec.type, resolved(ctx, spec.properties)))
