@@ -51,9 +51,7 @@ def test_a_split_service_with_raw_resources_deploys(aws, runner, session, deploy
     # (moto accepts the raw AWS::SQS::QueuePolicy but does not apply it to the queue's attributes: not checked here)
 
     iam = aws_session.client("iam", region_name=REGION)
-    role_name = physical["Fn0Role"] if "Fn0Role" in physical else None
-    if role_name is None:  # in a nested stack: find it by the function's role
-        role_name = functions["rawsvc-fn0-test"]["Role"].rsplit("/", 1)[1]
+    role_name = functions["rawsvc-fn0-test"]["Role"].rsplit("/", 1)[1]  # the role is in a nested stack
     assert iam.get_role(RoleName=role_name)["Role"]["MaxSessionDuration"] == 7200  # the override
 
     again = runner.invoke(main, ["deploy", str(SPEC), "--region", REGION])
