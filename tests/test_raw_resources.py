@@ -140,6 +140,7 @@ overrides:
     assert result.exit_code == 1
     assert ("spec.yaml:7:3 SEC001 tables.orders: AWS::DynamoDB::Table OrdersTable is encrypted with the "
             "DynamoDB-owned key, not a customer-managed KMS key") in result.output
+    assert "the spec changes this resource in `overrides.tables.orders.table`" in result.output
     excused = weakened.replace("security: {profile: pci}", """\
 security:
   profile: pci
@@ -199,3 +200,27 @@ functions:
     assert "Fn7Arn" in parent and all("Fn7Arn" not in t["Resources"] for t in nested)
     value = parent["Fn7Arn"]["Properties"]["Value"]
     assert set(value) == {"Fn::GetAtt"} and value["Fn::GetAtt"][1].startswith("Outputs.")  # read from its stack
+
+
+def test_removing_a_raw_data_store_is_data_loss_in_diff(runner, write_spec, tmp_path, monkeypatch) -> None:
+    """Raw types that hold data get the same DATA LOSS wording as generated ones (output/data_loss.py goes by type)."""
+    monkeypatch.chdir(tmp_path)
+    spec = write_spec(HEAD + """\
+resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {KmsMasterKeyId: "${keys.main.arn}"}
+  JobsPolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [{Ref: Jobs}]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Sid: TlsOnly, Effect: Deny, Principal: "*", Action: "sqs:*", Resource: {"Fn::GetAtt": [Jobs, Arn]},
+             Condition: {Bool: {"aws:SecureTransport": "false"}}}
+""")
+    assert runner.invoke(main, ["compile", str(spec), "--out", "templates_out/spec"]).exit_code == 0
+    spec.write_text(spec.read_text().split("resources:")[0])
+    result = runner.invoke(main, ["diff", str(spec)])
+    assert "DATA LOSS: queue jobs (AWS::SQS::Queue Jobs)" in result.output, result.output

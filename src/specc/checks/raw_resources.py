@@ -58,7 +58,72 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
             found.append(source.diagnostic(codes[problem.kind], path, f"{resource.type}: {problem.message}",
                                            problem.hint, at_key=problem.kind == cfn_schema.UNKNOWN_PROPERTY))
         found += _targets(spec, source, name, resource)
+        found += [source.diagnostic(WRONG_TYPE, path, message, hint)
+                  for path, message, hint in _intrinsic_shapes(resource.properties, at + ("Properties",))]
     return found
+
+
+_STRING_OR_FUNCTION = ("Fn::Base64", "Fn::GetAZs", "Fn::ImportValue")
+_LIST_OF = {"Fn::Join": 2, "Fn::Select": 2, "Fn::Split": 2, "Fn::Cidr": 3}
+_NEEDS_SECTIONS = {"Fn::If": "Conditions", "Fn::Equals": "Conditions", "Fn::And": "Conditions",
+                   "Fn::Or": "Conditions", "Fn::Not": "Conditions", "Condition": "Conditions",
+                   "Fn::FindInMap": "Mappings"}
+_ANY_VALUE = ("Fn::ToJsonString", "Fn::Length", "Fn::Transform")
+
+
+def _intrinsic_shapes(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str, str]]:
+    """Intrinsic functions in the shape CloudFormation reads (the schema check takes any function for a value)."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _intrinsic_shapes(item, path + (index,))
+        return
+    if not isinstance(value, dict):
+        return
+    if len(value) == 1:
+        key, inner = next(iter(value.items()))
+        here = path + (key,)
+        problem = _shape_problem(key, inner)
+        if problem:
+            yield here, problem[0], problem[1]
+            return
+        if key in _NEEDS_SECTIONS or key == "Ref" or key.startswith("Fn::"):
+            if key != "Fn::Sub":
+                yield from _intrinsic_shapes(inner, here)
+            elif isinstance(inner, list):
+                yield from _intrinsic_shapes(inner[1], here + (1,))
+            return
+    for key, inner in value.items():
+        yield from _intrinsic_shapes(inner, path + (key,))
+
+
+def _shape_problem(key: str, inner: Any) -> tuple[str, str] | None:
+    deferred = isinstance(inner, dict) and len(inner) == 1
+    if key in _NEEDS_SECTIONS:
+        return (f"'{key}' needs the template's {_NEEDS_SECTIONS[key]}, which a spec does not have",
+                "write the value itself; one spec per environment holds that environment's values")
+    if key == "Ref":
+        return None if isinstance(inner, str) else ("Ref takes a logical ID", "write {Ref: LogicalId}")
+    if key == "Fn::GetAtt":
+        if isinstance(inner, str) and "." in inner:
+            return None
+        if isinstance(inner, list) and len(inner) == 2 and isinstance(inner[0], str) and (
+                isinstance(inner[1], str) or (isinstance(inner[1], dict) and len(inner[1]) == 1)):
+            return None
+        return "Fn::GetAtt takes [LogicalId, Attribute]", 'write {"Fn::GetAtt": [Bucket, Arn]}'
+    if key == "Fn::Sub":
+        if isinstance(inner, str) or (isinstance(inner, list) and len(inner) == 2 and isinstance(inner[0], str)
+                                      and isinstance(inner[1], dict)):
+            return None
+        return "Fn::Sub takes a string, or [string, {name: value}]", 'write {"Fn::Sub": "${Bucket}-logs"}'
+    if key in _LIST_OF:
+        if isinstance(inner, list) and len(inner) == _LIST_OF[key]:
+            return None
+        return f"{key} takes a list of {_LIST_OF[key]}", "see the CloudFormation intrinsic function reference"
+    if key in _STRING_OR_FUNCTION:
+        return None if isinstance(inner, str) or deferred else (f"{key} takes a string or a function", "")
+    if key.startswith("Fn::") and key not in _ANY_VALUE:
+        return f"'{key}' is not a CloudFormation intrinsic function", "see CloudFormation's intrinsic functions"
+    return None
 
 
 def _targets(spec: Any, source: SourceFile, name: str, resource: Any) -> list[Diagnostic]:
