@@ -61,8 +61,9 @@ class RawCloudFormation(AWSObject):  # type: ignore[misc]  # troposphere ships n
 
     props: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, title: str, resource_type: str, properties: dict[str, Any]) -> None:
+    def __init__(self, title: str, resource_type: str, properties: dict[str, Any], *, takes_tags: bool) -> None:
         self.resource_type = resource_type  # before the base sets up attribute guards: read by its __init__
+        self.takes_tags = takes_tags  # its schema has `Tags`: SEC010 checks the required ones (policy/__init__.py)
         super().__init__(title)
         self.properties.update(properties)
 
@@ -81,16 +82,24 @@ def resolved(ctx: BuildContext, value: Any) -> Any:
     return value
 
 
+def _takes_tags(ctx: BuildContext, resource_type: str) -> bool:
+    from specc.build.cfn_schema import resource_schema
+
+    schema = resource_schema(resource_type, ctx.spec.regions[0]) or {}
+    tagging = schema.get("tagging") or {}
+    return bool(tagging.get("taggable")) and tagging.get("tagProperty", "/properties/Tags") == "/properties/Tags" \
+        and "Tags" in (schema.get("properties") or {})
+
+
 def _tagged(ctx: BuildContext, resource_type: str, properties: dict[str, Any]) -> dict[str, Any]:
     """The service's tags added to a type that takes `Tags` (as a Key/Value list or a map), as on every generated
     resource; a tag the resource sets itself wins."""
     from specc.build.assemble import service_tags
     from specc.build.cfn_schema import resource_schema
 
-    schema = resource_schema(resource_type, ctx.spec.regions[0]) or {}
-    tagging = schema.get("tagging") or {}
-    if not tagging.get("taggable") or tagging.get("tagProperty", "/properties/Tags") != "/properties/Tags":
+    if not _takes_tags(ctx, resource_type):
         return properties
+    schema = resource_schema(resource_type, ctx.spec.regions[0]) or {}
     shape = (schema.get("properties") or {}).get("Tags", {}).get("type")
     tags = service_tags(ctx.spec)
     written = properties.get("Tags")
@@ -114,7 +123,8 @@ def build(ctx: BuildContext, name: str, spec: RawResourceSpec) -> None:
             COLLISION, origin, f"the raw resource '{name}' has a logical ID specc already uses: {used_by}",
             "choose another logical ID; to change the generated resource, use `overrides`", at_key=True))
         return
-    resource = RawCloudFormation(name, spec.type, _tagged(ctx, spec.type, resolved(ctx, spec.properties)))
+    resource = RawCloudFormation(name, spec.type, _tagged(ctx, spec.type, resolved(ctx, spec.properties)),
+                                 takes_tags=_takes_tags(ctx, spec.type))
     if spec.dependencies():
         resource.DependsOn = spec.dependencies()
     if spec.deletion_policy:

@@ -86,8 +86,8 @@ def evaluate(ctx: Any, templates: dict[str, dict[str, Any]]) -> Outcome:
     resources: dict[str, dict[str, Any]] = {}
     for template in templates.values():
         resources.update(template.get("Resources") or {})
-    taggable = {title: type(resource).props.get("Tags") is not None
-                for title, resource in ctx.template.resources.items()}
+    taggable = {title: type(resource).props.get("Tags") is not None or getattr(resource, "takes_tags", False)
+                for title, resource in ctx.template.resources.items()}  # takes_tags: raw resources (kinds/resources)
     passed = {name: value for _, stack in sorted(resources.items()) if stack.get("Type") == "AWS::CloudFormation::Stack"
               for name, value in ((stack.get("Properties") or {}).get("Parameters") or {}).items()}
     view = TemplateView(resources=resources, spec=spec, profile=security.profile, taggable=taggable, passed=passed)
