@@ -28,7 +28,7 @@ def test_a_split_service_with_raw_resources_deploys(aws, runner, session, deploy
     templates = json.loads(json.dumps(compiled.templates))
     assert compiled.layout is not None and compiled.layout.split
     parent = templates["service.json"]["Resources"]
-    assert {"Jobs", "JobsPolicy"} <= set(parent)
+    assert {"Fn7RoleParameter", "Jobs", "JobsPolicy"} <= set(parent)
 
     assert runner.invoke(main, ["bootstrap", str(SPEC), "--region", REGION]).exit_code == 0
     result = runner.invoke(main, ["deploy", str(SPEC), "--region", REGION])
@@ -48,6 +48,10 @@ def test_a_split_service_with_raw_resources_deploys(aws, runner, session, deploy
     assert tags["fn7-role"] == functions["rawsvc-fn7-test"]["Role"]  # read through the nested stack's output
     assert tags["orders-table"] == "rawsvc-orders-test"
     assert tags["specc:service"] == "rawsvc"  # the service's tags, as on generated resources
+    ssm = aws_session.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name="/rawsvc/test/fn7-role")["Parameter"]["Value"] == tags["fn7-role"]
+    parameter_tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/rawsvc/test/fn7-role")
+    assert {"Key": "specc:environment", "Value": "test"} in parameter_tags["TagList"]
     # (moto accepts the raw AWS::SQS::QueuePolicy but does not apply it to the queue's attributes: not checked here)
 
     iam = aws_session.client("iam", region_name=REGION)
