@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from specc.cli.app import main
 
 HEAD = """\
@@ -224,3 +227,85 @@ resources:
     spec.write_text(spec.read_text().split("resources:")[0])
     result = runner.invoke(main, ["diff", str(spec)])
     assert "DATA LOSS: queue jobs (AWS::SQS::Queue Jobs)" in result.output, result.output
+
+
+def _built(spec_path: Path) -> tuple[Any, dict[str, Any]]:
+    """The build context and the service template as the compiler has them just before splitting."""
+    from specc import compiler
+
+    seen: list[tuple[Any, dict[str, Any]]] = []
+    real = compiler.split_service
+
+    def capture(ctx: Any, plan: Any, service: dict[str, Any]) -> Any:
+        seen.append((ctx, json.loads(json.dumps(service))))
+        return real(ctx, plan, service)
+
+    compiler.split_service = capture
+    try:
+        compiler.compile_spec(spec_path)
+    finally:
+        compiler.split_service = real
+    return seen[0]
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def test_every_generated_resource_has_exactly_one_address() -> None:
+    from specc.kinds.overrides import addresses
+
+    for case in ("minimal", "raw_resources", "cdn", "audit"):
+        ctx, service = _built(GOLDEN / case / "spec.yaml")
+        found = addresses(ctx, service["Resources"])
+        generated = {t for t, origin in ctx.origins.items() if origin[0] != "resources" and t in service["Resources"]}
+        assert sorted(found.values()) == sorted(generated), case  # each once: no two addresses share a resource
+        assert all(a.split(".", 1)[0] == ctx.origins[t][0] for a, t in found.items()), case
+
+
+class _WithOverrides:
+    """The compiled spec, with other `overrides`."""
+
+    def __init__(self, spec: Any, overrides: dict[str, Any]) -> None:
+        self._spec, self.overrides = spec, overrides
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._spec, name)
+
+
+_BUILT: dict[str, Any] = {}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_setting_a_property_to_its_own_value_changes_only_the_metadata(data: Any) -> None:
+    """Any address, any top-level property it has: the template is the same but for the override's record."""
+    import copy
+
+    from specc.kinds.overrides import OverrideSpec, addresses, apply
+
+    if not _BUILT:
+        _BUILT["ctx"], _BUILT["service"] = _built(GOLDEN / "raw_resources" / "spec.yaml")
+    ctx, service = _BUILT["ctx"], _BUILT["service"]
+    known = addresses(ctx, service["Resources"])
+    address = data.draw(st.sampled_from(sorted(known)))
+    resource = service["Resources"][known[address]]
+    properties = sorted(resource.get("Properties") or {})
+    if not properties:
+        return
+    chosen = data.draw(st.lists(st.sampled_from(properties), min_size=1, max_size=3, unique=True))
+    override = OverrideSpec.model_validate({"set": {p: resource["Properties"][p] for p in chosen}})
+    edited = copy.deepcopy(service)
+    real_spec = ctx.spec
+    ctx.spec = _WithOverrides(real_spec, {address: override})
+    try:
+        assert apply(ctx, edited) == []
+    finally:
+        ctx.spec = real_spec
+    changed = edited["Resources"].pop(known[address])
+    original = copy.deepcopy(service)
+    before = original["Resources"].pop(known[address])
+    assert edited == original  # no other resource moved
+    assert changed["Properties"] == before["Properties"]
+    earlier = ((before.get("Metadata") or {}).get("specc") or {}).get("overrides") or []  # the spec's own
+    assert changed["Metadata"]["specc"]["overrides"] == [*earlier, {"set": sorted(chosen),
+                                                                    "spec": f"overrides.{address}"}]
