@@ -96,6 +96,10 @@ PATCHES = (
           "an update that removes a resource deletes it even with DeletionPolicy Retain (stack deletion honours "
           "Retain; updates do not): a table removed from the template loses its data, and a table with deletion "
           "protection fails the update with HTTP 500. AWS leaves a retained resource in the account."),
+    Patch("moto.ssm.models.Parameter.create_from_cloudformation_json",
+          "AWS::SSM::Parameter `Tags` are a map in CloudFormation ({Owner: ops}); moto hands the map to "
+          "PutParameter, which reads a list of {Key, Value}: the stack request fails with HTTP 500. (specc tags "
+          "every raw resource whose type takes tags.)"),
 )
 
 
@@ -128,6 +132,23 @@ def apply_patches() -> None:
     _retain_on_update()
     _register_http_apis_and_user_pools()
     _rest_methods_and_authorizers()
+    _ssm_parameter_tags()
+
+
+def _ssm_parameter_tags() -> None:
+    from moto.ssm.models import Parameter
+
+    original: Callable[..., Any] = Parameter.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create(cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        properties = dict(cloudformation_json.get("Properties") or {})
+        if isinstance(properties.get("Tags"), dict):
+            properties["Tags"] = [{"Key": key, "Value": value} for key, value in properties["Tags"].items()]
+        return original(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id,
+                        region_name, **kwargs)
+
+    Parameter.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
 
 
 def _retain_on_update() -> None:

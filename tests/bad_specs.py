@@ -94,8 +94,9 @@ any_value = st.recursive(
     max_leaves=6)
 
 
-# fields holding any JSON: an event's input; a workflow state's payload, message, pass result and map item
-FREE_FORM = {"input", "payload", "message", "result", "item"}
+# fields holding any JSON: an event's input; a workflow state's payload, message, pass result and map item; in raw
+# CloudFormation, what the resource schemas leave free (policy documents, metadata)
+FREE_FORM = {"input", "payload", "message", "result", "item", "PolicyDocument", "Metadata"}
 
 
 @dataclass

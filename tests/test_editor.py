@@ -49,7 +49,8 @@ def is_structure(prop: dict[str, Any]) -> bool:
     def model(p: dict[str, Any]) -> bool:
         return "$ref" in p or any("$ref" in a for a in p.get("anyOf", []))
 
-    values = [prop.get("items", {}), prop.get("additionalProperties") or {},
+    extra = prop.get("additionalProperties")  # `true` for a mapping of any values (raw CloudFormation)
+    values = [prop.get("items", {}), extra if isinstance(extra, dict) else {},
               *prop.get("patternProperties", {}).values()]
     return model(prop) or any(model(v) for v in values)
 

@@ -75,6 +75,13 @@ events:
   NAME: {schedule: rate(5 minutes), function: NAME}
 alarms:
   NAME: {metric: functions.NAME.Errors, threshold: "> 0"}
+resources:                  # keyed by logical ID, not by entry name: a raw resource naming the entries instead
+  Raw:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: "${tables.NAME.arn} ${functions.NAME.role_arn}"}
+overrides:                  # keyed by address: <section>.<entry>.<role>
+  tables.NAME.table: {set: {ContributorInsightsSpecification.Enabled: true}}
+  functions.NAME.role: {set: {MaxSessionDuration: 7200}}
 """
 # Up to 14 characters every kind's physical names fit with this service and environment (the CDN's log bucket,
 # `names-<name>-cdn-logs-test-<account>-<region>`, is the tightest at 63).

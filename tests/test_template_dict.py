@@ -18,8 +18,13 @@ def test_same_as_troposphere(spec: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     real = compiler.split_service
 
     def compare(ctx, plan, service):
-        assert service == ctx.template.to_dict()
-        assert template_dict(ctx.template) == service
+        expected, encoded = ctx.template.to_dict(), template_dict(ctx.template)
+        if ctx.spec.overrides:  # the compiler applies them to the encoded dicts, before the policy and the split
+            from specc.kinds.overrides import apply
+
+            assert apply(ctx, expected) == [] and apply(ctx, encoded) == []
+        assert service == expected
+        assert encoded == service
         seen.append(spec)
         return real(ctx, plan, service)
 

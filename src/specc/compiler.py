@@ -81,6 +81,12 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
         raise SpecError(ctx.problems)
     assemble(ctx)
     service = template_dict(ctx.template)  # ctx.template.to_dict(), in one pass
+    if spec.overrides:  # before the policy: an override that weakens a control fails the profile
+        from specc.kinds.overrides import apply as apply_overrides
+
+        overridden = apply_overrides(ctx, service)
+        if overridden:
+            raise SpecError(overridden)
     clashes = physical_names.run_on_template(ctx, service.get("Resources") or {})  # E263: names kinds generate
     if clashes:
         raise SpecError(clashes)

@@ -406,3 +406,14 @@ def test_rest_methods_with_mock_integrations_and_authorizers(servers: dict[str, 
         assert (method["authorizerId"], method["authorizationScopes"]) == (authorizer["id"], ["x/read"])
         preflight = client("apigateway").get_method(restApiId=api["id"], resourceId=root, httpMethod="OPTIONS")
         assert preflight["methodIntegration"]["type"] == "MOCK"
+
+
+PARAMETER_WITH_TAGS = {"Resources": {"Parameter": {"Type": "AWS::SSM::Parameter", "Properties": {
+    "Name": "/shop/flag", "Type": "String", "Value": "on", "Tags": {"team": "a"}}}}}
+
+
+def test_ssm_parameter_tags_as_a_map(servers: dict[str, Client]) -> None:
+    assert "500 Internal Server Error" in _server_error(lambda: _stack(servers["released"], PARAMETER_WITH_TAGS))
+    assert _stack(servers["patched"], PARAMETER_WITH_TAGS)["StackStatus"] == "CREATE_COMPLETE"
+    tags = servers["patched"]("ssm").list_tags_for_resource(ResourceType="Parameter", ResourceId="/shop/flag")
+    assert tags["TagList"] == [{"Key": "team", "Value": "a"}]

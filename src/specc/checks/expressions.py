@@ -106,8 +106,29 @@ def _function_sites(spec: Any) -> Iterable[Site]:
                 yield Site(("functions", name, "triggers", index, "source_arn"), trigger.source_arn)
 
 
-# Where values may hold references, as functions of the spec; outputs and raw resources add theirs here.
-VALUE_SITES: list[Callable[[Any], Iterable[Site]]] = [_function_sites]
+def _raw_strings(value: Any, path: tuple[Any, ...]) -> Iterable[Site]:
+    """The strings of raw CloudFormation, except what `Fn::Sub` holds: that is CloudFormation's own `${X}`."""
+    if isinstance(value, str):
+        yield Site(path, value)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _raw_strings(item, path + (index,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key != "Fn::Sub":
+                yield from _raw_strings(item, path + (key,))
+
+
+def _raw_sites(spec: Any) -> Iterable[Site]:
+    for name, resource in sorted((getattr(spec, "resources", None) or {}).items()):
+        yield from _raw_strings(resource.properties, ("resources", name, "Properties"))
+    for address, override in sorted((getattr(spec, "overrides", None) or {}).items()):
+        for key, value in override.set_.items():
+            yield from _raw_strings(value, ("overrides", address, "set", key))
+
+
+# Where values may hold references, as functions of the spec; outputs add theirs here.
+VALUE_SITES: list[Callable[[Any], Iterable[Site]]] = [_function_sites, _raw_sites]
 
 
 def sites(spec: Any) -> Iterable[Site]:

@@ -10,7 +10,9 @@ What is found, and where:
   GitLab, Slack, Stripe, Google, SendGrid, Twilio, npm, PyPI, OpenAI), private keys (PEM), JWTs, a password in a URL;
 - high-entropy tokens (base64 over 4.5 bits per character, hex over 3.0, 20 characters at least: the thresholds
   of detect-secrets), in the free text that is copied as written: environment values, tags and descriptions;
-- an environment variable named like a credential (`DB_PASSWORD`, `API_TOKEN`...) set to a literal value.
+- an environment variable named like a credential (`DB_PASSWORD`, `API_TOKEN`...) set to a literal value, and so a
+  raw CloudFormation property (`MasterUserPassword`, `SecretString`, `AuthToken`); raw `Tags` and `Description`
+  are free text.
 
 The formats follow detect-secrets' plugins (Yelp). The package itself is not used: importing its plugins takes
 0.1 to 0.2 s (it pulls in requests), and its line scanner 0.24 ms per value, against a whole compile of 0.24 s;
@@ -65,6 +67,9 @@ BASE64_LIMIT, HEX_LIMIT = 4.5, 3.0
 HINT_ENV = ("declare the secret in `secrets:` and give the function `uses: {secrets: {NAME: read}}`: its environment "
             "gets the secret's ARN, never the value; if the value is not a secret, say so in `security.not_secret` "
             "with the reason")
+HINT_RAW = ("keep it out of the template: let the service keep it, as RDS does with `ManageMasterUserPassword: "
+            "true`, or name a secret with a CloudFormation dynamic reference, {{resolve:secretsmanager:...}}; if the "
+            "value is not a secret, say so in `security.not_secret` with the reason")
 HINT_TEXT = ("remove it: tags and descriptions are readable by anyone who can list the resources; keep secrets in "
              "`secrets:`, read through `uses`; if the value is not a secret, say so in `security.not_secret` with the "
              "reason")
@@ -101,9 +106,26 @@ def high_entropy(text: str) -> str | None:
     return None
 
 
+# Raw CloudFormation (`resources`, `overrides`): properties named like references hold no credential.
+RAW_REFERENCE_NAME = re.compile(r"(?:Arn|Arns|Name|Id|Ids|Url|Uri|Path|Type|Length|Ttl|Region|Version|Age|Period|"
+                                r"Seconds|Days|Enabled|Rotation|Policy|Configuration|Specification)$")
+
+
+def _raw(path: tuple[Any, ...]) -> bool:
+    return len(path) >= 3 and path[0] in ("resources", "overrides")
+
+
 def _free_text(path: tuple[Any, ...]) -> bool:
-    """Copied into a template as written: environment values, tags, descriptions."""
+    """Copied into a template as written: environment values, tags, descriptions (raw: Tags, Description)."""
+    if _raw(path) and (path[-1] == "Description" or "Tags" in path[-3:]):
+        return True
     return len(path) >= 2 and (path[-2] in ("environment", "tags") or path[-1] == "description")
+
+
+def _raw_credential(path: tuple[Any, ...]) -> bool:
+    """A raw property named like a credential (`MasterUserPassword`, `SecretString`, `AuthToken`)."""
+    name = str(path[-1]).rsplit(".", 1)[-1]  # an override's dotted path names the property last
+    return _raw(path) and KEYWORD.search(name) is not None and RAW_REFERENCE_NAME.search(name) is None
 
 
 def scan_value(path: tuple[Any, ...], value: str) -> Found | None:
@@ -121,12 +143,14 @@ def scan_value(path: tuple[Any, ...], value: str) -> Found | None:
     if (len(path) >= 2 and path[-2] == "environment" and KEYWORD.search(str(path[-1]))
             and not REFERENCE_NAME.search(str(path[-1])) and not _harmless(value)):
         return Found(path, f"a credential: {path[-1]} is set to a literal value", value)
+    if _raw_credential(path) and not _harmless(value):
+        return Found(path, f"a credential: {path[-1]} is set to a literal value", value)
     return None
 
 
 def _harmless(value: str) -> bool:
     """Values a credential-named variable may hold: a reference, a number, a switch."""
-    return (value.startswith(("arn:", "${", "/")) or value.isdigit()
+    return (value.startswith(("arn:", "${", "/", "{{resolve:")) or value.isdigit()
             or value.lower() in ("true", "false", "yes", "no", "on", "off", "none", "null", "enabled", "disabled"))
 
 
@@ -169,7 +193,8 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if field in declared:
             used.add(field)
             continue
-        hint = HINT_ENV if len(hit.path) >= 2 and hit.path[-2] == "environment" else HINT_TEXT
+        hint = (HINT_ENV if len(hit.path) >= 2 and hit.path[-2] == "environment"
+                else HINT_RAW if _raw_credential(hit.path) else HINT_TEXT)
         problems.append(source.diagnostic(ID, hit.path, f"looks like {hit.what} ({mask(hit.secret)}), which would "
                                           "be written in clear into the committed template", hint))
     for field in sorted(set(declared) - used):

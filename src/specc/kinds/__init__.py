@@ -47,6 +47,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("monitoring", "alarms", keyed=False, always=True),
     Entry("alarms", "alarms"),
     Entry("audit", "audit", keyed=False),
+    Entry("resources", "resources"),  # raw CloudFormation: after every generated resource (late), so a clash is located
+    Entry("overrides", "overrides"),  # edits the finished template (compiler.py), before the security profile
 )
 
 SECTIONS: tuple[str, ...] = tuple(entry.section for entry in REGISTRY)

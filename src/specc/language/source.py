@@ -261,9 +261,19 @@ class _Builder:
         return None
 
     def _bad_tag(self, node: yaml.Node) -> None:
-        self.error(node, "E004", f"unsupported YAML tag '{node.tag}'",
-                   "specc specs are plain data: remove the tag (CloudFormation short forms like !Ref are not "
-                   "specc syntax)")
+        short = node.tag[1:] if node.tag.startswith("!") else ""
+        if short in _CLOUDFORMATION_SHORT_FORMS:
+            long_form = "Ref" if short == "Ref" else f"Fn::{short}"
+            hint = (f"in raw resources write CloudFormation's long form, {{\"{long_form}\": ...}}, which is plain "
+                    "data; elsewhere a spec value names an entry as ${section.entry.attribute}")
+        else:
+            hint = "specc specs are plain data: remove the tag"
+        self.error(node, "E004", f"unsupported YAML tag '{node.tag}'", hint)
+
+
+_CLOUDFORMATION_SHORT_FORMS = frozenset({
+    "Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "And", "Or", "Not", "ImportValue", "Base64",
+    "FindInMap", "GetAZs", "Cidr", "Condition", "Transform", "Length", "ToJsonString"})
 
 
 def _pos(node: yaml.Node) -> Position:

@@ -31,6 +31,8 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+    if annotation is Any:  # raw CloudFormation values
+        return "any value"
     return {str: "text", int: "integer", float: "number", bool: "true/false"}.get(annotation, str(annotation))
 
 

@@ -86,8 +86,8 @@ def evaluate(ctx: Any, templates: dict[str, dict[str, Any]]) -> Outcome:
     resources: dict[str, dict[str, Any]] = {}
     for template in templates.values():
         resources.update(template.get("Resources") or {})
-    taggable = {title: type(resource).props.get("Tags") is not None
-                for title, resource in ctx.template.resources.items()}
+    taggable = {title: type(resource).props.get("Tags") is not None or getattr(resource, "takes_tags", False)
+                for title, resource in ctx.template.resources.items()}  # takes_tags: raw resources (kinds/resources)
     passed = {name: value for _, stack in sorted(resources.items()) if stack.get("Type") == "AWS::CloudFormation::Stack"
               for name, value in ((stack.get("Properties") or {}).get("Parameters") or {}).items()}
     view = TemplateView(resources=resources, spec=spec, profile=security.profile, taggable=taggable, passed=passed)
@@ -104,7 +104,8 @@ def evaluate(ctx: Any, templates: dict[str, dict[str, Any]]) -> Outcome:
                 excused += 1
                 _record(resources[finding.logical_id], check.id, exception.reason)
                 continue
-            hint = finding.hint + f"; or excuse it with `security.exceptions.{check.id}.reason`"
+            hint = finding.hint + _overridden(resources.get(finding.logical_id or "", {})) + \
+                f"; or excuse it with `security.exceptions.{check.id}.reason`"
             diagnostics.append(ctx.source.diagnostic(check.id, path, finding.message, hint.lstrip("; "),
                                                      at_key=True))
     for check in selected:  # exceptions naming other checks are refused earlier (checks/security.py, E230)
@@ -115,6 +116,13 @@ def evaluate(ctx: Any, templates: dict[str, dict[str, Any]]) -> Outcome:
                                                                        else ": the check passes"),
                 "remove the exception (or fix `entries` to name what still needs it)", at_key=True))
     return Outcome(diagnostics=diagnostics, checks_run=len(selected), excused=excused)
+
+
+def _overridden(resource: dict[str, Any]) -> str:
+    """Where the spec changed the resource with `overrides` (kinds/overrides.py): often the cause of a finding."""
+    applied = ((resource.get("Metadata") or {}).get("specc") or {}).get("overrides") or []
+    spots = [f"`{entry['spec']}`" for entry in applied if isinstance(entry, dict) and "spec" in entry]
+    return f"; the spec changes this resource in {', '.join(spots)}" if spots else ""
 
 
 def _covers(entries: list[str], path: tuple[Any, ...]) -> bool:
