@@ -113,7 +113,9 @@ class Requirements:
         return self.cache_root / "dependencies" / self.key
 
     def describe(self) -> str:
-        return f"{REQUIREMENTS_FILE} of {self.code_dir}"
+        """The file as the user knows it: relative to the working directory when below it."""
+        shown = os.path.relpath(self.code_dir / REQUIREMENTS_FILE)
+        return Path(shown if not shown.startswith("..") else self.code_dir / REQUIREMENTS_FILE).as_posix()
 
 
 def artifact_salt(target: Target) -> bytes:
@@ -207,7 +209,7 @@ def _failure(requirements: Requirements, output: str) -> DependencyError:
         package = missing.group(1) if missing else "its packages"
         indexes = re.search(r"Looking in indexes: (\S+)", output)
         where = f" ({indexes.group(1).rstrip(',')})" if indexes else ""
-        return DependencyError("E372", f"could not reach the package index{where} to install {package} from the "
+        return DependencyError("E372", f"could not reach the package index{where} to install {package} from "
                                f"{requirements.describe()}: {unreachable.group(0)}; check the network, or point pip at "
                                "a reachable index (PIP_INDEX_URL, pip.conf)")
     if missing:
@@ -215,11 +217,11 @@ def _failure(requirements: Requirements, output: str) -> DependencyError:
         found = versions.group(1).strip() if versions else ""
         other = (f"; versions with a wheel for this platform: {found}" if found and found != "none"
                  else "; the index has no wheel of it for this platform at all")
-        return DependencyError("E371", f"no wheel of {missing.group(1)} for {target.describe()} in the "
-                               f"{requirements.describe()}{other}: pin a version that publishes one (Lambda cannot "
+        return DependencyError("E371", f"no wheel of {missing.group(1)} (in {requirements.describe()}) for "
+                               f"{target.describe()}{other}: pin a version that publishes one (Lambda cannot "
                                "build source distributions), or replace the package")
     last = [line for line in output.splitlines() if line.startswith("ERROR:")] or output.strip().splitlines()[-1:]
-    return DependencyError("E373", f"pip could not install the {requirements.describe()} for {target.describe()}: "
+    return DependencyError("E373", f"pip could not install {requirements.describe()} for {target.describe()}: "
                            f"{' '.join(last)[:500]}")
 
 
@@ -229,18 +231,21 @@ def _resolved(requirements: Requirements, report: dict[str, object]) -> dict[str
 
     pinned = pins(requirements.text.decode())
     packages = []
+    unpinned = []
     for item in report.get("install", []):  # type: ignore[attr-defined]
         metadata, download = item["metadata"], item.get("download_info", {})
         name, version = canonicalize_name(metadata["name"]), metadata["version"]
         if pinned.get(name) != version:
-            raise DependencyError("E374", f"pip installed {metadata['name']}=={version}, which the "
-                                  f"{requirements.describe()} does not pin (a dependency of a package it names): "
-                                  f"add `{metadata['name']}=={version}` to it, or write the whole set with `pip "
-                                  "freeze` or pip-compile, so that the artifact's key names everything it holds")
+            unpinned.append(f"{metadata['name']}=={version}")
         url = str(download.get("url", ""))
         hashes = download.get("archive_info", {}).get("hashes", {})
         packages.append({"name": str(name), "version": str(version), "wheel": url.rsplit("/", 1)[-1],
                          "sha256": str(hashes.get("sha256", ""))})
+    if unpinned:
+        listed = ", ".join(f"`{item}`" for item in sorted(unpinned))
+        raise DependencyError("E374", f"pip also installed {listed}, which {requirements.describe()} does not pin "
+                              "(dependencies of the packages it names): add them to it (`pip freeze` or pip-compile "
+                              "writes the whole set), so that the artifact's key names everything it ships")
     return {"builder": BUILDER, "runtime": requirements.target.runtime,
             "architecture": requirements.target.architecture, "platforms": list(requirements.target.platforms),
             "requirements_sha256": hashlib.sha256(requirements.text).hexdigest(),
