@@ -1,7 +1,6 @@
 """Uses the layer's shared package and orjson from its own requirements.txt."""
 
 import orjson
-
 from shared.http import response
 
 
