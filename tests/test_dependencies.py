@@ -252,3 +252,16 @@ def test_package_reports_a_requirements_problem_before_installing(tmp_path: Path
         result.stderr)
     assert no_pip == []
 
+
+
+@pytest.mark.slow
+def test_an_unfinished_cache_entry_is_rebuilt(tmp_path: Path) -> None:
+    """An entry without its resolved.json (a build killed before the rename could not leave one; a hand-edited
+    cache could) is not trusted: it is built again."""
+    spec = project(tmp_path / "p", "attrs==24.2.0\n")
+    entry = artifact_of(spec).requirements.entry
+    (entry / "site" / "attrs").mkdir(parents=True)
+    (entry / "site" / "attrs" / "__init__.py").write_text("raise ImportError('not what pip installed')\n")
+    archive = _zip(artifact_of(spec).zip_bytes())
+    assert b"not what pip installed" not in archive.read("attrs/__init__.py")
+    assert (entry / "resolved.json").is_file()

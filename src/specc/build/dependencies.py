@@ -143,6 +143,8 @@ def install(requirements: Requirements) -> Path:
     site = requirements.entry / SITE
     if (requirements.entry / RESOLVED).is_file() and site.is_dir():
         return site
+    if requirements.entry.exists():  # an entry without its resolved.json is not one specc finished: rebuilt
+        shutil.rmtree(requirements.entry)
     requirements.entry.parent.mkdir(parents=True, exist_ok=True)
     _ignore_in_git(requirements.cache_root)
     with tempfile.TemporaryDirectory(prefix=f".{requirements.key[:12]}-", dir=requirements.entry.parent) as work:
