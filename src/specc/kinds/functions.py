@@ -130,7 +130,9 @@ class FunctionSpec(SpecModel):
                          "`code_root`.",
                          examples=["handlers/payments/create.py:handler"])
     code: str | None = Field(None, min_length=1, description="Directory zipped as the function's code, relative to "
-                             "`code_root`; default: the handler file's directory.", examples=["handlers/payments"])
+                             "`code_root`; default: the handler file's directory. A `requirements.txt` there (each "
+                             "package pinned) is installed for the function's runtime and architecture when the zip "
+                             "is made (docs/dependencies-and-layers.md).", examples=["handlers/payments"])
     description: str = Field("", max_length=256, description="Shown in the Lambda console.",
                              examples=["Creates a payment"])
     runtime: Literal[RUNTIMES] | None = Field(None, description="Default: `defaults.runtime`.",  # type: ignore[valid-type]
