@@ -161,12 +161,6 @@ def install(requirements: Requirements) -> Path:
     return site
 
 
-def resolved_set(requirements: Requirements) -> list[dict[str, str]]:
-    """What the cache entry holds (install() first): name, version, wheel file and sha256 of each package."""
-    packages: list[dict[str, str]] = json.loads((requirements.entry / RESOLVED).read_text())["packages"]
-    return packages
-
-
 def _ignore_in_git(root: Path) -> None:
     """The cache is git-ignored even in a project whose .gitignore does not name it (as pytest does)."""
     marker = root / ".gitignore"
