@@ -100,6 +100,12 @@ PATCHES = (
           "AWS::SSM::Parameter `Tags` are a map in CloudFormation ({Owner: ops}); moto hands the map to "
           "PutParameter, which reads a list of {Key, Value}: the stack request fails with HTTP 500. (specc tags "
           "every raw resource whose type takes tags.)"),
+    Patch("moto.awslambda.models.LayerVersion.physical_resource_id, LayerVersion.create_from_cloudformation_json, "
+          "LambdaFunction.create_from_cloudformation_json",
+          "an AWS::Lambda::LayerVersion has no physical ID, so its `Ref` (the version's ARN) resolves to the "
+          "Python object's repr (`<moto.awslambda.models.LayerVersion object at 0x...>`), and it drops LayerName "
+          "and CompatibleArchitectures; an AWS::Lambda::Function created from a template drops "
+          "its `Layers` (updates keep them): the function runs without its layers."),
 )
 
 
@@ -133,6 +139,7 @@ def apply_patches() -> None:
     _register_http_apis_and_user_pools()
     _rest_methods_and_authorizers()
     _ssm_parameter_tags()
+    _lambda_layers()
 
 
 def _ssm_parameter_tags() -> None:
@@ -149,6 +156,37 @@ def _ssm_parameter_tags() -> None:
                         region_name, **kwargs)
 
     Parameter.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
+
+
+def _lambda_layers() -> None:
+    """Layer versions named as the template names them, their `Ref` the version's ARN, and functions created with
+    the layers their template lists."""
+    from moto.awslambda.models import LambdaFunction, LayerVersion
+
+    create_layer: Callable[..., Any] = LayerVersion.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    create_function: Callable[..., Any] = LambdaFunction.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def layer_from_cloudformation(cls: type, /, resource_name: str, cloudformation_json: Any, account_id: str,
+                                  region_name: str, **kwargs: Any) -> Any:
+        properties = cloudformation_json.get("Properties") or {}
+        layer = create_layer(cls, properties.get("LayerName") or resource_name, cloudformation_json, account_id,
+                             region_name, **kwargs)
+        layer.compatible_architectures = properties.get("CompatibleArchitectures", [])
+        return layer
+
+    def function_from_cloudformation(cls: type, /, resource_name: str, cloudformation_json: Any, account_id: str,
+                                     region_name: str, **kwargs: Any) -> Any:
+        function = create_function(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        layers = (cloudformation_json.get("Properties") or {}).get("Layers")
+        if layers:
+            function.layers = function._get_layers_data(layers)
+        return function
+
+    patched: dict[str, Any] = {"layer": classmethod(layer_from_cloudformation),
+                               "function": classmethod(function_from_cloudformation)}
+    LayerVersion.create_from_cloudformation_json = patched["layer"]  # type: ignore[method-assign]
+    LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
+    LambdaFunction.create_from_cloudformation_json = patched["function"]  # type: ignore[method-assign]
 
 
 def _retain_on_update() -> None:

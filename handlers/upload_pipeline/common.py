@@ -1,86 +1,39 @@
-"""Plumbing shared by the upload processor, the upload API and the pipeline workflow's steps: JSON logs, AWS
-clients, reading uploads, request parsing, HTTP responses and error mapping.
-
-Lives inside the code directory because each function's zip holds only `handlers/upload_pipeline/`.
-"""
+"""The upload processor's, the upload API's and the pipeline steps' plumbing: the shared part (JSON logs, AWS
+clients, request parsing, HTTP responses, error mapping) comes from the `common` layer (service_common), and
+this module adds this service's logger and reading uploads."""
 
 from __future__ import annotations
 
-import base64
-import contextvars
-import functools
 import json
-import logging
-import os
-import sys
-import time
-from collections.abc import Callable
-from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any
 
-import boto3
-from botocore.config import Config
+from service_common import (
+    ApiError,
+    Event,
+    Response,
+    api_handler_for,
+    build_logger,
+    client,
+    header,
+    invalid,
+    json_body,
+    now_ms,
+    only_fields,
+    path_parameter,
+    plain,
+    reject_constant,
+    response,
+    step_handler_for,
+    table,
+)
 
-Event = dict[str, Any]
-Response = dict[str, Any]
+__all__ = ["ApiError", "Event", "Response", "UploadRejected", "api_handler", "client", "header", "invalid",
+           "json_body", "logger", "now_ms", "only_fields", "path_parameter", "plain", "read_upload", "response",
+           "step_handler", "table"]
 
-_request_ids: contextvars.ContextVar[dict[str, str | None]] = contextvars.ContextVar(
-    "request_ids", default={"request_id": None, "api_request_id": None})
-_RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, so CloudWatch Logs Insights filters on fields (and the error metric filter on
-    `"level":"ERROR"`) without parsing text."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "message": record.getMessage(),
-            "logger": record.name,
-            "service": os.environ.get("SERVICE"),
-            "environment": os.environ.get("ENVIRONMENT"),
-            **_request_ids.get(),
-        }
-        entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, separators=(",", ":"))
-
-
-def _build_logger() -> logging.Logger:
-    """Own handler and no propagation: the Lambda runtime's root handler would print each line a second time."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
-    built = logging.getLogger("upload_pipeline")
-    built.handlers[:] = [handler]
-    level = (os.environ.get("LOG_LEVEL") or "INFO").upper()
-    built.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
-    built.propagate = False
-    return built
-
-
-logger = _build_logger()
-
-# Short timeouts so a stuck call fails inside the function timeout (a JSON 500, not an API Gateway 502).
-_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard"})
-_clients: dict[str, Any] = {}
-
-
-def client(service: str) -> Any:
-    """One client per service for the life of the execution environment; region and endpoint from the environment."""
-    if service not in _clients:
-        _clients[service] = boto3.client(service, config=_CONFIG)
-    return _clients[service]
-
-
-def table(env_var: str) -> Any:
-    """The table whose physical name specc injected as `env_var` (`TABLE_ORDERS`)."""
-    if "dynamodb_resource" not in _clients:
-        _clients["dynamodb_resource"] = boto3.resource("dynamodb", config=_CONFIG)
-    return _clients["dynamodb_resource"].Table(os.environ[env_var])
-
+logger = build_logger("upload_pipeline")
+api_handler = api_handler_for(logger)
+step_handler = step_handler_for(logger, "upload_id")  # Retry and Catch match `UploadRejected`
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -98,128 +51,10 @@ def read_upload(bucket: str, key: str, version: str | None = None) -> list[dict[
     if obj["ContentLength"] > MAX_UPLOAD_BYTES:
         raise UploadRejected(f"{obj['ContentLength']} bytes is more than the {MAX_UPLOAD_BYTES} allowed")
     try:
-        document = json.loads(obj["Body"].read(), parse_constant=_reject_constant)
+        document = json.loads(obj["Body"].read(), parse_constant=reject_constant)
     except (ValueError, RecursionError):
         raise UploadRejected("the upload is not valid JSON") from None
     records = document.get("data") if isinstance(document, dict) else document
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise UploadRejected("the upload must be a list of objects, or an object whose `data` is one")
     return records
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-class ApiError(Exception):
-    """An expected failure that maps to one HTTP status and a stable machine-readable code."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def invalid(message: str) -> ApiError:
-    return ApiError(400, "validation_error", message)
-
-
-def plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; ours are integers."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})},
-        "body": json.dumps(plain(body), separators=(",", ":")),
-    }
-
-
-def header(event: Event, name: str) -> str | None:
-    """Header names are case-insensitive; API Gateway passes them as the client sent them."""
-    wanted = name.lower()
-    return next((v for k, v in (event.get("headers") or {}).items() if k.lower() == wanted), None)
-
-
-def path_parameter(event: Event, name: str) -> str:
-    value = (event.get("pathParameters") or {}).get(name)
-    if not value:
-        raise invalid(f"{name} is required in the path.")
-    return value
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def json_body(event: Event) -> dict[str, Any]:
-    raw = event.get("body")
-    if raw is None or raw == "":
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
-    try:
-        text = base64.b64decode(raw, validate=True).decode() if event.get("isBase64Encoded") else raw
-        body = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
-    return body
-
-
-def only_fields(body: dict[str, Any], allowed: frozenset[str]) -> None:
-    """Unknown fields are refused, so a misspelt optional field is never dropped silently."""
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise invalid(f"Unknown field(s): {', '.join(name[:64] for name in unknown[:5])}.")
-
-
-def api_handler(func: Callable[[Event, Any], Response]) -> Callable[[Event, Any], Response]:
-    """Tag logs with the request ids and turn every failure into a JSON error response, never a stack trace."""
-
-    @functools.wraps(func)
-    def wrapper(event: Event, context: Any) -> Response:
-        event = event or {}
-        token = _request_ids.set({"request_id": getattr(context, "aws_request_id", None),
-                                  "api_request_id": (event.get("requestContext") or {}).get("requestId")})
-        try:
-            logger.info("request", extra={"http_method": event.get("httpMethod"), "resource": event.get("resource")})
-            result = func(event, context)
-            logger.info("response", extra={"status": result["statusCode"]})
-            return result
-        except ApiError as exc:
-            logger.info("request rejected", extra={"status": exc.status, "error_code": exc.code})
-            return response(exc.status, {"error": {"code": exc.code, "message": exc.message}})
-        except Exception:
-            logger.exception("unhandled error")
-            return response(500, {"error": {"code": "internal_error", "message": "An internal error occurred."}})
-        finally:
-            _request_ids.reset(token)
-
-    return wrapper
-
-
-def step_handler(func: Callable[[Event, Any], Any]) -> Callable[[Event, Any], Any]:
-    """A workflow step: logs tagged with the execution, and errors left to propagate, because Step Functions'
-    Retry and Catch match on the exception's class name (`UploadRejected`)."""
-
-    @functools.wraps(func)
-    def wrapper(event: Event, context: Any) -> Any:
-        token = _request_ids.set({"request_id": getattr(context, "aws_request_id", None), "api_request_id": None})
-        try:
-            logger.info("step", extra={"step": func.__name__, "upload_id": (event or {}).get("upload_id")})
-            return func(event or {}, context)
-        except Exception as exc:
-            logger.error("step failed", extra={"step": func.__name__, "error_type": type(exc).__name__,
-                                               "error_message": str(exc)})
-            raise
-        finally:
-            _request_ids.reset(token)
-
-    return wrapper

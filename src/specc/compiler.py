@@ -67,7 +67,7 @@ def _collector_paused() -> Iterator[None]:
 
 def _compile(spec: Any, source: SourceFile) -> Compiled:
     plan = make_plan(spec, source)
-    ctx = BuildContext(spec=spec, source=source, artifacts=plan.artifacts)
+    ctx = BuildContext(spec=spec, source=source, artifacts=plan.artifacts, layer_artifacts=plan.layer_artifacts)
     late = []
     for kind, name, entry in plan.entries():
         if kind.late:
@@ -100,4 +100,5 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
     templates = dict(layout.templates)
     templates.update(rollout_templates(spec, templates, layout))  # stackset.json and bootstrap.json
     return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
+                    layer_artifacts=plan.layer_artifacts,
                     layout=layout, policy=outcome, origins=dict(ctx.origins), notes=notes_all(spec, source))

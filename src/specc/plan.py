@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from specc.build.dependencies import Target, cache_root
 from specc.build.packaging import CodeArtifact, collect
+from specc.checks.containment import project_of
 from specc.checks.handlers import code_root, locate
 from specc.checks.references import all_references
 from specc.kinds import in_play
@@ -41,6 +44,7 @@ class Plan:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     artifacts: dict[str, CodeArtifact] = field(default_factory=dict)
+    layer_artifacts: dict[str, CodeArtifact] = field(default_factory=dict)
 
     def entries(self) -> Iterator[tuple[Kind, str, Any]]:
         """(kind, name, entry) in build order: registry order, then name; late kinds last."""
@@ -71,12 +75,23 @@ def make_plan(spec: Any, source: SourceFile) -> Plan:
     collected: dict[tuple[Any, ...], CodeArtifact] = {}  # functions sharing a code directory hash it once
     places: dict[tuple[str, str | None], tuple[Any, ...]] = {}  # and resolve a handler path once
     root = code_root(spec, source)
+    cache = cache_root(Path(project_of(source.path).root)) if spec.functions or spec.layers else None
     for name, function in sorted(spec.functions.items()):
         where = (function.handler, function.code)
         located = places.get(where)
         if located is None:
             located = places[where] = locate(spec, source, function, root)
-        if located not in collected:
-            collected[located] = collect(*located)
-        plan.artifacts[name] = collected[located]
+        target = Target(function.runtime or spec.defaults.runtime, function.architecture)
+        if (located, target) not in collected:
+            code_dir, handler_file, handler_function = located
+            collected[located, target] = collect(code_dir, handler_file, handler_function, target=target, cache=cache)
+        plan.artifacts[name] = collected[located, target]
+    if not spec.layers:
+        return plan
+    from specc.kinds.layers import PREFIX, runtime_of
+
+    for name, layer in sorted(spec.layers.items()):
+        target = Target(runtime_of(spec, layer), layer.architecture)
+        plan.layer_artifacts[name] = collect((root / layer.code).resolve(), None, "", target=target, cache=cache,
+                                             prefix=PREFIX)
     return plan

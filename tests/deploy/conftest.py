@@ -247,6 +247,8 @@ def _function(client: Any, name: str, properties: dict[str, Any]) -> None:
         assert config[key] == properties[key], key
     assert sorted(config["Environment"]["Variables"]) == sorted(properties["Environment"]["Variables"])
     assert config["Role"].startswith("arn:aws:iam::")
+    assert len(config.get("Layers", [])) == len(properties.get("Layers", []))  # each a layer version's ARN
+    assert all(layer["Arn"].startswith("arn:aws:lambda:") for layer in config.get("Layers", []))
     if "ReservedConcurrentExecutions" in properties:
         reserved = client.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"]
         assert reserved == properties["ReservedConcurrentExecutions"]

@@ -62,7 +62,8 @@ def test_deploy_creates_every_resource_then_an_unchanged_deploy_succeeds(aws, ru
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"payments-prod in us-east-1 ({ADMIN}): created (CREATE_COMPLETE)\n")
     assert "  TransactionsTableName = payments-transactions-prod\n" in result.stdout  # outputs, through a change set
-    assert "uploaded 2 new object(s) to s3://specc-artifacts-123456789012-us-east-1" in result.stderr
+    # the code (one zip for the payments folder), the common layer's zip, the template
+    assert "uploaded 3 new object(s) to s3://specc-artifacts-123456789012-us-east-1" in result.stderr
     service = template()
     physical = deployed(session(), "us-east-1", "payments-prod", service)
     assert services(session(), "us-east-1", service, physical) >= {

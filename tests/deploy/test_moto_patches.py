@@ -417,3 +417,27 @@ def test_ssm_parameter_tags_as_a_map(servers: dict[str, Client]) -> None:
     assert _stack(servers["patched"], PARAMETER_WITH_TAGS)["StackStatus"] == "CREATE_COMPLETE"
     tags = servers["patched"]("ssm").list_tags_for_resource(ResourceType="Parameter", ResourceId="/shop/flag")
     assert tags["TagList"] == [{"Key": "team", "Value": "a"}]
+
+
+def test_lambda_layers(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        resources = _function_resources(client)
+        resources["Layer"] = {"Type": "AWS::Lambda::LayerVersion", "Properties": {
+            "LayerName": "shared", "Content": {"S3Bucket": "code", "S3Key": "f.zip"},
+            "CompatibleRuntimes": ["python3.12"], "CompatibleArchitectures": ["arm64"]}}
+        resources["Function"]["Properties"]["Layers"] = [{"Ref": "Layer"}]
+        template = {"Resources": resources, "Outputs": {"Layer": {"Value": {"Ref": "Layer"}}}}
+        stack = _stack(client, template)
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        layers = client("lambda").get_function(FunctionName="f")["Configuration"].get("Layers", [])
+        if name == "released":
+            assert stack["Outputs"][0]["OutputValue"].startswith("<moto.awslambda.models.LayerVersion object")
+            assert layers == []
+            assert client("lambda").list_layer_versions(LayerName="shared")["LayerVersions"] == []
+        else:
+            arn = "arn:aws:lambda:us-east-1:123456789012:layer:shared:1"
+            assert stack["Outputs"] == [{"OutputKey": "Layer", "OutputValue": arn}]
+            assert [layer["Arn"] for layer in layers] == [arn]
+            version = client("lambda").get_layer_version(LayerName="shared", VersionNumber=1)  # ByArn: moto has none
+            assert version["CompatibleArchitectures"] == ["arm64"]
+            assert version["CompatibleRuntimes"] == ["python3.12"]

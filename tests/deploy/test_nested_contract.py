@@ -45,7 +45,7 @@ def split_like_issue_6(compiled: compiler.Compiled) -> compiler.Compiled:
     templates = {"service.json": parent, "nested/extra.json": NESTED}
     templates.update(compiler.rollout_templates(compiled.spec, templates))
     return compiler.Compiled(spec=compiled.spec, source=compiled.source, plan=compiled.plan, templates=templates,
-                             artifacts=compiled.artifacts)
+                             artifacts=compiled.artifacts, layer_artifacts=compiled.layer_artifacts)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_deploy_uploads_nested_templates_and_passes_the_endpoint(aws, split, run
     assert runner.invoke(main, ["bootstrap", PROD, "--region", "us-east-1"]).exit_code == 0
     result = runner.invoke(main, ["deploy", PROD, "--region", "us-east-1"])
     assert result.exit_code == 0, result.output
-    assert "uploaded 3 new object(s)" in result.stderr  # code, nested template, parent template
+    assert "uploaded 4 new object(s)" in result.stderr  # code, the common layer, nested template, parent template
     assert "payments-extra-prod" in _queues(session(), "us-east-1")
     parameters = session().client("cloudformation", region_name="us-east-1").describe_stacks(
         StackName="payments-prod")["Stacks"][0]["Parameters"]

@@ -37,7 +37,9 @@ def service_template(compiled: Compiled) -> Upload:
 
 
 def dependencies(compiled: Compiled) -> list[Upload]:
-    """What the service template's resources read in each region: function code and nested templates."""
+    """What the service template's resources read in each region: function code, layers and nested templates.
+
+    Zipping installs a code directory's dependencies unless the cache holds them (build/dependencies.py)."""
     from specc.output.emit import rendered_files
 
     service = compiled.spec.service
@@ -46,6 +48,10 @@ def dependencies(compiled: Compiled) -> list[Upload]:
         key = f"{service}/{artifact.s3_key}"
         if key not in found:
             found[key] = Upload(key, artifact.zip_bytes(), f"code of {function}")
+    for layer, artifact in sorted(compiled.layer_artifacts.items()):
+        key = f"{service}/{artifact.s3_key}"
+        if key not in found:
+            found[key] = Upload(key, artifact.zip_bytes(), f"content of layer {layer}")
     for name, body in sorted(rendered_files(compiled, "json").items()):
         if name.startswith(NESTED):
             key = template_key(service, body)

@@ -55,6 +55,7 @@ class BuildContext:
     spec: Any
     source: SourceFile
     artifacts: dict[str, CodeArtifact]
+    layer_artifacts: dict[str, CodeArtifact] = field(default_factory=dict)
     template: Template = field(default_factory=UnboundedTemplate)
     grants: dict[tuple[str, str], list[Grant]] = field(default_factory=lambda: defaultdict(list))  # (role, policy)
     key_users: dict[str, KeyUsers] = field(default_factory=lambda: defaultdict(KeyUsers))

@@ -20,6 +20,7 @@ from specc.checks import (
     expressions,
     handlers,
     http_api,
+    layers,
     names,
     neutral_values,
     perimeter,
@@ -29,6 +30,7 @@ from specc.checks import (
     raw_resources,
     references,
     regions,
+    requirements,
     rollout_targets,
     secret_rotation,
     secret_values,
@@ -50,7 +52,8 @@ class Check:
 
 CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
-    for module in (regions, references, defaults, api_shape, handlers, names, placement, rollout_targets,
+    for module in (regions, references, defaults, api_shape, handlers, layers, requirements, names, placement,
+                   rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
                    perimeter, workflows, http_api, security, cycles, expressions, service_triggers, raw_resources,

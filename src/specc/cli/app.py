@@ -197,7 +197,10 @@ def docs() -> None:
               show_default=True, help="Directory for the zips.")
 @guarded
 def package(spec: Path, out: Path) -> None:
-    """Write the deterministic code zips of SPEC's functions (named by content hash)."""
+    """Write the deterministic code zips of SPEC's functions and layers (named by content hash).
+
+    A code directory with a requirements.txt ships its dependencies, installed for Lambda's platform (cached in
+    .specc-cache/dependencies)."""
     from specc.compiler import check
     from specc.output.emit import write_file_atomically
     from specc.plan import make_plan
@@ -205,7 +208,9 @@ def package(spec: Path, out: Path) -> None:
     spec_model, source = check(spec)
     plan = make_plan(spec_model, source)
     written: dict[str, list[str]] = {}
-    for function, artifact in sorted(plan.artifacts.items()):
+    named = [(function, artifact) for function, artifact in sorted(plan.artifacts.items())]
+    named += [(f"layer {layer}", artifact) for layer, artifact in sorted(plan.layer_artifacts.items())]
+    for function, artifact in named:
         written.setdefault(artifact.s3_key.rsplit("/", 1)[-1], []).append(function)
         target = out / artifact.s3_key.rsplit("/", 1)[-1]
         if not target.exists():

@@ -21,6 +21,7 @@ EXIT_SPEC, EXIT_LINT, EXIT_IO, EXIT_INTERNAL = 1, 3, 4, 70
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from specc.build.dependencies import DependencyError
         from specc.language.diagnostics import SpecError
 
         try:
@@ -29,6 +30,9 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(exc.render(), err=True)
             count = len(exc.diagnostics)
             click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True)
+            sys.exit(EXIT_SPEC)
+        except DependencyError as exc:  # a requirements file pip cannot install for Lambda: the user's to fix
+            click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_SPEC)
         except OSError as exc:
             click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)

@@ -110,7 +110,8 @@ def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> 
                            for name, items in raw.items() for f in items})
         places = _places(target, {f.resource for f in findings if f.resource})
         if target.compiled is not None and inputs is not None:
-            directories = {str(a.code_dir) for a in target.compiled.artifacts.values()}
+            directories = {str(a.code_dir) for a in (*target.compiled.artifacts.values(),
+                                                     *target.compiled.layer_artifacts.values())}
             inputs.record(target.path, target.opened, directories,
                           Known({name: job.key for name, job in target.jobs.items()}, target.regions, shown,
                                 {resource: list(place) for resource, place in places.items()}))

@@ -130,7 +130,9 @@ class FunctionSpec(SpecModel):
                          "`code_root`.",
                          examples=["handlers/payments/create.py:handler"])
     code: str | None = Field(None, min_length=1, description="Directory zipped as the function's code, relative to "
-                             "`code_root`; default: the handler file's directory.", examples=["handlers/payments"])
+                             "`code_root`; default: the handler file's directory. A `requirements.txt` there (each "
+                             "package pinned) is installed for the function's runtime and architecture when the zip "
+                             "is made (docs/dependencies-and-layers.md).", examples=["handlers/payments"])
     description: str = Field("", max_length=256, description="Shown in the Lambda console.",
                              examples=["Creates a payment"])
     runtime: Literal[RUNTIMES] | None = Field(None, description="Default: `defaults.runtime`.",  # type: ignore[valid-type]
@@ -174,6 +176,10 @@ class FunctionSpec(SpecModel):
         description="Services outside the spec that invoke the function (an Alexa skill, an AWS service), each "
                     "with a Lambda permission scoped to the skill ID or the source ARN.",
         examples=[[{"alexa_skill": "amzn1.ask.skill.12345678-1234-1234-1234-123456789012"}]])
+    layers: list[str] = Field(
+        default_factory=list, max_length=5,
+        description="Layers of the `layers` section the function runs with, in order (at most 5); their modules "
+                    "are importable as top-level modules, after the function's own.", examples=[["common"]])
     uses: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="What the function may touch, by section, name and access level; this becomes its "
@@ -315,6 +321,8 @@ def build(ctx: BuildContext, name: str, spec: FunctionSpec) -> None:
         TracingConfig=awslambda.TracingConfig(Mode="Active" if spec.tracing else "PassThrough"),
         DependsOn=[log_id, policy_id],
     )
+    if spec.layers:
+        function.Layers = [Ref(logical_id(layer, "Layer")) for layer in spec.layers]
     if not spec.tracing:
         ctx.opt_out(function, "tracing", origin + ("tracing",))
     if spec.network == "private":
@@ -484,6 +492,8 @@ def references(name: str, spec: FunctionSpec) -> list[Reference]:
     for section, entries in spec.uses.items():
         for target, access in entries.items():
             refs.append(Reference(("functions", name, "uses", section, target), section, target, access, "uses"))
+    for index, layer in enumerate(spec.layers):
+        refs.append(Reference(("functions", name, "layers", index), "layers", layer))
     destination = spec.async_invocation.destination
     if destination:
         section, target = destination.split(".")

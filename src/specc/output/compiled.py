@@ -20,7 +20,8 @@ class Compiled:
     source: SourceFile
     plan: Plan
     templates: dict[str, dict[str, Any]]  # file name -> template
-    artifacts: dict[str, CodeArtifact]
+    artifacts: dict[str, CodeArtifact]  # function -> its code
+    layer_artifacts: dict[str, CodeArtifact] = field(default_factory=dict)  # layer -> its content
     policy: Any = None  # specc.policy.Outcome: the checks that ran and the findings excused
     layout: Layout | None = None  # how the service was fitted into templates (split.py): stacks, budgets, bytes
     origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> the spec path that made it

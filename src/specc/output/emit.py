@@ -116,6 +116,12 @@ def rendered_files(compiled: Compiled, fmt: str = "json") -> dict[str, bytes]:
             for function, artifact in sorted(compiled.artifacts.items())
         },
     }
+    if compiled.layer_artifacts:
+        manifest["layers"] = {
+            layer: {"key": f"{spec.service}/{artifact.s3_key}", "content_sha256": artifact.content_hash,
+                    "files": list(artifact.files)}
+            for layer, artifact in sorted(compiled.layer_artifacts.items())
+        }
     if compiled.layout is not None and compiled.layout.split:  # the nested stacks and the entries each holds
         manifest["split"] = compiled.layout.manifest()
     files["manifest.json"] = render_json(manifest)

@@ -1,0 +1,1 @@
+"""Shared by the functions that use the common layer."""

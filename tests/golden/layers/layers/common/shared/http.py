@@ -1,0 +1,5 @@
+import json
+
+
+def response(status, body):
+    return {"statusCode": status, "body": json.dumps(body)}
