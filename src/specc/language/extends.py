@@ -99,7 +99,14 @@ def _chain(source: SourceFile) -> list[SourceFile]:
             raise SpecError([current.diagnostic(MISSING_ID, (EXTENDS,), f"base spec '{written}' {what} ({shown})",
                                                 "the path is relative to the file that writes `extends`")])
         seen.add(real)
-        current = load(target, shown)
+        try:
+            current = load(target, shown)
+        except SpecError as error:  # unreadable: said where `extends` names it; a bad base is said in the base
+            unreadable = [d for d in error.diagnostics if d.code == "E000"]
+            if not unreadable:
+                raise
+            raise SpecError([current.diagnostic(MISSING_ID, (EXTENDS,), f"base spec '{written}': "
+                                                f"{unreadable[0].message}", "")]) from None
         chain.append(current)
     return chain
 
