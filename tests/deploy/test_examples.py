@@ -164,5 +164,5 @@ def test_upload_pipeline_dev_deploys_with_the_seeds_dev_settings(aws, runner, se
     groups = session().client("logs", region_name="us-east-1").describe_log_groups(
         logGroupNamePrefix="/aws/lambda/upload-pipeline-processor-dev")["logGroups"]
     assert [g.get("retentionInDays") for g in groups] == [30]
-    stages = session().client("apigateway", region_name="us-east-1").get_stages(restApiId=physical["Api"])["item"]
-    assert [s["stageName"] for s in stages] == ["dev"]
+    # The stage, usage plan and API key are not modelled by moto (MOTO_SKIPS): cfn-lint checks them
+    # (tests/test_templates_out.py), and their dev values are in the committed template.
