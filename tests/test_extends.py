@@ -295,3 +295,20 @@ def test_extends_must_name_a_file(project: Path) -> None:
         load_spec(prod, "prod.yaml")
     assert refused.value.render() == ("prod.yaml:1:10 E010 extends: expected the path of a base spec, relative to "
                                       "this file (like `extends: service.base.yaml`)")
+
+
+def test_lint_findings_point_at_the_file_that_wrote_the_entry(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cfn-lint reports at the spec line that made a resource: for an entry of the base, the base's line."""
+    from specc.cli import report
+    from specc.compiler import compile_spec
+    from specc.lint.cfn import Finding
+
+    monkeypatch.chdir(project)
+    compiled = compile_spec("specs/envs/prod.yaml")
+    table = next(logical for logical, path in compiled.origins.items() if path == ("tables", "notes"))
+    place = compiled.place(table)
+    assert place == (7, 3, "tables.notes", "specs/service.base.yaml")
+    finding = Finding("service.json", 40, 5, "W1234", "warning", "a finding", resource=table)
+    (result,) = report.from_lint_findings([finding], "templates_out/envs/prod", spec="specs/envs/prod.yaml",
+                                          places={table: place})
+    assert (result.file, result.line, result.column) == ("specs/service.base.yaml", 7, 3)

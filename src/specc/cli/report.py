@@ -117,7 +117,7 @@ def from_diagnostics(diagnostics: Iterable[Any]) -> list[Result]:
                    severity_label="" if d.severity == "error" else d.severity) for d in found]
 
 
-Place = tuple[int, int, str]  # spec line, column and dotted path of the entry that made a resource
+Place = tuple[int, int, str, str]  # spec line, column and dotted path of the entry that made a resource; its file
 
 
 def from_lint_findings(findings: Iterable[Any], base: str | Path = "", *, spec: str = "",
@@ -139,9 +139,9 @@ def from_lint_findings(findings: Iterable[Any], base: str | Path = "", *, spec: 
             continue
         generated = f"{file}:{line}:{column}"
         place = (places or {}).get(f.resource) if f.resource else None
-        spec_line, spec_column, subject = place if place else (1, 1, "")
+        spec_line, spec_column, subject, written = place if place else (1, 1, "", "")
         where = f"{f.resource} in {generated}" if f.resource else generated
-        results.append(Result(file=spec, line=spec_line, column=spec_column, rule=f.rule,
+        results.append(Result(file=written or spec, line=spec_line, column=spec_column, rule=f.rule,
                               message=f"{f.message} [{where}]", level=level, tool="cfn-lint", subject=subject,
                               severity_label=f.severity, resource=f.resource, generated=generated))
     return sorted(results)
