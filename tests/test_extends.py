@@ -312,3 +312,39 @@ def test_lint_findings_point_at_the_file_that_wrote_the_entry(project: Path, mon
     (result,) = report.from_lint_findings([finding], "templates_out/envs/prod", spec="specs/envs/prod.yaml",
                                           places={table: place})
     assert (result.file, result.line, result.column) == ("specs/service.base.yaml", 7, 3)
+
+
+def doc_blocks() -> dict[str, str]:
+    """The base and the environment spec docs/environments.md opens with, by the file its first line names."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "environments.md").read_text()
+    blocks = [block.split("```", 1)[0] for block in text.split("```yaml\n")[1:3]]
+    return {block.splitlines()[0].split()[1].rstrip(":"): block for block in blocks}
+
+
+def test_the_documented_example_compiles_as_documented(runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = doc_blocks()
+    assert sorted(blocks) == ["specs/prod.yaml", "specs/service.base.yaml"]
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "checkout.py").write_text("def handler(event, context):\n    return {}\n")
+    (tmp_path / "specs").mkdir()
+    for name, text in blocks.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["compile", "specs/prod.yaml"])
+    assert result.exit_code == 0, result.output
+    service = json.loads((tmp_path / "templates_out" / "prod" / "service.json").read_text())
+    functions = [r["Properties"] for r in service["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert [(f["FunctionName"], f["MemorySize"]) for f in functions] == [("orders-checkout-prod", 1024)]
+    variables = functions[0]["Environment"]["Variables"]
+    assert variables["LOG_LEVEL"] == "INFO" and "FEATURE_X" not in variables
+    # The documented errors: a type error in the base, one in prod, each at its own file's line.
+    (tmp_path / "specs" / "service.base.yaml").write_text(blocks["specs/service.base.yaml"].replace(
+        "type: S", "type: string"))
+    (tmp_path / "specs" / "prod.yaml").write_text(blocks["specs/prod.yaml"].replace(
+        "    provisioned_concurrency: 5\n", "    provisioned_concurrency: 5\n    timeout: 9000\n"))
+    result = runner.invoke(main, ["validate", "specs/prod.yaml"])
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "environments.md").read_text()
+    for line in result.output.splitlines()[:-1]:
+        assert line in documented, line
+    assert len(result.output.splitlines()) == 3
