@@ -163,3 +163,26 @@ def test_an_unchanged_spec_is_not_even_compiled(runner, write_spec, tmp_path, mo
     monkeypatch.setattr(lint_inputs, "environment", lambda: "another specc or library version")
     lint()
     assert len(compiles) == 5
+
+
+def test_a_change_in_a_base_spec_compiles_its_environment_again(runner, tmp_path, monkeypatch, compiles) -> None:
+    """`extends`: the base is an input of the environment spec that extends it, as the spec itself is."""
+    monkeypatch.setenv("SPECC_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    base = tmp_path / "service.base.yaml"
+    base.write_text("specc: 1\nservice: hello\nregions: [eu-west-1]\n"
+                    "functions:\n  greet: {handler: handlers/app.py:handler, memory: 256}\n")
+    spec = tmp_path / "prod.yaml"
+    spec.write_text("extends: service.base.yaml\nenvironment: prod\n")
+
+    def lint() -> None:
+        result = runner.invoke(main, ["lint", str(spec), "--jobs", "1"])
+        assert result.exit_code == 0, result.output
+
+    lint()
+    lint()
+    assert len(compiles) == 1  # nothing changed: from the cache
+    base.write_text(base.read_text().replace("memory: 256", "memory: 512"))
+    lint()
+    assert len(compiles) == 2
