@@ -348,3 +348,17 @@ def test_the_documented_example_compiles_as_documented(runner, tmp_path: Path, m
     for line in result.output.splitlines()[:-1]:
         assert line in documented, line
     assert len(result.output.splitlines()) == 3
+
+
+def test_the_security_profile_can_differ_per_environment_and_its_findings_point_at_the_base(
+        runner, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """prod asks for the pci profile, which wants functions in a VPC: the finding is on the function, which the base
+    defines, so it is reported at the base's line; the same base with the default profile compiles."""
+    monkeypatch.chdir(project)
+    prod = project / "specs" / "envs" / "prod.yaml"
+    prod.write_text(prod.read_text() + "security: {profile: pci}\n")
+    result = runner.invoke(main, ["validate", "specs/envs/prod.yaml"])
+    assert result.exit_code == 1
+    assert "specs/service.base.yaml:9:3 SEC014 functions.greet: GreetFunction does not run in the VPC" in result.output
+    (project / "specs" / "envs" / "dev.yaml").write_text("extends: ../service.base.yaml\nenvironment: dev\n")
+    assert runner.invoke(main, ["validate", "specs/envs/dev.yaml"]).exit_code == 0
