@@ -362,3 +362,17 @@ def test_the_security_profile_can_differ_per_environment_and_its_findings_point_
     assert "specs/service.base.yaml:9:3 SEC014 functions.greet: GreetFunction does not run in the VPC" in result.output
     (project / "specs" / "envs" / "dev.yaml").write_text("extends: ../service.base.yaml\nenvironment: dev\n")
     assert runner.invoke(main, ["validate", "specs/envs/dev.yaml"]).exit_code == 0
+
+
+def test_a_chain_longer_than_eight_bases_is_refused(project: Path) -> None:
+    specs = project / "specs"
+    for number in range(9):
+        (specs / f"b{number}.base.yaml").write_text(f"extends: b{number + 1}.base.yaml\n")
+    (specs / "b9.base.yaml").write_text(BASE)
+    (specs / "deep.yaml").write_text("extends: b0.base.yaml\nenvironment: dev\n")
+    with pytest.raises(SpecError) as refused:
+        load_spec(specs / "deep.yaml", "specs/deep.yaml")
+    assert refused.value.render() == ("specs/b7.base.yaml:1:10 E015 extends: the chain of bases is longer than 8 "
+                                      "(extend a base that holds what the chain holds)")
+    (specs / "b7.base.yaml").write_text(BASE)  # 8 bases: read
+    assert load_spec(specs / "deep.yaml", "specs/deep.yaml").bases[-1][0] == "specs/b7.base.yaml"

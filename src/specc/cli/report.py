@@ -39,6 +39,7 @@ SPEC_RULES: dict[str, str] = {
     "E012": "A base spec (`extends`) resolves outside the project.",
     "E013": "A base spec (`extends`) does not exist or cannot be read.",
     "E014": "A base spec (`*.base.yaml`) is compiled on its own.",
+    "E015": "The chain of `extends` is longer than specc reads.",
     "E101": "Unknown field.",
     "E102": "Wrong type or value.",
     "E103": "A required field is missing.",

@@ -20,7 +20,8 @@ from specc.language.source import Path_, SourceFile, SpanMap, load
 
 EXTENDS = "extends"
 BASE_SUFFIXES = (".base.yaml", ".base.yml")
-VALUE_ID, CYCLE_ID, OUTSIDE_ID, MISSING_ID, BASE_ID = "E010", "E011", "E012", "E013", "E014"
+VALUE_ID, CYCLE_ID, OUTSIDE_ID, MISSING_ID, BASE_ID, LONG_ID = "E010", "E011", "E012", "E013", "E014", "E015"
+MAX_BASES = 8  # each file is under the loader's limits; this bounds the whole chain (prod, base, common is 2)
 _ABSENT = object()
 _TOP = Position(1, 1)
 
@@ -98,6 +99,9 @@ def _chain(source: SourceFile) -> list[SourceFile]:
             what = "is a directory, not a spec file" if os.path.isdir(real) else "does not exist"
             raise SpecError([current.diagnostic(MISSING_ID, (EXTENDS,), f"base spec '{written}' {what} ({shown})",
                                                 "the path is relative to the file that writes `extends`")])
+        if len(chain) > MAX_BASES:
+            raise SpecError([current.diagnostic(LONG_ID, (EXTENDS,), f"the chain of bases is longer than {MAX_BASES}",
+                                                "extend a base that holds what the chain holds")])
         seen.add(real)
         try:
             current = load(target, shown)
