@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt package-lock.json | sha256sum | cut -c1-12)
-SPECS  := $(shell find specs -name '*.yaml' | sort)
+# every spec but the bases (`*.base.yaml`): a base is compiled through the environment specs that extend it
+SPECS  := $(shell find specs -name '*.yaml' ! -name '*.base.yaml' | sort)
 # checkov and cfripper (tests/test_scanners.py) live in their own virtualenv: their pins clash with ours.
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | sha256sum | cut -c1-12)

@@ -34,7 +34,7 @@ def committed_templates() -> list[Path]:
     from specc.output.emit import default_out_dir
 
     found = []
-    for spec in sorted((REPO / "specs").rglob("*.yaml")):
+    for spec in sorted(p for p in (REPO / "specs").rglob("*.yaml") if not p.name.endswith(".base.yaml")):
         out_dir = default_out_dir(spec)
         assert (out_dir / "manifest.json").is_file(), f"{out_dir} has no manifest.json: run `make templates`"
         manifest = json.loads((out_dir / "manifest.json").read_text())

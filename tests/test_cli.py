@@ -146,7 +146,11 @@ def test_schema_is_valid_json_schema_with_descriptions(runner) -> None:
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert schema["$schema"].startswith("https://json-schema.org/")
-    assert schema["additionalProperties"] is False
+    # a spec is checked against Spec, or against SpecOverlay when it writes `extends` (model/schema.py)
+    assert (schema["if"], schema["then"], schema["else"]) == (
+        {"required": ["extends"]}, {"$ref": "#/$defs/SpecOverlay"}, {"$ref": "#/$defs/Spec"})
+    assert schema["$defs"]["Spec"]["additionalProperties"] is False
+    assert schema["$defs"]["SpecOverlay"]["additionalProperties"] is False
     function = schema["$defs"]["FunctionSpec"]["properties"]
     assert function["memory"]["maximum"] == 10240
     assert all("description" in prop for prop in function.values())

@@ -46,13 +46,14 @@ def properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def is_structure(prop: dict[str, Any]) -> bool:
     """A nested model, or a list or mapping of them: their own fields carry the examples."""
-    def model(p: dict[str, Any]) -> bool:
-        return "$ref" in p or any("$ref" in a for a in p.get("anyOf", []))
+    def model(p: Any) -> bool:
+        return isinstance(p, dict) and ("$ref" in p or any("$ref" in a for a in p.get("anyOf", [])))
 
-    extra = prop.get("additionalProperties")  # `true` for a mapping of any values (raw CloudFormation)
-    values = [prop.get("items", {}), extra if isinstance(extra, dict) else {},
-              *prop.get("patternProperties", {}).values()]
-    return model(prop) or any(model(v) for v in values)
+    def structure(p: dict[str, Any]) -> bool:
+        values = [p.get("items", {}), p.get("additionalProperties"), *p.get("patternProperties", {}).values()]
+        return model(p) or any(model(v) for v in values)
+
+    return any(structure(p) for p in [prop, *prop.get("anyOf", [])])  # an overlay's field is `anyOf: [it, null]`
 
 
 def test_every_field_has_a_description() -> None:
@@ -165,9 +166,43 @@ def test_check_jsonschema_rejects_a_broken_spec(tmp_path: Path) -> None:
     assert "$.functions.greet: Additional properties are not allowed ('memroy' was unexpected)" in result.stdout
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize("spec", [s for s in SPECS if not s.name.endswith(".base.yaml")],
+                         ids=lambda p: str(p.relative_to(REPO)))
 def test_the_compiler_agrees_with_the_schema_on_every_spec(spec: Path) -> None:
     """The schema is for editors; the compiler is the authority. A spec both accept is the contract."""
     from specc.compiler import check
 
     check(spec)
+
+
+OVERLAY = """\
+extends: base.yaml
+environment: prod
+functions:
+  greet:
+    memory: 1024
+    environment: {FEATURE_X: null}
+tables:
+  notes: null
+"""
+
+
+def test_an_overlay_need_not_repeat_what_its_base_gives_and_may_remove_with_null(tmp_path: Path) -> None:
+    """With `extends`, the schema requires nothing (the base gives it) and admits null (it removes a key); a typo is
+    still an error. Without `extends`, a partial entry is still refused."""
+    overlay = with_handler(tmp_path) / "prod.yaml"
+    overlay.write_text(OVERLAY)
+    (tmp_path / "base.yaml").write_text(VALID)
+    result = check_jsonschema(overlay)
+    assert result.returncode == 0, result.stdout
+    from specc.compiler import check
+
+    check(overlay)  # and the compiler accepts the same overlay
+    overlay.write_text(OVERLAY.replace("memory: 1024", "memroy: 1024"))
+    result = check_jsonschema(overlay)
+    assert result.returncode == 1
+    assert "$.functions.greet: Additional properties are not allowed ('memroy' was unexpected)" in result.stdout
+    overlay.write_text(OVERLAY.replace("extends: base.yaml\n", ""))
+    result = check_jsonschema(overlay)
+    assert result.returncode == 1
+    assert "$.functions.greet: 'handler' is a required property" in result.stdout, result.stdout

@@ -237,3 +237,26 @@ def test_hover_shows_the_fields_description_and_example(server: LanguageServer) 
     text = server.hover(prod, line, lines[line].index("memory") + 2)
     assert "Memory in MB." in text
     assert "Example:\n\n```yaml\n512\n```" in text
+
+
+def test_an_overlay_opens_clean_flags_typos_and_hovers(server: LanguageServer, project: Path) -> None:
+    """An environment spec (`extends`) gives only its changes: the editor requires nothing the base gives, accepts
+    null (it removes a key), still flags an unknown field, and still shows each field's description."""
+    spec = project / "specs" / "prod.yaml"
+    text = textwrap.dedent("""\
+        # yaml-language-server: $schema=../schema/specc.schema.json
+        extends: service.base.yaml
+        environment: prod
+        functions:
+          greet:
+            memory: 1024
+            environment: {FEATURE_X: null}
+        tables:
+          notes: null
+        """)
+    spec.write_text(text)
+    assert server.open(spec) == []
+    typo = project / "specs" / "typo.yaml"
+    typo.write_text(text.replace("memory: 1024", "memroy: 1024"))
+    assert by_line(server.open(typo)) == {6: "Property memroy is not allowed."}
+    assert "Memory in MB." in server.hover(spec, 5, 6)

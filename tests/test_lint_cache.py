@@ -173,3 +173,26 @@ def test_identical_templates_are_linted_once_and_each_gets_the_findings(tmp_path
     by_file = {name: {(f.rule, f.line) for f in found if f.template == name} for name in templates}
     assert by_file["a.json"] and by_file["a.json"] == by_file["b.json"]  # MemorySize 1: found in both copies
     assert not by_file["c.json"]
+
+
+def test_a_change_in_a_base_spec_compiles_its_environment_again(runner, tmp_path, monkeypatch, compiles) -> None:
+    """`extends`: the base is an input of the environment spec that extends it, as the spec itself is."""
+    monkeypatch.setenv("SPECC_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    base = tmp_path / "service.base.yaml"
+    base.write_text("specc: 1\nservice: hello\nregions: [eu-west-1]\n"
+                    "functions:\n  greet: {handler: handlers/app.py:handler, memory: 256}\n")
+    spec = tmp_path / "prod.yaml"
+    spec.write_text("extends: service.base.yaml\nenvironment: prod\n")
+
+    def lint() -> None:
+        result = runner.invoke(main, ["lint", str(spec), "--jobs", "1"])
+        assert result.exit_code == 0, result.output
+
+    lint()
+    lint()
+    assert len(compiles) == 1  # nothing changed: from the cache
+    base.write_text(base.read_text().replace("memory: 256", "memory: 512"))
+    lint()
+    assert len(compiles) == 2

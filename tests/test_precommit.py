@@ -79,12 +79,14 @@ def test_the_hooks_file_declares_both_hooks_for_specs() -> None:
     assert set(hooks) == {"specc-validate", "specc-lint"}
     for hook in hooks.values():
         assert hook["language"] == "python" and hook["files"] == r"^specs/.*\.ya?ml$"
+        assert hook["exclude"] == r"\.base\.ya?ml$"  # a base is checked through its environments (E014 alone)
         assert hook["entry"].startswith("specc ")
 
 
 @pytest.mark.slow
 def test_a_good_spec_passes_both_hooks_and_other_yaml_is_left_alone(project: Path) -> None:
-    result = pre_commit(project, "--files", "specs/good.yaml", "notes.yaml")
+    (project / "specs" / "good.base.yaml").write_text("specc: 1\n")  # a base: left to its environments
+    result = pre_commit(project, "--files", "specs/good.yaml", "notes.yaml", "specs/good.base.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "specc validate" in result.stdout and "specc lint" in result.stdout
     assert result.stdout.count("Passed") == 2

@@ -19,7 +19,8 @@ from specc.build.context import BuildContext
 from specc.build.template_dict import template_dict
 from specc.checks import notes_all, physical_names, run_all
 from specc.language.diagnostics import SpecError
-from specc.language.source import SourceFile, load
+from specc.language.extends import load_spec
+from specc.language.source import SourceFile
 from specc.model.validate import validate
 from specc.output.compiled import Compiled
 from specc.output.rollout import rollout_templates
@@ -28,7 +29,7 @@ from specc.plan import make_plan
 
 
 def check(path: Path | str) -> tuple[Any, SourceFile]:
-    source = load(path)
+    source = load_spec(path)  # with every base it extends merged in
     spec = validate(source)
     problems = run_all(spec, source)
     if problems:

@@ -112,7 +112,7 @@ def test_serverless_api_deploys_with_its_order_workflow(aws, runner, session, de
 
 def test_upload_pipeline_deploys_with_its_trigger_and_pipeline_workflow(aws, runner, session, deployed, services,
                                                                         template) -> None:
-    spec = "specs/examples/upload-pipeline.yaml"
+    spec = "specs/examples/upload-pipeline/prod.yaml"
     stdout = _deploy(runner, spec, "eu-west-1")
     assert stdout.startswith("upload-pipeline-prod in eu-west-1 (123456789012): created (CREATE_COMPLETE)\n")
     service = template(spec=REPO / spec)
@@ -132,3 +132,37 @@ def test_upload_pipeline_deploys_with_its_trigger_and_pipeline_workflow(aws, run
     environment = session().client("lambda", region_name="eu-west-1").get_function_configuration(
         FunctionName="upload-pipeline-processor-prod")["Environment"]["Variables"]
     assert environment["WORKFLOW_PIPELINE"] == physical["PipelineStateMachine"]
+    lambdas = session().client("lambda", region_name="eu-west-1")
+    assert lambdas.get_function_configuration(FunctionName="upload-pipeline-processor-prod")["MemorySize"] == 1024
+    assert environment["LOG_LEVEL"] == "INFO"
+
+
+def test_upload_pipeline_dev_deploys_with_the_seeds_dev_settings(aws, runner, session, deployed, services,
+                                                                  template) -> None:
+    """The same base as prod (upload-pipeline.base.yaml), with the seed's dev column: checked through each service's
+    API, not the stack's word."""
+    spec = "specs/examples/upload-pipeline/dev.yaml"
+    stdout = _deploy(runner, spec, "us-east-1")
+    assert stdout.startswith("upload-pipeline-dev in us-east-1 (123456789012): created (CREATE_COMPLETE)\n")
+    service = template(spec=REPO / spec)
+    physical = deployed(session(), "us-east-1", "upload-pipeline-dev", service)
+    assert services(session(), "us-east-1", service, physical) >= {
+        "AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::SNS::Topic",
+        "AWS::ApiGateway::RestApi", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::IAM::Role"}
+    table = session().client("dynamodb", region_name="us-east-1").describe_table(
+        TableName=physical["ResultsTable"])["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    assert (table["ProvisionedThroughput"]["ReadCapacityUnits"],
+            table["ProvisionedThroughput"]["WriteCapacityUnits"]) == (5, 5)
+    lambdas = session().client("lambda", region_name="us-east-1")
+    processor = lambdas.get_function_configuration(FunctionName="upload-pipeline-processor-dev")
+    assert processor["MemorySize"] == 256
+    assert processor["Environment"]["Variables"]["LOG_LEVEL"] == "DEBUG"
+    assert lambdas.get_function_concurrency(FunctionName="upload-pipeline-processor-dev")[
+        "ReservedConcurrentExecutions"] == 10
+    assert "AWS::Lambda::Alias" not in {r["Type"] for r in service["Resources"].values()}  # no provisioned concurrency
+    groups = session().client("logs", region_name="us-east-1").describe_log_groups(
+        logGroupNamePrefix="/aws/lambda/upload-pipeline-processor-dev")["logGroups"]
+    assert [g.get("retentionInDays") for g in groups] == [30]
+    # The stage, usage plan and API key are not modelled by moto (MOTO_SKIPS): cfn-lint checks them
+    # (tests/test_templates_out.py), and their dev values are in the committed template.

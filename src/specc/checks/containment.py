@@ -1,48 +1,28 @@
 """Code never leaves the project: `code_root`, every handler file and every code directory resolve inside it, and
 no symlink in a code directory leads out of that directory.
 
-The project is the git work tree that holds the spec (the nearest directory above it with a `.git`); outside git,
-the directory that holds the `specs/` folder the spec is in (the layout `specc init` makes, and where output goes:
-emit.default_out_dir); else the spec's own directory. Paths are compared after resolving symlinks, so `..`, an
-absolute path and a symlink that points out are all caught the same way. checks/handlers.py calls this before it
+The project is language/project.py's: the git work tree that holds the spec, else the directory that holds its
+`specs/` folder, else the spec's own directory. Paths are compared after resolving symlinks, so `..`, an absolute
+path and a symlink that points out are all caught the same way. checks/handlers.py calls this before it
 looks for the files, so a path outside the project is never even probed for existence.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from specc.build.packaging import inside, scan
 from specc.language.diagnostics import Diagnostic
+from specc.language.project import Project, project_of
 from specc.language.source import SourceFile
+
+__all__ = ["Project", "function_problems", "project_of", "root_problem"]
 
 ROOT_ID, HANDLER_ID, CODE_ID, LINK_ID = "E250", "E251", "E252", "E253"
 KEEP_INSIDE = ("keep the code inside the project: paths are relative to code_root, and a symlink may point only "
                "inside the project")
-
-
-@dataclass(frozen=True)
-class Project:
-    root: str  # real path
-    what: str  # how it was found, as the diagnostics say it
-
-    def holds(self, resolved: Path) -> bool:
-        """Whether a path already resolved (checks/handlers.locate resolves every path it returns) is inside."""
-        return inside(str(resolved), self.root)
-
-
-def project_of(spec_file: Path) -> Project:
-    start = Path(os.path.realpath(spec_file.parent))
-    for folder in (start, *start.parents):
-        if os.path.lexists(folder / ".git"):
-            return Project(str(folder), "the git work tree that holds the spec")
-    for folder in (start, *start.parents):
-        if folder.name == "specs":
-            return Project(str(folder.parent), "the directory that holds specs/")
-    return Project(str(start), "the spec's directory: it is in no git work tree")
 
 
 def root_problem(spec: Any, source: SourceFile, project: Project, root: Path) -> Diagnostic | None:

@@ -172,8 +172,8 @@ def notes(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 continue
             access = "|".join(kind.access)
             found.append(Diagnostic(
-                code=NOTE, severity="note", file=source.display,
-                position=source.spans.locate(site.path), field_path=".".join(str(p) for p in site.path),
+                code=NOTE, severity="note", file=source.where(site.path)[0],
+                position=source.where(site.path)[1], field_path=".".join(str(p) for p in site.path),
                 message=f"'{part.text}' names {kind.singular} '{part.entry}', which function '{site.function}' does "
                         "not `use`: the value is set, but a reference grants no access",
                 hint=f"if the function calls it, add `uses: {{{part.section}: {{{part.entry}: {access}}}}}`"))

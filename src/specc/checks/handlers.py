@@ -16,7 +16,8 @@ DESCRIPTION = "handler files exist inside their code directory; environment vari
 
 
 def code_root(spec: Any, source: SourceFile) -> Path:
-    root: Path = (source.path.parent / spec.code_root).resolve()
+    """Relative to the file that wrote it: a base's `code_root` means the same in every environment."""
+    root: Path = (source.written_in(("code_root",)).parent / spec.code_root).resolve()
     return root
 
 

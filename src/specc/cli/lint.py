@@ -42,7 +42,8 @@ class Target:
 def _places(target: Target, resources: set[str]) -> dict[str, report.Place]:
     """Where in the spec each of `resources` was made: from the compile, or as recorded by the last one."""
     if target.known is not None:
-        return {r: (int(p[0]), int(p[1]), str(p[2])) for r, p in target.known.places.items() if r in resources}
+        return {r: (int(p[0]), int(p[1]), str(p[2]), str(p[3]) if len(p) > 3 else "")  # the file: since `extends`
+                for r, p in target.known.places.items() if r in resources}
     places = {}
     for resource in sorted(resources):
         place = target.compiled.place(resource)

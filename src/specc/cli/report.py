@@ -34,6 +34,12 @@ SPEC_RULES: dict[str, str] = {
     "E004": "An unsupported YAML tag (like !!python/... or !Ref) is used.",
     "E005": "The spec is too large or expands too much (alias bombs, deep nesting).",
     "E006": "The spec file is empty.",
+    "E010": "`extends` is not the path of a base spec.",
+    "E011": "The chain of `extends` makes a cycle.",
+    "E012": "A base spec (`extends`) resolves outside the project.",
+    "E013": "A base spec (`extends`) does not exist or cannot be read.",
+    "E014": "A base spec (`*.base.yaml`) is compiled on its own.",
+    "E015": "The chain of `extends` is longer than specc reads.",
     "E101": "Unknown field.",
     "E102": "Wrong type or value.",
     "E103": "A required field is missing.",
@@ -112,7 +118,7 @@ def from_diagnostics(diagnostics: Iterable[Any]) -> list[Result]:
                    severity_label="" if d.severity == "error" else d.severity) for d in found]
 
 
-Place = tuple[int, int, str]  # spec line, column and dotted path of the entry that made a resource
+Place = tuple[int, int, str, str]  # spec line, column and dotted path of the entry that made a resource; its file
 
 
 def from_lint_findings(findings: Iterable[Any], base: str | Path = "", *, spec: str = "",
@@ -134,9 +140,9 @@ def from_lint_findings(findings: Iterable[Any], base: str | Path = "", *, spec: 
             continue
         generated = f"{file}:{line}:{column}"
         place = (places or {}).get(f.resource) if f.resource else None
-        spec_line, spec_column, subject = place if place else (1, 1, "")
+        spec_line, spec_column, subject, written = place if place else (1, 1, "", "")
         where = f"{f.resource} in {generated}" if f.resource else generated
-        results.append(Result(file=spec, line=spec_line, column=spec_column, rule=f.rule,
+        results.append(Result(file=written or spec, line=spec_line, column=spec_column, rule=f.rule,
                               message=f"{f.message} [{where}]", level=level, tool="cfn-lint", subject=subject,
                               severity_label=f.severity, resource=f.resource, generated=generated))
     return sorted(results)

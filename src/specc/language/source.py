@@ -45,23 +45,31 @@ Path_ = tuple[Any, ...]
 
 @dataclass
 class SpanMap:
-    """Spec path -> where its value (and, for mapping entries, its key) starts."""
+    """Spec path -> where its value (and, for mapping entries, its key) starts.
+
+    `files` names the file that wrote a path when it is not the spec's own: a base it extends (language/extends.py).
+    A path's key and value always come from the same file."""
 
     values: dict[Path_, Position] = field(default_factory=dict)
     keys: dict[Path_, Position] = field(default_factory=dict)
+    files: dict[Path_, str] = field(default_factory=dict)
 
     def locate(self, path: Path_, *, prefer_key: bool = False) -> Position:
         """Best position for a path: the entry itself, else its nearest ancestor that exists."""
+        return self.where(path, prefer_key=prefer_key)[1]
+
+    def where(self, path: Path_, *, prefer_key: bool = False) -> tuple[str | None, Position]:
+        """`locate`, and the file that wrote what it found (None: the spec's own file)."""
         path = tuple(path)
         while True:
             if prefer_key and path in self.keys:
-                return self.keys[path]
+                return self.files.get(path), self.keys[path]
             if path in self.values:
-                return self.values[path]
+                return self.files.get(path), self.values[path]
             if path in self.keys:
-                return self.keys[path]
+                return self.files.get(path), self.keys[path]
             if not path:
-                return Position(1, 1)
+                return None, Position(1, 1)
             path = path[:-1]
 
 
@@ -71,6 +79,21 @@ class SourceFile:
     display: str
     data: dict[str, Any]
     spans: SpanMap
+    bases: tuple[tuple[str, Path], ...] = ()  # (shown name, path) of each base it extends, nearest first
+
+    def where(self, path: Path_, *, prefer_key: bool = False) -> tuple[str, Position]:
+        """The file (as shown) and position where the value at `path` was written, base or the spec itself."""
+        file, position = self.spans.where(path, prefer_key=prefer_key)
+        return file or self.display, position
+
+    def written_in(self, path: Path_) -> Path:
+        """The file that wrote the value at `path`; a value nobody wrote (a default) counts as the root base's,
+        the file every other one extends, so a base's relative paths mean the same in each environment."""
+        key = tuple(path)
+        if key not in self.spans.values:
+            return self.bases[-1][1] if self.bases else self.path
+        file = self.spans.files.get(key)
+        return dict(self.bases).get(file, self.path) if file else self.path
 
     def diagnostic(
         self, code: str, path: Path_, message: str, hint: str = "", *, at_key: bool = False,
@@ -78,11 +101,12 @@ class SourceFile:
     ) -> Diagnostic:
         from specc.language.diagnostics import dotted
 
+        file, position = self.where(path, prefer_key=at_key)
         return Diagnostic(
             code=code,
             message=message,
-            file=self.display,
-            position=self.spans.locate(path, prefer_key=at_key),
+            file=file,
+            position=position,
             field_path=dotted(path) if field_path is None else field_path,
             hint=hint,
         )

@@ -46,6 +46,10 @@ class Artifacts(SpecModel):
 
 class ServiceFields(SpecModel):
     specc: Literal[1] = Field(description="Version of the spec language.", examples=[1])
+    extends: str | None = Field(None, min_length=1, description="A base spec this environment spec extends, relative "
+                                "to this file: mappings merge, lists and other values replace, `null` removes a "
+                                "key (docs/environments.md). Merged in when the spec is loaded.",
+                                examples=["service.base.yaml"])
     service: str = Field(pattern=r"^[a-z]([a-z0-9-]*[a-z0-9])?$", min_length=2, max_length=25,
                          description="Service name: 2 to 25 lower case "
                          "letters, digits and hyphens, starting with a letter; the prefix of every physical name.",

@@ -27,12 +27,13 @@ class Compiled:
     origins: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # logical ID -> the spec path that made it
     notes: list[Any] = field(default_factory=list)  # findings that do not stop the compile (checks.NOTES)
 
-    def place(self, logical_id: str) -> tuple[int, int, str] | None:
-        """The spec line, column and dotted path of the entry that made `logical_id` (what lint reports at)."""
+    def place(self, logical_id: str) -> tuple[int, int, str, str] | None:
+        """The spec line, column and dotted path of the entry that made `logical_id` (what lint reports at), and the
+        file that wrote it: the spec's own, or a base it extends."""
         from specc.language.diagnostics import dotted
 
         path = self.origins.get(logical_id)
         if not path:
             return None
-        position = self.source.spans.locate(path, prefer_key=True)
-        return position.line, position.column, dotted(path)
+        file, position = self.source.where(path, prefer_key=True)
+        return position.line, position.column, dotted(path), file
