@@ -328,3 +328,33 @@ def test_destroy_rollout_removes_every_instance_then_the_stack_set(aws, runner, 
             assert "inner-orders-test" not in client.list_tables()["TableNames"], (account, region)
             functions = session(account).client("lambda", region_name=region).list_functions()["Functions"]
             assert functions == [], (account, region)
+
+
+def test_destroy_asks_at_a_terminal_and_a_no_changes_nothing(deployed_spec, runner, session, monkeypatch) -> None:
+    import specc.cli.ship
+
+    spec = deployed_spec()
+    monkeypatch.setattr(specc.cli.ship, "_can_ask", lambda: True)
+    declined = runner.invoke(main, ["destroy", str(spec)], input="n\n")
+    assert declined.exit_code == 2, declined.output
+    assert "Delete stack inner-test in us-east-1 (123456789012)? [y/N]" in declined.stderr
+    assert declined.stderr.splitlines()[-1] == f"error: {spec}: not confirmed; nothing was changed."
+    cfn = session().client("cloudformation", region_name="us-east-1")
+    assert cfn.describe_stacks(StackName=STACK)["Stacks"][0]["EnableTerminationProtection"] is True
+    accepted = runner.invoke(main, ["destroy", str(spec)], input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert not [s for s in cfn.describe_stacks()["Stacks"] if s["StackName"] == STACK]
+
+
+def test_destroy_asks_about_data_loss_at_a_terminal(deployed_spec, runner, session, monkeypatch) -> None:
+    import specc.cli.ship
+
+    spec = deployed_spec("Delete")
+    monkeypatch.setattr(specc.cli.ship, "_can_ask", lambda: True)
+    declined = runner.invoke(main, ["destroy", str(spec)], input="n\n")
+    assert declined.exit_code == 1, declined.output
+    assert "Go ahead with the deletion of stack inner-test in us-east-1 and lose this data? [y/N]" in declined.stderr
+    assert "inner-orders-test" in session().client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
+    accepted = runner.invoke(main, ["destroy", str(spec)], input="y\n")  # one question: the loss was the question
+    assert accepted.exit_code == 0, accepted.output
+    assert session().client("dynamodb", region_name="us-east-1").list_tables()["TableNames"] == []
