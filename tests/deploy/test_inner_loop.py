@@ -358,3 +358,41 @@ def test_destroy_asks_about_data_loss_at_a_terminal(deployed_spec, runner, sessi
     accepted = runner.invoke(main, ["destroy", str(spec)], input="y\n")  # one question: the loss was the question
     assert accepted.exit_code == 0, accepted.output
     assert session().client("dynamodb", region_name="us-east-1").list_tables()["TableNames"] == []
+
+
+def test_invoke_and_destroy_a_split_service(aws, runner, session, tmp_path) -> None:
+    """A function in a nested stack: its variables are the nested stack's parameters (what the parent passed);
+    destroy deletes the parent with every nested stack and lists what they retained."""
+    import shutil
+
+    root = tmp_path / "split"
+    shutil.copytree(Path(__file__).parent / "split_service", root)
+    (root / "handlers" / "app.py").write_text("import os\n\n\ndef handler(event, context):\n"
+                                              "    return dict(os.environ)\n")
+    spec = root / "spec.yaml"
+    assert runner.invoke(main, ["bootstrap", str(spec), "--region", "us-east-1"]).exit_code == 0
+    assert runner.invoke(main, ["deploy", str(spec), "--region", "us-east-1"]).exit_code == 0
+    result = runner.invoke(main, ["invoke", str(spec), "fn1", "--region", "us-east-1"])
+    assert result.exit_code == 0, result.output
+    env = json.loads(result.stdout)
+    topics = [t["TopicArn"] for t in session().client("sns", region_name="us-east-1").list_topics()["Topics"]]
+    assert [env["TOPIC_ALERTS"]] == [t for t in topics if t.endswith(":bigsvc-alerts-test")]
+    assert env["TABLE_ORDERS"] == "bigsvc-orders-test"
+    assert env["FUNCTION_FN2"] == "bigsvc-fn2-test"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "bigsvc-fn1-test"
+
+    cfn = session().client("cloudformation", region_name="us-east-1")
+    nested = [r["PhysicalResourceId"] for r in cfn.describe_stack_resources(StackName="bigsvc-test")["StackResources"]
+              if r.get("ResourceType") == "AWS::CloudFormation::Stack"]
+    assert len(nested) >= 3
+    destroyed = runner.invoke(main, ["destroy", str(spec), "--region", "us-east-1", "--yes"])
+    assert destroyed.exit_code == 0, destroyed.output
+    assert f"in it and its {len(nested)} nested stack(s) will be deleted." in destroyed.stderr
+    left = [s["StackName"] for s in cfn.describe_stacks()["Stacks"]]
+    assert left == ["specc-artifacts-bootstrap"]  # neither the parent nor any of its nested stacks
+    assert session().client("lambda", region_name="us-east-1").list_functions()["Functions"] == []
+    kept = [line for line in destroyed.stdout.splitlines() if line.startswith("  AWS::DynamoDB::Table ")]
+    assert sorted(kept) == [f"  AWS::DynamoDB::Table bigsvc-orders-test in us-east-1 {ADMIN} (OrdersTable)",
+                            f"  AWS::DynamoDB::Table bigsvc-stock-test in us-east-1 {ADMIN} (StockTable)"]
+    assert sorted(session().client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]) == [
+        "bigsvc-orders-test", "bigsvc-stock-test"]

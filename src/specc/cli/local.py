@@ -287,6 +287,7 @@ def _destroy_stack(spec: Path, compiled: Any, aws: Any, region: str | None, stac
         sys.exit(EXIT_USAGE)
     for table in destroy.lift_table_protection(aws, held) if accepted else []:
         click.echo(f"turned off deletion protection of table {table} (--allow-data-loss)", err=True)
+    click.echo(f"deleting stack {name} in {region}...", err=True)
     with StackEvents(f"{name} {region}", name, max(len(held), 1)) as events:
         protected = destroy.delete_stack(aws, stack, on_event=events)
     if protected:
