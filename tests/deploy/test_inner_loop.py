@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -47,6 +48,18 @@ def fail(event, context):
     raise ValueError("no such order: " + event.get("id", "?"))
 
 
+def uses_yaml(event, context):
+    import yaml  # installed where specc runs, not shipped with the function: Lambda would not find it
+
+    return yaml.__version__
+
+
+def version(event, context):
+    import sys
+
+    return "python%d.%d" % sys.version_info[:2]
+
+
 def slow(event, context):
     print("going to sleep")
     time.sleep(60)
@@ -78,6 +91,10 @@ def _spec(root: Path, policy: str = "Retain", regions: str = "[us-east-1]", acco
           slow:
             handler: handlers/app.py:slow
             timeout: 1
+          uses_yaml:
+            handler: handlers/app.py:uses_yaml
+          version:
+            handler: handlers/app.py:version
         """))
     return spec
 
@@ -127,9 +144,10 @@ def test_invoke_runs_the_handler_with_the_deployed_environment_and_it_writes_to_
     passed = {"AWS_ACCESS_KEY_ID"} | {k for k in os.environ if k.startswith(PASSED_THROUGH)}  # endpoint, proxy, CA
     assert set(env) - {"LC_CTYPE"} == set(deployed) | lambdas | passed  # nothing else of the caller's environment
     logs = result.stderr.splitlines()
-    assert logs[0] == ("note: put_order runs on python3.12 in Lambda; here on python3.11 (specc's own Python, which "
-                       "provides boto3 as Lambda's runtime does)")
-    assert logs[1].startswith("START RequestId: ")
+    if logs[0].startswith("note: "):  # no working python3.12 on PATH: specc's own Python, and it says so
+        assert logs.pop(0) == (f"note: put_order runs on python3.12 in Lambda; here on python3.11 ({sys.executable}): "
+                               "no working python3.12 on PATH")
+    assert logs[0].startswith("START RequestId: ")
     assert "stored o-1" in logs
     assert any(line.startswith("[INFO]\t") and "remaining" in line for line in logs)
     assert logs[-1].startswith("REPORT RequestId: ")
@@ -147,6 +165,34 @@ def test_invoke_reports_what_the_handler_raised(deployed_spec, runner) -> None:
     assert result.stderr.splitlines()[-1] == ("error: fail_order (inner-fail-order-test) raised ValueError: no such "
                                               "order: o-9")
     assert "Traceback" not in result.stderr
+
+
+def test_invoke_sees_only_what_lambda_would_and_prefers_the_runtimes_python(deployed_spec, runner, monkeypatch,
+                                                                            tmp_path) -> None:
+    spec = deployed_spec()
+    missing = runner.invoke(main, ["invoke", str(spec), "uses_yaml"])
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout) == {"errorMessage": "No module named 'yaml'", "errorType": "ModuleNotFoundError"}
+
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")  # no python3.12 to be found
+    fallback = runner.invoke(main, ["invoke", str(spec), "version"])
+    assert fallback.exit_code == 0, fallback.output
+    assert json.loads(fallback.stdout) == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert "no working python3.12 on PATH" in fallback.stderr.splitlines()[0]
+
+    import shutil
+
+    pyenv = Path.home() / ".pyenv" / "versions"
+    found = sorted(pyenv.glob("3.12*/bin/python3.12")) if pyenv.is_dir() else []
+    on_path = shutil.which("python3.12", path=os.environ.get("PATH"))
+    if not found and not on_path:
+        pytest.skip("no python3.12 installed here")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3.12").symlink_to(found[-1] if found else Path(on_path or ""))
+    preferred = runner.invoke(main, ["invoke", str(spec), "version"])
+    assert preferred.exit_code == 0, preferred.output
+    assert json.loads(preferred.stdout) == "python3.12"
+    assert not preferred.stderr.startswith("note:")
 
 
 def test_invoke_kills_a_handler_past_its_timeout(deployed_spec, runner) -> None:
@@ -169,7 +215,8 @@ def test_invoke_needs_a_deployed_stack_and_a_function_of_the_spec(aws, runner, t
                              f"`specc deploy {spec} --region us-east-1`\n")
     unknown = runner.invoke(main, ["invoke", str(spec), "put_ordr"])
     assert unknown.exit_code == 2
-    assert "put_ordr is not a function of the spec (its functions: fail_order, put_order, slow); did you mean " \
+    assert "put_ordr is not a function of the spec (its functions: fail_order, put_order, slow, uses_yaml, " \
+           "version); did you mean " \
            "put_order?" in unknown.stderr
 
 
@@ -231,27 +278,27 @@ def test_destroy_removes_the_stack_and_lists_what_it_retains(deployed_spec, runn
     assert "turned off termination protection of stack inner-test (specc deploy turned it on)" in result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"inner-test in us-east-1 ({ADMIN}): deleted (DELETE_COMPLETE)"
-    assert lines[1] == "retained (DeletionPolicy Retain), left in place and no longer managed by any stack: 9"
+    assert lines[1] == "retained (DeletionPolicy Retain), left in place and no longer managed by any stack: 13"
     listed = {line.split()[-1].strip("()"): line.split()[:2] for line in lines[2:]}
     assert all(line.endswith(f" in us-east-1 {ADMIN} ({logical})")
                for line, logical in zip(lines[2:], listed, strict=True))
+    entries = ("fail_order", "put_order", "slow", "uses_yaml", "version")
+    camel = {name: "".join(word.title() for word in name.split("_")) for name in entries}
     assert listed == {
         "AuditTable": ["AWS::DynamoDB::Table", "inner-audit-test"],
         "OrdersTable": ["AWS::DynamoDB::Table", "inner-orders-test"],
-        "FailOrderLogGroup": ["AWS::Logs::LogGroup", "/aws/lambda/inner-fail-order-test"],
-        "PutOrderLogGroup": ["AWS::Logs::LogGroup", "/aws/lambda/inner-put-order-test"],
-        "SlowLogGroup": ["AWS::Logs::LogGroup", "/aws/lambda/inner-slow-test"],
         "MainKey": ["AWS::KMS::Key", listed["MainKey"][1]],
-        "FailOrderDeadLetterQueue": ["AWS::SQS::Queue", listed["FailOrderDeadLetterQueue"][1]],
-        "PutOrderDeadLetterQueue": ["AWS::SQS::Queue", listed["PutOrderDeadLetterQueue"][1]],
-        "SlowDeadLetterQueue": ["AWS::SQS::Queue", listed["SlowDeadLetterQueue"][1]]}
+        **{f"{camel[name]}LogGroup": ["AWS::Logs::LogGroup", f"/aws/lambda/inner-{name.replace('_', '-')}-test"]
+           for name in entries},
+        **{f"{camel[name]}DeadLetterQueue": ["AWS::SQS::Queue", listed[f"{camel[name]}DeadLetterQueue"][1]]
+           for name in entries}}
     # What is retained is still there, through each service's API.
     kms = session().client("kms", region_name="us-east-1")
     assert kms.describe_key(KeyId=listed["MainKey"][1])["KeyMetadata"]["Enabled"] is True
     sqs = session().client("sqs", region_name="us-east-1")
     queues = sorted(url.rsplit("/", 1)[1] for url in sqs.list_queues()["QueueUrls"])  # moto answers with its endpoint
     assert queues == sorted(listed[q][1].rsplit("/", 1)[1] for q in listed if q.endswith("Queue"))
-    assert queues == ["inner-fail-order-test-dlq", "inner-put-order-test-dlq", "inner-slow-test-dlq"]
+    assert queues == sorted(f"inner-{name.replace('_', '-')}-test-dlq" for name in entries)
     # The functions and roles are gone.
     functions = session().client("lambda", region_name="us-east-1").list_functions()["Functions"]
     assert [f["FunctionName"] for f in functions] == []
@@ -259,7 +306,7 @@ def test_destroy_removes_the_stack_and_lists_what_it_retains(deployed_spec, runn
     assert {"inner-orders-test", "inner-audit-test"} <= set(tables)
     groups = [g["logGroupName"] for g in session().client("logs", region_name="us-east-1").describe_log_groups(
         logGroupNamePrefix="/aws/lambda/inner-")["logGroups"]]
-    assert len(groups) == 3
+    assert len(groups) == len(entries)
     roles = [r["RoleName"] for r in session().client("iam").list_roles()["Roles"] if "PutOrder" in r["RoleName"]
              or r["RoleName"].startswith("inner-")]
     assert roles == []
@@ -274,7 +321,7 @@ def test_destroy_refuses_data_loss_without_the_flag(deployed_spec, runner, sessi
     refused = runner.invoke(main, ["destroy", str(spec), "--yes"])
     assert refused.exit_code == 1, refused.output
     errors = refused.stderr.splitlines()
-    assert errors[-1] == (f"error: E270 {spec}: refusing the deletion of stack inner-test in us-east-1: 9 changes "
+    assert errors[-1] == (f"error: E270 {spec}: refusing the deletion of stack inner-test in us-east-1: 13 changes "
                           "would delete or replace stored data (DATA LOSS above); nothing was changed. Rerun with "
                           "--allow-data-loss to accept the loss.")
     assert (f"  DATA LOSS: table orders (AWS::DynamoDB::Table OrdersTable) in stack inner-test in us-east-1 {ADMIN} "

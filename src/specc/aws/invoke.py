@@ -6,8 +6,12 @@ runtime sets (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, ...), the caller's credentia
 does: not the function's role), and AWS_ENDPOINT_URL* passed through, so a handler runs against AWS or the
 local emulator alike. Nothing else of the caller's environment is passed on.
 
-The handler runs in a child process (lambda_runtime.py) under this Python: it provides boto3 as Lambda's
-runtime does. Its initialization may take Lambda's 10 seconds, then the function's own timeout runs; past it
+The handler runs in a child process (lambda_runtime.py) under the runtime's Python when one is installed
+(`python3.12` on PATH for `Runtime: python3.12`), else under specc's own. Either way it sees what it would see in
+Lambda and nothing of specc's environment: the standard library, its code directory, its built dependencies, and
+the AWS SDK Lambda's Python runtimes include (boto3 and what it needs, all pure Python: linked from specc's own
+installation into a directory of their own). So a handler that imports a package it does not ship fails here as
+it would there. Its initialization may take Lambda's 10 seconds, then the function's own timeout runs; past it
 the process is killed and that is said.
 """
 
@@ -33,6 +37,51 @@ INIT_SECONDS = 10.0  # Lambda's limit for a function's initialization (imports, 
 PASSED_THROUGH = ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
                   "https_proxy", "no_proxy", "SSL_CERT_FILE")
 RUNTIME = Path(__file__).with_name("lambda_runtime.py")
+# What Lambda's Python runtimes provide beyond the standard library: the AWS SDK and its dependencies.
+RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+PROBE = "import sys; print(sys.executable); print('python%d.%d' % sys.version_info[:2])"
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    path: str
+    version: str  # python3.12
+    matches: bool  # the function's runtime
+
+
+def interpreter(runtime: str) -> Interpreter:
+    """The runtime's own Python when it is installed and runs, else the one running specc."""
+    import shutil
+
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime == here or not runtime.startswith("python3."):
+        return Interpreter(sys.executable, here, runtime == here)
+    found = shutil.which(runtime)
+    if found:
+        try:
+            probe = subprocess.run([found, "-c", PROBE], capture_output=True, text=True, timeout=20,
+                                   stdin=subprocess.DEVNULL, check=False)
+        except (OSError, subprocess.SubprocessError):
+            probe = None
+        lines = probe.stdout.split() if probe is not None and probe.returncode == 0 else []
+        if len(lines) == 2 and lines[1] == runtime:
+            return Interpreter(lines[0], runtime, True)
+    return Interpreter(sys.executable, here, False)
+
+
+def link_runtime_modules(into: Path) -> Path:
+    """A directory holding (links to) the runtime's preinstalled modules, from specc's installation."""
+    import importlib.util
+
+    into.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_MODULES:
+        found = importlib.util.find_spec(name)
+        if found is None or found.origin is None:
+            continue
+        origin = Path(found.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (into / source.name).symlink_to(source, target_is_directory=source.is_dir())
+    return into
 
 
 @dataclass
@@ -125,14 +174,17 @@ def _credentials(aws: Aws) -> dict[str, str]:
 
 
 def run(prepared: Prepared, handler: str, paths: list[Path], event: Any, on_log: Callable[[str], None],
-        interpreter: str = sys.executable) -> Invocation:
-    """Run `handler` (module.function) with `paths` first on sys.path; its log lines go to `on_log` as they come."""
+        python: str = sys.executable) -> Invocation:
+    """Run `handler` (module.function) with `paths` first on sys.path, then the runtime's modules, under `python`
+    (isolated: no site-packages, no PYTHON* variables); its log lines go to `on_log` as they come."""
     with tempfile.TemporaryDirectory(prefix="specc-invoke-") as work:
         event_file, result_file = Path(work) / "event.json", Path(work) / "result.json"
         event_file.write_text(json.dumps(event), encoding="utf-8")
+        runtime_modules = link_runtime_modules(Path(work) / "runtime")
         ready_read, ready_write = os.pipe()
-        command = [interpreter, "-I", "-u", str(RUNTIME), handler, str(result_file), str(event_file), str(ready_write),
-                   f"{prepared.timeout:g}", prepared.function_arn, *(str(p) for p in paths)]
+        command = [python, "-I", "-S", "-u", str(RUNTIME), handler, str(result_file), str(event_file),
+                   str(ready_write), f"{prepared.timeout:g}", prepared.function_arn,
+                   *(str(p) for p in [*paths, runtime_modules])]
         started = time.monotonic()
         try:
             process = subprocess.Popen(command, env=prepared.environment, cwd=str(paths[0]), stdin=subprocess.DEVNULL,

@@ -118,13 +118,14 @@ def invoke_command(spec: Path, function: str, event_source: str | None, region: 
     prepared = invoke.prepare(aws, target, name, region, str(spec))
     artifact = compiled.artifacts[function]
     paths = [artifact.code_dir] + [d for d in [built_dependencies_dir(compiled, function)] if d is not None]
-    runtime = target.resource.get("Properties", {}).get("Runtime", "")
-    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    if runtime and runtime != here:
-        click.echo(f"note: {function} runs on {runtime} in Lambda; here on {here} (specc's own Python, which "
-                   "provides boto3 as Lambda's runtime does)", err=True)
+    runtime = str(target.resource.get("Properties", {}).get("Runtime", ""))
+    python = invoke.interpreter(runtime)
+    if not python.matches:
+        click.echo(f"note: {function} runs on {runtime} in Lambda; here on {python.version} ({python.path}): no "
+                   f"working {runtime} on PATH", err=True)
     try:
-        outcome = invoke.run(prepared, artifact.handler, paths, event, lambda line: click.echo(line, err=True))
+        outcome = invoke.run(prepared, artifact.handler, paths, event, lambda line: click.echo(line, err=True),
+                             python.path)
     except KeyboardInterrupt:
         click.echo("interrupted; the handler's process was stopped.", err=True)
         sys.exit(EXIT_INTERRUPTED)
