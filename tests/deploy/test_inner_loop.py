@@ -404,7 +404,21 @@ def test_destroy_asks_about_data_loss_at_a_terminal(deployed_spec, runner, sessi
     assert "inner-orders-test" in session().client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
     accepted = runner.invoke(main, ["destroy", str(spec)], input="y\n")  # one question: the loss was the question
     assert accepted.exit_code == 0, accepted.output
+    assert "Delete stack" not in accepted.stderr
     assert session().client("dynamodb", region_name="us-east-1").list_tables()["TableNames"] == []
+
+
+def test_destroy_with_allow_data_loss_still_asks_at_a_terminal(deployed_spec, runner, session, monkeypatch) -> None:
+    import specc.cli.ship
+
+    spec = deployed_spec("Delete")
+    monkeypatch.setattr(specc.cli.ship, "_can_ask", lambda: True)
+    declined = runner.invoke(main, ["destroy", str(spec), "--allow-data-loss"], input="n\n")
+    assert declined.exit_code == 2, declined.output
+    assert "Delete stack inner-test in us-east-1 (123456789012)? [y/N]" in declined.stderr
+    assert "inner-orders-test" in session().client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
+    tables = session().client("dynamodb", region_name="us-east-1")
+    assert tables.describe_table(TableName="inner-orders-test")["Table"]["DeletionProtectionEnabled"] is True
 
 
 def test_invoke_and_destroy_a_split_service(aws, runner, session, tmp_path) -> None:

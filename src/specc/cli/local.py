@@ -281,16 +281,22 @@ def _destroy_stack(spec: Path, compiled: Any, aws: Any, region: str | None, stac
     click.echo(f"stack {name} in {region} ({stack.account}, {stack.status}): {len(held)} resource(s)"
                + (f" in it and its {nested} nested stack(s)" if nested else "") + " will be deleted.", err=True)
     _show_retained_ahead(destroy.retained(held))
-    where = f"the deletion of stack {name} in {region}"
-    accepted = confirm_data_loss(destroy.losses(held), allow_data_loss, where, spec, None)
-    if not yes and not accepted and not _confirm(f"Delete stack {name} in {region} ({stack.account})?"):
+    losses = destroy.losses(held)
+    accepted = confirm_data_loss(losses, allow_data_loss, f"the deletion of stack {name} in {region}", spec, None)
+    asked = bool(losses) and not allow_data_loss  # the question about the data was the confirmation
+    if not (yes or asked) and not _confirm(f"Delete stack {name} in {region} ({stack.account})?"):
         click.echo(f"error: {spec}: not confirmed; nothing was changed.", err=True)
         sys.exit(EXIT_USAGE)
     for table in destroy.lift_table_protection(aws, held) if accepted else []:
         click.echo(f"turned off deletion protection of table {table} (--allow-data-loss)", err=True)
     click.echo(f"deleting stack {name} in {region}...", err=True)
-    with StackEvents(f"{name} {region}", name, max(len(held), 1)) as events:
-        protected = destroy.delete_stack(aws, stack, on_event=events)
+    try:
+        with StackEvents(f"{name} {region}", name, max(len(held), 1)) as events:
+            protected = destroy.delete_stack(aws, stack, on_event=events)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: CloudFormation goes on deleting stack {name} in {region}; `specc status {spec} "
+                   f"--region {region}` shows where it is.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if protected:
         click.echo(f"turned off termination protection of stack {name} (specc deploy turned it on)", err=True)
     click.echo(f"{name} in {region} ({stack.account}): deleted (DELETE_COMPLETE)")
@@ -333,9 +339,11 @@ def _destroy_stack_set(spec: Path, compiled: Any, aws: Any, admin_region: str | 
     click.echo(f"stack set {name} in {admin_region}: {len(instances)} instance(s) will be deleted "
                f"({', '.join(f'{i.region} {i.account}' for i in instances) or 'none'}), then the stack set.", err=True)
     _show_retained_ahead(destroy.retained(held))
-    accepted = confirm_data_loss(destroy.losses(held), allow_data_loss, f"the deletion of stack set {name} and its "
-                                 "instances", spec, None)
-    if not yes and not accepted and not _confirm(f"Delete stack set {name} and its {len(instances)} instance(s)?"):
+    losses = destroy.losses(held)
+    accepted = confirm_data_loss(losses, allow_data_loss, f"the deletion of stack set {name} and its instances", spec,
+                                 None)
+    asked = bool(losses) and not allow_data_loss  # the question about the data was the confirmation
+    if not (yes or asked) and not _confirm(f"Delete stack set {name} and its {len(instances)} instance(s)?"):
         click.echo(f"error: {spec}: not confirmed; nothing was changed.", err=True)
         sys.exit(EXIT_USAGE)
     preferences = compiled.templates["stackset.json"]["Resources"][STACK_SET]["Properties"].get(
