@@ -69,6 +69,8 @@ def slow(event, context):
 def _spec(root: Path, policy: str = "Retain", regions: str = "[us-east-1]", accounts: str = "") -> Path:
     (root / "handlers").mkdir(parents=True, exist_ok=True)
     (root / "handlers" / "app.py").write_text(HANDLER)
+    (root / "handlers" / "broken.py").write_text("import yaml  # not shipped\n\n\ndef handler(event, context):\n"
+                                                 "    return yaml.__version__\n")
     spec = root / "spec.yaml"
     spec.write_text(textwrap.dedent(f"""\
         specc: 1
@@ -95,6 +97,8 @@ def _spec(root: Path, policy: str = "Retain", regions: str = "[us-east-1]", acco
             handler: handlers/app.py:uses_yaml
           version:
             handler: handlers/app.py:version
+          broken:
+            handler: handlers/broken.py:handler
         """))
     return spec
 
@@ -162,9 +166,12 @@ def test_invoke_reports_what_the_handler_raised(deployed_spec, runner) -> None:
     result = runner.invoke(main, ["invoke", str(spec), "fail_order", "--event", "-"], input='{"id": "o-9"}')
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {"errorMessage": "no such order: o-9", "errorType": "ValueError"}
-    assert result.stderr.splitlines()[-1] == ("error: fail_order (inner-fail-order-test) raised ValueError: no such "
-                                              "order: o-9")
-    assert "Traceback" not in result.stderr
+    logs = result.stderr.splitlines()
+    assert logs[-1] == "error: fail_order (inner-fail-order-test) raised ValueError: no such order: o-9"
+    error = logs.index("[ERROR] ValueError: no such order: o-9")  # logged as Lambda logs it, with its traceback
+    assert logs[error + 1] == "Traceback (most recent call last):"
+    assert logs[error + 2].endswith(', in fail') and "app.py" in logs[error + 2]
+    assert "lambda_runtime.py" not in result.stderr  # the handler's frames only, not the runtime's
 
 
 def test_invoke_sees_only_what_lambda_would_and_prefers_the_runtimes_python(deployed_spec, runner, monkeypatch,
@@ -173,6 +180,12 @@ def test_invoke_sees_only_what_lambda_would_and_prefers_the_runtimes_python(depl
     missing = runner.invoke(main, ["invoke", str(spec), "uses_yaml"])
     assert missing.exit_code == 1
     assert json.loads(missing.stdout) == {"errorMessage": "No module named 'yaml'", "errorType": "ModuleNotFoundError"}
+
+    at_import = runner.invoke(main, ["invoke", str(spec), "broken"])
+    assert at_import.exit_code == 1
+    assert json.loads(at_import.stdout) == {"errorMessage": "Unable to import module 'broken': No module named 'yaml'",
+                                            "errorType": "Runtime.ImportModuleError"}
+    assert '  File "' in at_import.stderr and "broken.py\", line 1, in <module>" in at_import.stderr
 
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")  # no python3.12 to be found
     fallback = runner.invoke(main, ["invoke", str(spec), "version"])
@@ -215,9 +228,8 @@ def test_invoke_needs_a_deployed_stack_and_a_function_of_the_spec(aws, runner, t
                              f"`specc deploy {spec} --region us-east-1`\n")
     unknown = runner.invoke(main, ["invoke", str(spec), "put_ordr"])
     assert unknown.exit_code == 2
-    assert "put_ordr is not a function of the spec (its functions: fail_order, put_order, slow, uses_yaml, " \
-           "version); did you mean " \
-           "put_order?" in unknown.stderr
+    assert "put_ordr is not a function of the spec (its functions: broken, fail_order, put_order, slow, " \
+           "uses_yaml, version); did you mean put_order?" in unknown.stderr
 
 
 def test_logs_reads_the_functions_log_group(deployed_spec, runner, session) -> None:
@@ -278,11 +290,11 @@ def test_destroy_removes_the_stack_and_lists_what_it_retains(deployed_spec, runn
     assert "turned off termination protection of stack inner-test (specc deploy turned it on)" in result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"inner-test in us-east-1 ({ADMIN}): deleted (DELETE_COMPLETE)"
-    assert lines[1] == "retained (DeletionPolicy Retain), left in place and no longer managed by any stack: 13"
+    assert lines[1] == "retained (DeletionPolicy Retain), left in place and no longer managed by any stack: 15"
     listed = {line.split()[-1].strip("()"): line.split()[:2] for line in lines[2:]}
     assert all(line.endswith(f" in us-east-1 {ADMIN} ({logical})")
                for line, logical in zip(lines[2:], listed, strict=True))
-    entries = ("fail_order", "put_order", "slow", "uses_yaml", "version")
+    entries = ("broken", "fail_order", "put_order", "slow", "uses_yaml", "version")
     camel = {name: "".join(word.title() for word in name.split("_")) for name in entries}
     assert listed == {
         "AuditTable": ["AWS::DynamoDB::Table", "inner-audit-test"],
@@ -321,7 +333,7 @@ def test_destroy_refuses_data_loss_without_the_flag(deployed_spec, runner, sessi
     refused = runner.invoke(main, ["destroy", str(spec), "--yes"])
     assert refused.exit_code == 1, refused.output
     errors = refused.stderr.splitlines()
-    assert errors[-1] == (f"error: E270 {spec}: refusing the deletion of stack inner-test in us-east-1: 13 changes "
+    assert errors[-1] == (f"error: E270 {spec}: refusing the deletion of stack inner-test in us-east-1: 15 changes "
                           "would delete or replace stored data (DATA LOSS above); nothing was changed. Rerun with "
                           "--allow-data-loss to accept the loss.")
     assert (f"  DATA LOSS: table orders (AWS::DynamoDB::Table OrdersTable) in stack inner-test in us-east-1 {ADMIN} "

@@ -52,6 +52,13 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+def _trace(exc: BaseException) -> list[str]:
+    """The frames of the handler's code (and what it called), not this runtime's or the import machinery's."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename != __file__ and not f.filename.startswith("<frozen importlib")]
+    return traceback.format_list(frames)
+
+
 def _error(kind: str, message: str, trace: list[str] | None = None) -> dict[str, Any]:
     return {"errorMessage": message, "errorType": kind, "stackTrace": trace or []}
 
@@ -60,7 +67,7 @@ def _invoke(handler: Any, event: Any, context: LambdaContext) -> dict[str, Any]:
     try:
         result = handler(event, context)
     except Exception as exc:
-        return _error(type(exc).__name__, str(exc), traceback.format_exception(exc)[1:])
+        return _error(type(exc).__name__, str(exc), _trace(exc))
     try:
         return {"result": json.loads(json.dumps(result))}
     except (TypeError, ValueError) as exc:
@@ -88,7 +95,7 @@ def main(argv: list[str]) -> int:
         module = importlib.import_module(module_name)
     except Exception as exc:  # what Lambda reports for a module that does not import
         outcome = _error("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}",
-                         traceback.format_exception(exc)[1:])
+                         _trace(exc))
         module = None
     if module is not None:
         handler = getattr(module, function_name, None)
@@ -102,8 +109,10 @@ def main(argv: list[str]) -> int:
     os.close(int(ready_fd))
     duration = (time.monotonic() - started) * 1000
     sys.stdout.flush()
-    if "errorType" in outcome:
-        print(f"[ERROR] {outcome['errorType']}: {outcome['errorMessage']}", flush=True)
+    if "errorType" in outcome:  # as Lambda logs it: the error, then its traceback
+        trace = "".join(outcome.get("stackTrace") or []).rstrip()
+        print(f"[ERROR] {outcome['errorType']}: {outcome['errorMessage']}"
+              + (f"\nTraceback (most recent call last):\n{trace}" if trace else ""), flush=True)
     print(f"END RequestId: {request_id}", flush=True)
     print(f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {int(duration) + 1} ms\t"
           f"Memory Size: {os.environ.get('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', '?')} MB", flush=True)
