@@ -64,15 +64,17 @@ def deploy(aws: Aws, name: str, region: str, *, template_body: str | None = None
 
 def plan(aws: Aws, name: str, region: str, *, template_body: str | None = None, template_url: str | None = None,
          parameters: dict[str, str] | None = None, capabilities: list[str] | None = None,
-         poll: float = POLL_SECONDS, timeout: float = TIMEOUT_SECONDS) -> Planned:
-    """A change set for stack `name`, created and described with its changes (or found empty)."""
+         poll: float = POLL_SECONDS, timeout: float = TIMEOUT_SECONDS, destroy_command: str = "") -> Planned:
+    """A change set for stack `name`, created and described with its changes (or found empty). `destroy_command`
+    is how the user removes a stack that cannot be updated (`specc destroy ...`; the awscli's by default)."""
     cfn = aws.client("cloudformation", region)
     where = f"stack {name} in {region}"
     existing = describe(cfn, name, where)
     status = existing["StackStatus"] if existing else ""
     if status == "ROLLBACK_COMPLETE":
+        remove = destroy_command or f"aws cloudformation delete-stack --stack-name {name} --region {region}"
         raise AwsError(f"{where} is ROLLBACK_COMPLETE after a failed creation and cannot be updated: delete it "
-                       f"(`aws cloudformation delete-stack --stack-name {name} --region {region}`) and deploy again")
+                       f"(`{remove}`) and deploy again")
     if status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
         raise AwsError(f"{where} is busy ({status}): wait for that operation to finish, then deploy again")
     change_type = "UPDATE" if existing and status != "REVIEW_IN_PROGRESS" else "CREATE"

@@ -147,7 +147,7 @@ def _can_ask() -> bool:
     return interactive(click.get_text_stream("stdin")) and interactive(_stderr())
 
 
-def confirm_data_loss(losses: list[Any], allowed: bool, what: str, spec: Path, diff_hint: str) -> bool:
+def confirm_data_loss(losses: list[Any], allowed: bool, what: str, spec: Path, diff_hint: str | None) -> bool:
     """Show what would be lost; go ahead only with --allow-data-loss or a person's yes. A refusal is one line and
     exit 1 (E270), before anything changed; returns whether the loss was accepted (lift the stack policy)."""
     from specc.cli.common import EXIT_SPEC
@@ -169,8 +169,9 @@ def confirm_data_loss(losses: list[Any], allowed: bool, what: str, spec: Path, d
             click.echo("", err=True)
     count = len(losses)
     click.echo(f"error: E270 {spec}: refusing {what}: {count} change{'s' if count != 1 else ''} would delete or "
-               f"replace stored data (DATA LOSS above); nothing was changed. Review with `{diff_hint}`; rerun with "
-               "--allow-data-loss to accept the loss.", err=True)
+               f"replace stored data (DATA LOSS above); nothing was changed. "
+               + (f"Review with `{diff_hint}`; rerun" if diff_hint else "Rerun")
+               + " with --allow-data-loss to accept the loss.", err=True)
     sys.exit(EXIT_SPEC)
 
 
@@ -216,7 +217,9 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
     parameters = {ENDPOINT_PARAMETER: endpoint or ""} if ENDPOINT_PARAMETER in template.get("Parameters", {}) else {}
     service_templates = [t for n, t in compiled.templates.items() if n not in ("stackset.json", "bootstrap.json")]
     planned = stacks.plan(aws, name, region, template_url=template_url(bucket, region, root.key, endpoint),
-                          parameters=parameters, capabilities=capabilities(service_templates))
+                          parameters=parameters, capabilities=capabilities(service_templates),
+                          destroy_command=f"specc destroy {spec} --region {region}"
+                          + (f" --stack-name {stack_name}" if stack_name else ""))
     accepted = False
     if planned.change_type == "UPDATE" and planned.unchanged is None:
         from specc.aws.data_loss_guard import stack_losses

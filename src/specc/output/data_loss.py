@@ -29,6 +29,7 @@ from specc.build.retention import DATA_STORES
 # What holds data, and how to speak of it: one table (build/retention.py), also behind SEC011 and Retain
 STATEFUL = DATA_STORES
 DELETED, REPLACED, MAYBE_REPLACED = "deleted", "replaced", "may be replaced"
+DESTROYED = "deleted with its stack"  # `specc destroy`: the whole stack goes
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+")
 
 
@@ -73,7 +74,7 @@ class DataLoss:
         what = f"DATA LOSS: {self.noun} {self.entry} ({self.type} {self.logical_id})"
         if self.template:
             what += f" in {self.template}"
-        if self.action == DELETED:
+        if self.action in (DELETED, DESTROYED):
             if self.policy == "Retain":
                 return (f"{what} will be DELETED from the stack; DeletionPolicy Retain keeps the data in the account "
                         "but the stack will no longer manage it")
@@ -98,6 +99,10 @@ class DataLoss:
                     f"CloudFormation creates a new, empty {self.noun} there before deleting this one, and a fixed "
                     "physical name cannot exist twice in an account and region, so expect this update to fail on it "
                     "(docs/data-safety.md, 'Moves between stacks')")
+        if self.action == DESTROYED:
+            held = STATEFUL.get(self.type, ("", "", "data"))[2]
+            return (f"to keep its {held}, give it DeletionPolicy Retain (`security.deletion_policy: Retain` in the "
+                    "spec) and deploy before destroying, or copy the data elsewhere first")
         if self.renamed_to:
             new = _entry(self.renamed_to, self.type)
             return (f"this looks like a rename to {self.renamed_to} (same type and properties once the names are "
