@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,35 @@ def test_a_function_with_packages_and_a_layer_deploys(aws: Any, runner: Any, ses
     again = runner.invoke(main, ["deploy", "specs/deps.yaml"])  # nothing changed: nothing rebuilt or uploaded
     assert again.exit_code == 0, again.output
     assert "uploaded 0 new object(s)" in again.stderr
+
+
+def test_invoke_runs_the_handler_with_its_requirements_and_its_layers(aws: Any, runner: Any, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`specc invoke` puts on sys.path what the zips hold: the function's installed requirements (attrs), then its
+    layer's code (greeting.py) and the layer's own requirements (python-dateutil). The handler runs isolated, so
+    a package neither ships would fail to import."""
+    root = tmp_path / "project"
+    (root / ".git").mkdir(parents=True)
+    (root / "specs").mkdir()
+    api = root / "handlers" / "api"
+    api.mkdir(parents=True)
+    (api / "app.py").write_text(
+        "import attrs\nfrom greeting import greet\n\n\n@attrs.define\nclass Reply:\n    message: str\n\n\n"
+        "def handler(event, context):\n    return attrs.asdict(Reply(greet(event['name'])))\n")
+    (api / "requirements.txt").write_text("attrs==24.2.0\n")
+    layer = root / "handlers" / "layers" / "common"
+    layer.mkdir(parents=True)
+    (layer / "greeting.py").write_text(
+        "from dateutil import tz\n\n\ndef greet(name):\n    return f'hello {name} from {tz.UTC.tzname(None)}'\n")
+    (layer / "requirements.txt").write_text("python-dateutil==2.9.0.post0\nsix==1.17.0\n")
+    (root / "specs" / "deps.yaml").write_text(SPEC.replace("runtime: python3.12", "runtime: python3.11"))
+    monkeypatch.chdir(root)
+    assert runner.invoke(main, ["bootstrap", "specs/deps.yaml"]).exit_code == 0
+    deployed = runner.invoke(main, ["deploy", "specs/deps.yaml"])
+    assert deployed.exit_code == 0, deployed.output
+
+    event = tmp_path / "event.json"
+    event.write_text('{"name": "ada"}')
+    result = runner.invoke(main, ["invoke", "specs/deps.yaml", "api", "--event", str(event)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"message": "hello ada from UTC"}

@@ -31,10 +31,18 @@ stack_name_option = click.option("--stack-name", help="The stack `specc deploy` 
                                  "<service>-<environment>).")
 
 
-def built_dependencies_dir(compiled: Any, function: str) -> Path | None:
-    """HOOK for the dependency builder: the directory holding `function`'s installed requirements (what its zip
-    holds beside its code), put on sys.path after the code directory. None until dependencies are built."""
-    return None
+def code_paths(compiled: Any, function: str) -> list[Path]:
+    """What Lambda puts on sys.path for `function`, in its order: the code directory and its installed
+    requirements (/var/task holds both), then each layer's code and requirements (/opt/python), as listed.
+    Installed from the dependency cache, built now if missing (build/dependencies.py)."""
+    from specc.build.dependencies import installed_dir
+
+    artifact = compiled.artifacts[function]
+    paths = [artifact.code_dir, installed_dir(artifact)]
+    for layer in compiled.spec.functions[function].layers:
+        layer_artifact = compiled.layer_artifacts[layer]
+        paths += [layer_artifact.code_dir, installed_dir(layer_artifact)]
+    return [path for path in paths if path is not None]
 
 
 def _region(compiled: Any, aws: Any, region: str | None) -> str:
@@ -116,16 +124,15 @@ def invoke_command(spec: Path, function: str, event_source: str | None, region: 
     region = _region(compiled, aws, region)
     name = stack_name or stack_set_name(compiled.spec)
     prepared = invoke.prepare(aws, target, name, region, str(spec))
-    artifact = compiled.artifacts[function]
-    paths = [artifact.code_dir] + [d for d in [built_dependencies_dir(compiled, function)] if d is not None]
+    paths = code_paths(compiled, function)
     runtime = str(target.resource.get("Properties", {}).get("Runtime", ""))
     python = invoke.interpreter(runtime)
     if not python.matches:
         click.echo(f"note: {function} runs on {runtime} in Lambda; here on {python.version} ({python.path}): no "
                    f"working {runtime} on PATH", err=True)
     try:
-        outcome = invoke.run(prepared, artifact.handler, paths, event, lambda line: click.echo(line, err=True),
-                             python.path)
+        outcome = invoke.run(prepared, compiled.artifacts[function].handler, paths, event,
+                             lambda line: click.echo(line, err=True), python.path)
     except KeyboardInterrupt:
         click.echo("interrupted; the handler's process was stopped.", err=True)
         sys.exit(EXIT_INTERRUPTED)
