@@ -47,6 +47,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("monitoring", "alarms", keyed=False, always=True),
     Entry("alarms", "alarms"),
     Entry("audit", "audit", keyed=False),
+    Entry("outputs", "outputs"),  # last: an output may name any entry's attribute
 )
 
 SECTIONS: tuple[str, ...] = tuple(entry.section for entry in REGISTRY)

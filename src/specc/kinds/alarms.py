@@ -13,7 +13,7 @@ from troposphere import Ref, cloudwatch
 
 from specc.build.context import BuildContext
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, NameRule, Reference, getatt_attribute
 from specc.language.types import Name, SpecModel
 
 THRESHOLD_PATTERN = r"^\s*(>=|>|<=|<)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$"
@@ -240,6 +240,8 @@ KIND = Kind(
     model=AlarmSpec,
     description="Explicit CloudWatch alarms on any declared resource's metric.",
     build=build,
+    attributes={"arn": getatt_attribute("Alarm", "Arn", "ARN of the alarm"),
+                "name": Attribute("name of the alarm", lambda ctx, name: ctx.physical(name))},
     references=references,
     names=names,
 )

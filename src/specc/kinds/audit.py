@@ -26,7 +26,7 @@ from specc.build.iam import Grant, key_grant, use_logs_key
 from specc.build.log_buckets import LogBucket, access_log_statement, add_log_bucket, bucket_name_example
 from specc.build.metric_filters import add_metric_filter, namespace
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, NameRule, Reference
 from specc.language.types import Name, RetentionDays, SpecModel
 
 TRAIL_REGION = "AuditTrailRegion"  # the Condition: this stack instance is in the trail's home region
@@ -463,4 +463,9 @@ KIND = Kind(
     keyed=False,
     references=references,
     names=names,
+    attributes={  # by name and home region: the trail exists in its home region only, its ARN is known everywhere
+        "trail.arn": Attribute("ARN of the trail", lambda ctx, _: Sub(
+            f"arn:${{AWS::Partition}}:cloudtrail:{trail_region(ctx.spec)}:${{AWS::AccountId}}:trail/"
+            f"{ctx.physical('trail')}")),
+        "trail.name": Attribute("name of the trail", lambda ctx, _: ctx.physical("trail"))},
 )

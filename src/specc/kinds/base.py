@@ -40,6 +40,9 @@ class Attribute:
 
     description: str
     value: Callable[[BuildContext, str], Any]
+    # The template Condition under which the value exists (a CloudFront distribution only in us-east-1): an output
+    # of it carries the same condition.
+    condition: Callable[[BuildContext, str], str | None] | None = None
 
 
 def ref_attribute(suffix: str, description: str) -> Attribute:

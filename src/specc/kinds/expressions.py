@@ -179,7 +179,10 @@ def _value_of(ctx: BuildContext, expression: Expression) -> Any:
 
     if expression.section == "aws":
         return Ref(AWS_ATTRIBUTES[expression.attribute])
-    return BY_SECTION[expression.section].attributes[expression.attribute].value(ctx, str(expression.entry))
+    kind = BY_SECTION[expression.section]
+    if not kind.keyed:  # a section of one object: `${audit.trail.arn}` names its part `trail`
+        return kind.attributes[f"{expression.entry}.{expression.attribute}"].value(ctx, str(expression.entry))
+    return kind.attributes[expression.attribute].value(ctx, str(expression.entry))
 
 
 def _fragment(value: Any) -> str:
