@@ -17,10 +17,12 @@ from specc.checks import (
     cycles,
     defaults,
     event_metrics,
+    existing,
     expressions,
     handlers,
     http_api,
     names,
+    outputs,
     perimeter,
     placement,
     queue_consumers,
@@ -51,7 +53,8 @@ CHECKS: tuple[Check, ...] = tuple(
     for module in (regions, references, defaults, api_shape, handlers, names, placement, rollout_targets,
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
-                   perimeter, workflows, http_api, security, cycles, expressions, service_triggers)
+                   perimeter, workflows, http_api, security, cycles, expressions, service_triggers, existing,
+                   outputs)
 ) + (Check(handlers.FUNCTION_ID, handlers.FUNCTION_DESCRIPTION, handlers.check_functions),)
 
 # Findings that do not stop a compile (severity "note"): printed by `specc compile` and `specc validate`.

@@ -76,6 +76,11 @@ def check_expression(spec: Any, expression: Expression) -> Problem | None:
         return Problem(UNKNOWN, f"{expression.section} have no attribute '{expression.attribute}' "
                                 f"('{expression.text}'){_suggest(expression.attribute, kind.attributes)}",
                        attribute_hint(expression.section))
+    if kind.attributes[expression.attribute].created_only and getattr(entries[expression.entry], "existing", None):
+        return Problem(UNKNOWN, f"'{expression.text}': {kind.singular} '{expression.entry}' exists already "
+                                f"(`existing:`) and specc knows only what it names, not its {expression.attribute}",
+                       "existing entries have: " + ", ".join(sorted(n for n, a in kind.attributes.items()
+                                                                   if not a.created_only)))
     return None
 
 
@@ -83,9 +88,12 @@ def _check_part(spec: Any, kind: Any, expression: Expression) -> Problem | None:
     """`${audit.trail.arn}`: a section of one object names a part of it (its trail, its VPC) where others name an
     entry; its attributes are spelled `part.attribute`."""
     declared = getattr(spec, expression.section) is not None or (expression.section == "api" and spec.routes)
+    if not declared and expression.section == "api":
+        return Problem(UNKNOWN, f"'{expression.text}' names the API, but the spec declares no `routes`",
+                       "declare routes or remove the reference")
     if not declared:
         return Problem(UNKNOWN, f"'{expression.text}' names the {expression.section} section, which the spec does "
-                                "not declare", f"add a `{expression.section}:` section or remove the reference")
+                                "not declare", f"add the `{expression.section}:` section or remove the reference")
     named = f"{expression.entry}.{expression.attribute}"
     if named in kind.attributes:
         return None
@@ -93,8 +101,9 @@ def _check_part(spec: Any, kind: Any, expression: Expression) -> Problem | None:
     if expression.entry not in parts:
         return Problem(UNKNOWN, f"{expression.section} has no part '{expression.entry}' in '{expression.text}'"
                                 f"{_suggest(str(expression.entry), parts)}", attribute_hint(expression.section))
+    suggestion = _suggest(named, kind.attributes).replace(f"'{expression.entry}.", "'")
     return Problem(UNKNOWN, f"{expression.section}.{expression.entry} has no attribute '{expression.attribute}' "
-                            f"('{expression.text}'){_suggest(named, kind.attributes).replace(expression.entry + '.', '')}",
+                            f"('{expression.text}'){suggestion}",
                    attribute_hint(expression.section))
 
 

@@ -29,7 +29,7 @@ def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 ID, ("functions", name, "network"), "this function runs in the service's private subnets, but the "
                 "spec declares no `network`", "add a `network:` section (a VPC with its endpoints) or remove "
                 "`network: private`"))
-    if network is not None:
+    if network is not None and network.existing is None:  # an existing VPC's routes and endpoints are its own
         found += _reachable(spec, source, network)
         from specc.kinds.network import AZ_COUNTS
 

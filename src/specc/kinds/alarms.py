@@ -193,7 +193,8 @@ def build_standard(ctx: BuildContext) -> None:
         if standard.section == "api":
             targets = ["api"] if effective(ctx) else []
         else:
-            targets = sorted(getattr(ctx.spec, standard.section))
+            targets = sorted(name for name, entry in getattr(ctx.spec, standard.section).items()
+                             if getattr(entry, "existing", None) is None)  # an existing entry's alarms are its owner's
         for target in targets:
             threshold = tuning.threshold if tuning.threshold is not None else standard.threshold
             namespace, dimensions = _where(ctx, BY_SECTION[standard.section], standard, target)

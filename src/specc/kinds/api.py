@@ -261,8 +261,9 @@ KIND = Kind(
     keyed=False,
     references=references,
     attributes={  # `${api.gateway.id}`: the API is one object, its gateway the part named
-        "gateway.arn": Attribute("execute-api ARN of the API (what IAM and Lambda permissions name)", lambda ctx, _: Sub(
-            f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API_ID}}}")),
+        "gateway.arn": Attribute(
+            "execute-api ARN of the API (what IAM and Lambda permissions name)", lambda ctx, _: Sub(
+                f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API_ID}}}")),
         "gateway.id": Attribute("ID of the API", lambda ctx, _: Ref(API_ID)),
         "gateway.url": Attribute("base URL of the API's stage", lambda ctx, _: Sub(
             f"https://${{{API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"

@@ -213,7 +213,10 @@ def security_events(audit: AuditSpec) -> list[str]:
 
 def selected(spec: Any, section: str, selection: list[str] | None) -> list[str]:
     """The named entries, or every entry of the section when none are named."""
-    return sorted(getattr(spec, section, {}) if selection is None else set(selection))
+    if selection is None:  # every entry the service creates (existing ones are audited by their owner's trail)
+        return sorted(name for name, entry in getattr(spec, section, {}).items()
+                      if getattr(entry, "existing", None) is None)
+    return sorted(set(selection))
 
 
 def build(ctx: BuildContext, name: str, spec: AuditSpec | None) -> None:

@@ -43,6 +43,7 @@ class Attribute:
     # The template Condition under which the value exists (a CloudFront distribution only in us-east-1): an output
     # of it carries the same condition.
     condition: Callable[[BuildContext, str], str | None] | None = None
+    created_only: bool = False  # not known of an existing entry (`existing:`), which specc did not create
 
 
 def ref_attribute(suffix: str, description: str) -> Attribute:

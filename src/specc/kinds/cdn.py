@@ -275,7 +275,8 @@ KIND = Kind(
     build=build,
     attributes={
         "arn": Attribute("ARN of the distribution", lambda ctx, name: Sub(
-            f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{logical_id(name, 'Distribution')}}}"),
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
+            + f"${{{logical_id(name, 'Distribution')}}}"),
             lambda ctx, name: CDN_REGION),
         "domain_name": Attribute("domain name of the distribution (`d111111abcdef8.cloudfront.net`)",
                                  lambda ctx, name: GetAtt(logical_id(name, "Distribution"), "DomainName"),

@@ -181,6 +181,10 @@ def _sub(value: str) -> Any:
     return Sub(value) if "${" in value else value
 
 
+def _url(spec: DomainSpec) -> str:
+    return f"https://{spec.name}" + (f"/{spec.base_path}" if spec.base_path else "")
+
+
 KIND = Kind(
     section="domains",
     singular="domain",
@@ -189,7 +193,5 @@ KIND = Kind(
                 "mutual TLS, base path; the default execute-api URL is then turned off.",
     build=build,
     attributes={"name": Attribute("the domain name", lambda ctx, name: ctx.spec.domains[name].name),
-                "url": Attribute("base URL of the API on the domain", lambda ctx, name: "https://"
-                                 + ctx.spec.domains[name].name
-                                 + (f"/{ctx.spec.domains[name].base_path}" if ctx.spec.domains[name].base_path else ""))},
+                "url": Attribute("base URL of the API on the domain", lambda ctx, name: _url(ctx.spec.domains[name]))},
 )

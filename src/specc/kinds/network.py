@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from awacs.aws import (
     Action,
@@ -32,14 +32,14 @@ from awacs.aws import (
     StringEquals,
 )
 from awacs.sts import AssumeRole
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, encode_to_dict, iam, logs
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, use_logs_key
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
-from specc.kinds.base import Kind, NameRule
+from specc.kinds.base import Attribute, Kind, NameRule
 from specc.language.types import RetentionDays, SpecModel
 
 VPC_ID = "Vpc"
@@ -104,8 +104,34 @@ class FlowLogs(SpecModel):
                                                   "before it is written.", examples=[60])
 
 
+class ExistingNetwork(SpecModel):
+    """A VPC made elsewhere: functions with `network: private` run in these subnets with these security groups."""
+
+    vpc: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="The VPC's ID.", examples=["vpc-0abc1234def567890"])
+    subnets: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, max_length=16, description="Subnets the functions run in (private ones, in several zones).",
+        examples=[["subnet-0abc1234def567890", "subnet-0def1234abc567890"]])
+    security_groups: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, max_length=5, description="Security groups of the functions' network interfaces.",
+        examples=[["sg-0abc1234def567890"]])
+
+    @model_validator(mode="after")
+    def _unique(self) -> ExistingNetwork:
+        for field in ("subnets", "security_groups"):
+            values = getattr(self, field)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{field} lists an ID twice")
+        return self
+
+
 class NetworkSpec(SpecModel):
     """The service's VPC. Functions with `network: private` run in its private subnets."""
+
+    existing: ExistingNetwork | None = Field(
+        None, description="A VPC that exists, named by its IDs: specc creates no network, and functions with "
+        "`network: private` run in its subnets (one region and account: IDs differ in each).",
+        examples=[{"vpc": "vpc-0abc1234def567890", "subnets": ["subnet-0abc1234def567890"],
+                   "security_groups": ["sg-0abc1234def567890"]}])
 
     cidr: str = Field("10.0.0.0/16", description="The VPC's IPv4 range, a /16 to a /24.", examples=["10.20.0.0/16"])
     availability_zones: int = Field(3, ge=1, le=6, description="How many availability zones get a private (and a "
@@ -434,23 +460,30 @@ def flow_log_group_name(spec: Any) -> str:
 
 def function_vpc(ctx: BuildContext) -> tuple[Any, list[Grant]]:
     """What a `network: private` function gets: its VpcConfig, and the ENI permissions Lambda needs in its role."""
-    config = awslambda.VPCConfig(SubnetIds=private_subnet_ids(ctx.spec.network),
-                                 SecurityGroupIds=[Ref(FUNCTIONS_SG)])
     ec2_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
-    subnets = [Sub(f"{ec2_arn}:subnet/${{{subnet.data['Ref']}}}") for subnet in private_subnet_ids(ctx.spec.network)]
+    given: ExistingNetwork | None = ctx.spec.network.existing
+    if given is not None:  # an existing VPC: its subnets and security groups, by ID
+        config = awslambda.VPCConfig(SubnetIds=list(given.subnets), SecurityGroupIds=list(given.security_groups))
+        subnets = [Sub(f"{ec2_arn}:subnet/{subnet}") for subnet in given.subnets]
+        groups = [Sub(f"{ec2_arn}:security-group/{group}") for group in given.security_groups]
+    else:
+        config = awslambda.VPCConfig(SubnetIds=private_subnet_ids(ctx.spec.network),
+                                     SecurityGroupIds=[Ref(FUNCTIONS_SG)])
+        subnets = [Sub(f"{ec2_arn}:subnet/${{{subnet.data['Ref']}}}")
+                   for subnet in private_subnet_ids(ctx.spec.network)]
+        groups = [Sub(f"{ec2_arn}:security-group/${{{FUNCTIONS_SG}}}")]
     return config, [
         Grant(sid="DescribeNetworkInterfaces", actions=ENI_ACTIONS_ANYWHERE, resources=("*",),
               reason=ENI_REASONS["DescribeNetworkInterfaces"]),
-        Grant(sid="CreateNetworkInterfaces", actions=ENI_CREATE, resources=(
-            Sub(ENI_ARN), *subnets, Sub(f"{ec2_arn}:security-group/${{{FUNCTIONS_SG}}}")),
-            reason=ENI_REASONS["CreateNetworkInterfaces"]),
+        Grant(sid="CreateNetworkInterfaces", actions=ENI_CREATE, resources=(Sub(ENI_ARN), *subnets, *groups),
+              reason=ENI_REASONS["CreateNetworkInterfaces"]),
         Grant(sid="ManageNetworkInterfaces", actions=ENI_ACTIONS_OWN, resources=(Sub(ENI_ARN),),
               reason=ENI_REASONS["ManageNetworkInterfaces"]),
     ]
 
 
 def names(spec: Any, name: str, entry: NetworkSpec | None) -> list[NameRule]:
-    if entry is None:
+    if entry is None or entry.existing is not None:
         return []
     return [NameRule("security group name", spec.physical("functions"), 255),
             NameRule("security group name", spec.physical("endpoints"), 255),
@@ -466,4 +499,14 @@ KIND = Kind(
     build=build,
     keyed=False,
     names=names,
+    attributes={  # `${network.vpc.id}`
+        "vpc.id": Attribute("ID of the VPC", lambda ctx, _: (ctx.spec.network.existing.vpc if ctx.spec.network.existing
+                                                             else Ref(VPC_ID))),
+        "vpc.arn": Attribute("ARN of the VPC", lambda ctx, _: Sub(
+            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/"
+            + (ctx.spec.network.existing.vpc if ctx.spec.network.existing else f"${{{VPC_ID}}}"))),
+        "functions_security_group.id": Attribute(
+            "ID of the security group of the functions' network interfaces (the first given, for an existing VPC)",
+            lambda ctx, _: (ctx.spec.network.existing.security_groups[0] if ctx.spec.network.existing
+                            else Ref(FUNCTIONS_SG)))},
 )

@@ -55,6 +55,7 @@ KIND = Kind(
     build=build,
     names=names,
     attributes={"arn": Attribute("ARN of the usage plan", lambda ctx, name: Sub(
-                    f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::/usageplans/${{{logical_id(name, 'UsagePlan')}}}")),
+                    "arn:${AWS::Partition}:apigateway:${AWS::Region}::/usageplans/"
+                    + f"${{{logical_id(name, 'UsagePlan')}}}")),
                 "id": ref_attribute("UsagePlan", "ID of the usage plan")},
 )
