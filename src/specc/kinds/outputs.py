@@ -8,6 +8,8 @@ is split: the split pass rewrites a value that names a nested stack's resource i
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 from troposphere import Export, Output
 
@@ -61,13 +63,19 @@ def build(ctx: BuildContext, name: str, spec: OutputSpec) -> None:
     from specc.kinds.expressions import resolve
 
     title = output_id(name)
-    if title in ctx.template.outputs:
-        generated = ctx.template.outputs[title].properties.get("Description", "")
+    value = resolve(ctx, spec.value)
+    generated = ctx.template.outputs.get(title)
+    if generated is not None and _plain(generated.properties["Value"]) != _plain(value):
         ctx.problems.append(ctx.source.diagnostic(
             CLASH, ("outputs", name), f"output '{name}' would be the CloudFormation output '{title}', which specc "
-            f"already writes ({generated})", "rename the output", at_key=True))
+            f"already writes with another value ({generated.properties.get('Description', '')})", "rename the output",
+            at_key=True))
         return
-    output = Output(title, Value=resolve(ctx, spec.value))
+    # The same value as an output specc writes (`orders_table_name`: `${tables.orders.name}`): the spec's own
+    # replaces it, with its description and export.
+    output = Output(title, Value=value)
+    if generated is not None and "Description" in generated.properties:
+        output.Description = generated.properties["Description"]
     conditions = _conditions(ctx, spec.value)
     if len(conditions) > 1:
         ctx.problems.append(ctx.source.diagnostic(
@@ -81,8 +89,12 @@ def build(ctx: BuildContext, name: str, spec: OutputSpec) -> None:
         output.Description = spec.description
     if spec.export:
         output.Export = Export(spec.export)
-    ctx.template.add_output(output)
+    ctx.template.outputs[title] = output
     ctx.user_outputs.add(title)
+
+
+def _plain(value: Any) -> Any:
+    return value.to_dict() if hasattr(value, "to_dict") else value
 
 
 KIND = Kind(
