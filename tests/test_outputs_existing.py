@@ -216,6 +216,7 @@ alarms:
 outputs:
   f3_errors_alarm: {value: "${alarms.f3_errors.arn}", export: svc-dev-f3-errors}
   orders: {value: "${tables.orders.arn}"}
+  f3_role: {value: "${functions.f3.role_arn}"}
 """
 
 
@@ -233,3 +234,5 @@ def test_an_output_of_a_nested_stack_is_read_from_it(write_spec) -> None:
                   if n.startswith("nested/") and "F3ErrorsAlarm" in t["Resources"])
     name = output["Value"]["Fn::GetAtt"][1].removeprefix("Outputs.")
     assert nested["Outputs"][name]["Value"] == {"Fn::GetAtt": ["F3ErrorsAlarm", "Arn"]}
+    role = compiled.templates["service.json"]["Outputs"]["F3Role"]["Value"]["Fn::GetAtt"]
+    assert role[0] == compiled.layout.placement["F3Role"] != "service.json"
