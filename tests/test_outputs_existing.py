@@ -236,3 +236,17 @@ def test_an_output_of_a_nested_stack_is_read_from_it(write_spec) -> None:
     assert nested["Outputs"][name]["Value"] == {"Fn::GetAtt": ["F3ErrorsAlarm", "Arn"]}
     role = compiled.templates["service.json"]["Outputs"]["F3Role"]["Value"]["Fn::GetAtt"]
     assert role[0] == compiled.layout.placement["F3Role"] != "service.json"
+
+
+def test_the_docs_examples_compile(write_spec, tmp_path) -> None:
+    """docs/outputs-and-existing-resources.md's existing-resources example, as written (with a handler)."""
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "outputs-and-existing-resources.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
+    assert len(blocks) == 2
+    head = "specc: 1\nservice: svc\nenvironment: dev\nregions: [us-east-1]\n"
+    spec = write_spec(head + blocks[1], handlers=("src/worker.py",))
+    compiled = compile_spec(spec)
+    statements = policy_statements(compiled.templates["service.json"])
+    assert statements["SendToLegacyJobsQueue"]["Resource"] == ["arn:aws:sqs:us-east-1:111111111111:legacy-jobs"]
