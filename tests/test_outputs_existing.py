@@ -23,7 +23,8 @@ regions: [us-east-1]
 defaults: {{key: data}}
 keys:
   data: {{}}
-  legacy: {{existing: "arn:${{aws.partition}}:kms:${{aws.region}}:${{aws.account_id}}:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}
+  legacy:
+    existing: "arn:${{aws.partition}}:kms:${{aws.region}}:${{aws.account_id}}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 tables:
   legacy_orders: {{existing: legacy-orders, encryption: legacy}}
   plain: {{existing: "arn:aws:dynamodb:us-east-1:111111111111:table/plain"}}

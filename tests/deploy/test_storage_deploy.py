@@ -112,8 +112,9 @@ def test_secure_multiregion_deploys_with_its_bucket_behind_the_gateway_endpoints
                                                                                   services, template) -> None:
     """Seed 004 (specs/examples/secure-multiregion.yaml) in both its regions: the data bucket and its log bucket,
     both functions in the two private subnets with the bucket's name in their environment, the S3 and DynamoDB
-    gateway endpoints and the NAT gateway, and the spec's outputs. Every resource is checked in us-east-1, the trail's home region (in
-    us-west-1 the trail's resources are left out by their condition, which moto lists like skipped ones)."""
+    gateway endpoints and the NAT gateway, and the spec's outputs. Every resource is checked in us-east-1, the
+    trail's home region (in us-west-1 the trail's resources are left out by their condition, which moto lists like
+    skipped ones)."""
     spec = "specs/examples/secure-multiregion.yaml"
     service = template(spec=REPO / spec)
     for region in ("us-west-1", "us-east-1"):
