@@ -245,9 +245,52 @@ def test_the_docs_examples_compile(write_spec, tmp_path) -> None:
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "outputs-and-existing-resources.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     head = "specc: 1\nservice: svc\nenvironment: dev\nregions: [us-east-1]\n"
     spec = write_spec(head + blocks[1], handlers=("src/worker.py",))
     compiled = compile_spec(spec)
     statements = policy_statements(compiled.templates["service.json"])
     assert statements["SendToLegacyJobsQueue"]["Resource"] == ["arn:aws:sqs:us-east-1:111111111111:legacy-jobs"]
+
+
+BY_REGION = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1, eu-west-1]
+network:
+  existing:
+    by_region:
+      us-east-1: {vpc: vpc-0000000000000000a, subnets: [subnet-0000000000000000a, subnet-0000000000000000b],
+                  security_groups: [sg-0000000000000000a]}
+      eu-west-1: {vpc: vpc-0000000000000000e, subnets: [subnet-0000000000000000e, subnet-0000000000000000f],
+                  security_groups: [sg-0000000000000000e]}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    network: private
+outputs:
+  vpc: {value: "${network.vpc.id}"}
+  text: {value: "vpc ${network.vpc.id} in ${aws.region}"}
+"""
+
+
+def test_an_existing_vpc_per_region_of_a_stackset(write_spec) -> None:
+    """One template for every region: each region's IDs from a Mapping, the role names each subnet and group of
+    the region it runs in, and the template is lint-clean in both regions."""
+    from specc.lint.cfn import lint_templates
+
+    compiled = compile_spec(write_spec(BY_REGION))
+    service = compiled.templates["service.json"]
+    mapped = {"Fn::FindInMap": ["ExistingNetwork", {"Ref": "AWS::Region"}, "Subnets"]}
+    assert service["Mappings"]["ExistingNetwork"]["eu-west-1"] == {
+        "SecurityGroups": ["sg-0000000000000000e"], "Subnets": ["subnet-0000000000000000e", "subnet-0000000000000000f"],
+        "Vpc": "vpc-0000000000000000e"}
+    assert service["Resources"]["WorkerFunction"]["Properties"]["VpcConfig"]["SubnetIds"] == mapped
+    subnets = [r["Fn::Sub"][1]["id"] for r in policy_statements(service)["CreateNetworkInterfaces"]["Resource"]
+               if "subnet/" in str(r)]
+    assert subnets == [{"Fn::Select": [0, mapped]}, {"Fn::Select": [1, mapped]}]
+    vpc = {"Fn::FindInMap": ["ExistingNetwork", {"Ref": "AWS::Region"}, "Vpc"]}
+    assert service["Outputs"]["Vpc"] == {"Value": vpc}
+    assert service["Outputs"]["Text"] == {"Value": {"Fn::Join": ["", ["vpc ", vpc, " in ", {"Ref": "AWS::Region"}]]}}
+    assert [f.render("by_region") for f in lint_templates({"service.json": service}, ["us-east-1", "eu-west-1"])] == []

@@ -77,11 +77,24 @@ def _value(spec: Any, source: SourceFile, section: str, name: str, value: str) -
 
 
 def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
-    if len(spec.regions) > 1 or len(spec.accounts) > 1 or spec.organizational_units is not None:
+    given = spec.network.existing
+    if len(spec.accounts) > 1 or spec.organizational_units is not None:
         return [source.diagnostic(
-            NETWORK, ("network", "existing"), "an existing VPC is named by IDs that hold in one region and one "
-            "account, but the service deploys to several", "deploy one spec per region and account with its VPC, "
-            "or let specc create the network (remove `existing`)", at_key=True)]
+            NETWORK, ("network", "existing"), "an existing VPC is named by IDs that hold in one account, but the "
+            "service deploys to several", "deploy one spec per account with its VPC, or let specc create the "
+            "network (remove `existing`)", at_key=True)]
+    if given.by_region is None and len(spec.regions) > 1:
+        return [source.diagnostic(
+            NETWORK, ("network", "existing"), f"an existing VPC is named by IDs that hold in one region, but the "
+            f"service deploys to {len(spec.regions)}", "give each region's IDs under `by_region`", at_key=True)]
+    if given.by_region is not None and sorted(given.by_region) != sorted(spec.regions):
+        missing = sorted(set(spec.regions) - set(given.by_region))
+        extra = sorted(set(given.by_region) - set(spec.regions))
+        wrong = ([f"no IDs for {', '.join(missing)}"] if missing else []) + (
+            [f"IDs for {', '.join(extra)}, which `regions` does not list"] if extra else [])
+        return [source.diagnostic(
+            NETWORK, ("network", "existing", "by_region"), "`by_region` gives " + " and ".join(wrong),
+            "give exactly the service's regions: " + ", ".join(spec.regions), at_key=True)]
     return []
 
 
