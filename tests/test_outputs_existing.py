@@ -294,3 +294,27 @@ def test_an_existing_vpc_per_region_of_a_stackset(write_spec) -> None:
     assert service["Outputs"]["Vpc"] == {"Value": vpc}
     assert service["Outputs"]["Text"] == {"Value": {"Fn::Join": ["", ["vpc ", vpc, " in ", {"Ref": "AWS::Region"}]]}}
     assert [f.render("by_region") for f in lint_templates({"service.json": service}, ["us-east-1", "eu-west-1"])] == []
+
+
+def test_alarms_notify_an_existing_topic_by_its_arn(write_spec) -> None:
+    spec = write_spec("""
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+topics:
+  oncall: {existing: "arn:${aws.partition}:sns:${aws.region}:${aws.account_id}:oncall"}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+monitoring: {notify: oncall}
+alarms:
+  worker_errors: {metric: functions.worker.Errors, threshold: "> 0", notify: oncall}
+""")
+    resources = compile_spec(spec).templates["service.json"]["Resources"]
+    topic = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:oncall"}
+    alarms = {t: r["Properties"] for t, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert "WorkerErrorsAlarm" in alarms and len(alarms) > 1  # the spec's alarm and the standard ones
+    for properties in alarms.values():
+        assert properties["AlarmActions"] == properties["OKActions"] == [topic]
+    assert not [t for t, r in resources.items() if r["Type"].startswith("AWS::SNS::")]

@@ -106,12 +106,13 @@ def _built_on(spec: Any, source: SourceFile) -> list[Diagnostic]:
 
     found = []
     for ref in all_references(spec):
-        if ref.section not in FORMS or ref.relation == "uses":
+        if ref.section not in FORMS or ref.relation in ("uses", "notifies"):  # alarms notify an existing topic by ARN
             continue
         target = (getattr(spec, ref.section, None) or {}).get(ref.target)
         if target is None or not is_existing(target):
             continue
-        source_entry = (getattr(spec, ref.path[0], None) or {}).get(ref.path[1]) if len(ref.path) > 1 else None
+        section = getattr(spec, ref.path[0], None)
+        source_entry = section.get(ref.path[1]) if isinstance(section, dict) and len(ref.path) > 1 else None
         if ref.path[-1] == "encryption" and source_entry is not None and is_existing(source_entry):
             continue  # an existing entry's key: what `uses` grants on
         singular = BY_SECTION[ref.section].singular

@@ -138,8 +138,10 @@ def _alarm(ctx: BuildContext, alarm_id: str, name: str, description: str, namesp
     else:
         alarm.Statistic = statistic
     if notify:
-        alarm.AlarmActions = [Ref(logical_id(notify, "Topic"))]
-        alarm.OKActions = [Ref(logical_id(notify, "Topic"))]
+        from specc.kinds.topics import topic_arn
+
+        alarm.AlarmActions = [topic_arn(ctx, notify)]
+        alarm.OKActions = [topic_arn(ctx, notify)]
     ctx.add(alarm, origin)
 
 

@@ -105,6 +105,13 @@ def build(ctx: BuildContext, name: str, spec: TopicSpec) -> None:
     ctx.output(logical_id(name, "TopicArn"), Ref(topic_id), f"ARN of the {name} topic")
 
 
+def topic_arn(ctx: BuildContext, name: str) -> Any:
+    """What alarms notify: the topic, or an existing one's ARN (whose policy must let CloudWatch publish)."""
+    if existing.is_existing(ctx.spec.topics[name]):
+        return existing.arn(ctx, "topics", name)
+    return Ref(logical_id(name, "Topic"))
+
+
 def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     spec: TopicSpec = ctx.spec.topics[name]
     topic = existing.arn(ctx, "topics", name) if spec.existing is not None else Ref(logical_id(name, "Topic"))
