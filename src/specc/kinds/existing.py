@@ -154,8 +154,8 @@ def existing_field(section: str) -> Any:
     form = FORMS[section]
     return Field(None, min_length=1, max_length=2048, description=f"An existing resource: its ARN or {form.what}, "
                  "where `${aws.region}`, `${aws.account_id}` and `${aws.partition}` stand for the stack's own. "
-                 "specc creates nothing for it; `uses` grants on exactly it (and on the key `encryption` names, the only "
-                 "other field it takes).", examples=[form.example])
+                 "specc creates nothing for it; `uses` grants on exactly it (and on the key `encryption` names, the "
+                 "only other field it takes).", examples=[form.example])
 
 
 # Fields an existing entry may set, besides `existing`: `encryption` names the key (from `keys`, itself usually
