@@ -75,6 +75,8 @@ events:
   NAME: {schedule: rate(5 minutes), function: NAME}
 alarms:
   NAME: {metric: functions.NAME.Errors, threshold: "> 0"}
+outputs:
+  NAME: {value: "${tables.NAME.arn}"}
 """
 # Up to 14 characters every kind's physical names fit with this service and environment (the CDN's log bucket,
 # `names-<name>-cdn-logs-test-<account>-<region>`, is the tightest at 63).
