@@ -318,3 +318,29 @@ alarms:
     for properties in alarms.values():
         assert properties["AlarmActions"] == properties["OKActions"] == [topic]
     assert not [t for t, r in resources.items() if r["Type"].startswith("AWS::SNS::")]
+
+
+def test_a_function_consumes_an_existing_queue(write_spec) -> None:
+    """Lambda's consumer of an existing queue (CDK's SqsEventSource on an imported queue): the mapping and the
+    polling grant name the queue's ARN; nothing of the queue (no queue, policy or dead-letter queue) is created."""
+    spec = write_spec("""
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1]
+queues:
+  legacy_jobs:
+    existing: "arn:${aws.partition}:sqs:${aws.region}:${aws.account_id}:legacy-jobs"
+    consumers: [{function: worker, batch_size: 5}]
+functions:
+  worker:
+    handler: handlers/app.py:handler
+""")
+    template = compile_spec(spec).templates["service.json"]
+    arn = {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:legacy-jobs"}
+    mapping = template["Resources"]["LegacyJobsQueueWorkerMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == arn and mapping["BatchSize"] == 5
+    statement = policy_statements(template)["ConsumeLegacyJobsQueue"]
+    assert (statement["Action"], statement["Resource"]) == (
+        ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [arn])
+    assert not [t for t in template["Resources"] if t.startswith("LegacyJobs") and not t.endswith("Mapping")]

@@ -74,7 +74,9 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
                          if is_existing(key)}
     late = []
     for kind, name, entry in plan.entries():
-        if is_existing(entry):  # named by `existing:`: made elsewhere, nothing to create
+        if is_existing(entry):  # named by `existing:`: made elsewhere, nothing of it to create
+            if kind.build_existing is not None:
+                kind.build_existing(ctx, name, entry)
             continue
         if kind.late:
             late.append((kind, name, entry))

@@ -1,7 +1,7 @@
 """Existing resources and outputs deploy to moto server as users deploy them (`specc bootstrap`, `specc deploy`):
-a table created beforehand with boto3 is used by a function, the role's policy read back through IAM names that
-table's ARN, nothing of the table's is in the stack, and outputs are read with describe_stacks; a split service's
-output of a nested stack's resource is in the parent's outputs."""
+a table created beforehand with boto3 is used by a function (and a queue made beforehand is consumed by it), the
+role's policy read back through IAM names that table's ARN, nothing of the table's is in the stack, and outputs are
+read with describe_stacks; a split service's output of a nested stack's resource is in the parent's outputs."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ environment: test
 regions: [us-east-1]
 tables:
   orders: {existing: "arn:${aws.partition}:dynamodb:${aws.region}:${aws.account_id}:table/legacy-orders"}
+queues:
+  jobs: {existing: legacy-jobs, consumers: [{function: worker}]}
 functions:
   worker:
     handler: handlers/app.py:handler
@@ -52,6 +54,9 @@ def test_a_function_uses_an_existing_table(aws, runner, session, tmp_path, monke
         TableName="legacy-orders", BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])["TableDescription"]["TableArn"]
+    sqs = session().client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="legacy-jobs", Attributes={"VisibilityTimeout": "180"})["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     spec = _project(tmp_path, SPEC)
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(main, ["bootstrap", str(spec), "--region", REGION]).exit_code == 0
@@ -82,6 +87,16 @@ def test_a_function_uses_an_existing_table(aws, runner, session, tmp_path, monke
     assert {o["OutputKey"]: o.get("ExportName") for o in described} == {
         "OrdersArn": "legacy-test-orders-arn", "WorkerRole": None, "MainKeyArn": None, "WorkerFunctionName": None}
     assert dynamodb.describe_table(TableName="legacy-orders")["Table"]["TableStatus"] == "ACTIVE"  # left as it was
+
+    # The existing queue's consumer: a mapping on its ARN, and the role may poll exactly that queue
+    functions = session().client("lambda", region_name=REGION)
+    [mapping] = functions.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]
+    assert mapping["FunctionArn"].endswith(":function:legacy-worker-test")
+    consume = next(s for s in document["Statement"] if s["Sid"] == "ConsumeJobsQueue")
+    assert consume["Resource"] in (queue_arn, [queue_arn])
+    # the function's own dead-letter queue, and no queue or dead-letter queue of the existing one
+    assert sorted(sqs.list_queues(QueueNamePrefix="legacy-")["QueueUrls"]) == [
+        queue_url, queue_url.replace("legacy-jobs", "legacy-worker-test-dlq")]
 
 
 SPLIT = """

@@ -24,13 +24,13 @@ NETWORK = "E358"
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
-    from specc.kinds.existing import ALLOWED, FORMS, is_existing
+    from specc.kinds.existing import ALLOWED, ALLOWED_IN, FORMS, is_existing
 
     found = []
     for section in FORMS:
         for name, entry in sorted((getattr(spec, section, None) or {}).items()):
             if is_existing(entry):
-                found += _fields(spec, source, section, name, entry, ALLOWED)
+                found += _fields(spec, source, section, name, entry, ALLOWED_IN.get(section, ALLOWED))
                 found += _value(spec, source, section, name, entry.existing)
     network = getattr(spec, "network", None)
     if network is not None and network.existing is not None:

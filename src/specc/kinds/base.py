@@ -109,3 +109,6 @@ class Kind:
     # What `${section.entry.attribute}` may name in a value (environment values, trigger ARNs): attribute -> how
     # to build it. A kind without attributes cannot be referred to that way.
     attributes: Mapping[str, Attribute] = field(default_factory=dict)
+    # What an entry named by `existing:` still builds (a queue's consumers: event source mappings on its ARN);
+    # None: nothing at all.
+    build_existing: Callable[[BuildContext, str, Any], None] | None = None

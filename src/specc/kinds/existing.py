@@ -161,3 +161,6 @@ def existing_field(section: str) -> Any:
 # Fields an existing entry may set, besides `existing`: `encryption` names the key (from `keys`, itself usually
 # existing) its data is encrypted with, so that `uses` grants on that key too.
 ALLOWED = frozenset({"existing", "encryption"})
+# ...and what a section still builds on an existing entry: Lambda's consumers of an existing queue (CDK's
+# SqsEventSource on `Queue.fromQueueArn`).
+ALLOWED_IN = {"queues": ALLOWED | {"consumers"}}

@@ -136,6 +136,12 @@ def build(ctx: BuildContext, name: str, spec: QueueSpec) -> None:
     ctx.output(logical_id(name, "QueueUrl"), Ref(queue_id), f"URL of the {name} queue")
 
 
+def build_existing(ctx: BuildContext, name: str, spec: QueueSpec) -> None:
+    """An existing queue: only its consumers (their mappings and the grants polling needs), nothing of the queue."""
+    for index, consumer in enumerate(spec.consumers):
+        _consumer(ctx, name, spec, consumer, ("queues", name, "consumers", index))
+
+
 def _consumer(ctx: BuildContext, name: str, spec: QueueSpec, consumer: Consumer, origin: tuple[Any, ...]) -> None:
     from specc.kinds.functions import invoke_arn
 
@@ -144,7 +150,8 @@ def _consumer(ctx: BuildContext, name: str, spec: QueueSpec, consumer: Consumer,
     ctx.grant(logical_id(function, "Role"), policy_id, grant(ctx, name, "consume"))
     mapping = awslambda.EventSourceMapping(
         f"{camel(name)}Queue{camel(function)}Mapping",
-        EventSourceArn=GetAtt(logical_id(name, "Queue"), "Arn"),
+        EventSourceArn=(existing.arn(ctx, "queues", name) if spec.existing is not None
+                        else GetAtt(logical_id(name, "Queue"), "Arn")),
         FunctionName=invoke_arn(ctx, function),
         BatchSize=consumer.batch_size,
         MaximumBatchingWindowInSeconds=consumer.batching_window,
@@ -201,6 +208,7 @@ KIND = Kind(
     description="SQS queues (customer-managed key, a redrive dead-letter queue, TLS only) and their Lambda "
                 "consumers.",
     build=build,
+    build_existing=build_existing,
     references=references,
     access={"send": "sqs:SendMessage", "consume": "receive, delete and read the attributes of messages"},
     grant=grant,
