@@ -82,6 +82,8 @@ resources:                  # keyed by logical ID, not by entry name: a raw reso
 overrides:                  # keyed by address: <section>.<entry>.<role>
   tables.NAME.table: {set: {ContributorInsightsSpecification.Enabled: true}}
   functions.NAME.role: {set: {MaxSessionDuration: 7200}}
+outputs:
+  NAME: {value: "${tables.NAME.arn}"}
 """
 # Up to 14 characters every kind's physical names fit with this service and environment (the CDN's log bucket,
 # `names-<name>-cdn-logs-test-<account>-<region>`, is the tightest at 63).

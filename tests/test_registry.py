@@ -57,11 +57,12 @@ def test_a_spec_imports_only_the_kinds_it_writes(tmp_path):
     loaded = json.loads(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True,
                                        cwd=REPO).stdout)
     # api_access, api_auth, api_cors and api_ids hold the API's resource policy, own models (its authorizers, route
-    # auth and CORS) and shared IDs, dashboard is the alarms' helper, expressions resolves environment values;
-    # http_api, user_pools and workflows stay unimported
+    # auth and CORS) and shared IDs, dashboard is the alarms' helper, expressions resolves environment values,
+    # existing resolves entries named by `existing:` (the tables kind reads it); http_api, user_pools and workflows
+    # stay unimported
     assert loaded == ["specc.kinds.alarms", "specc.kinds.api", "specc.kinds.api_access", "specc.kinds.api_auth",
                       "specc.kinds.api_cors", "specc.kinds.api_ids", "specc.kinds.base", "specc.kinds.dashboard",
-                      "specc.kinds.expressions", "specc.kinds.functions",
+                      "specc.kinds.existing", "specc.kinds.expressions", "specc.kinds.functions",
                       "specc.kinds.keys", "specc.kinds.routes", "specc.kinds.tables"]
 
 

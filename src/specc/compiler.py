@@ -18,6 +18,8 @@ from specc.build.assemble import assemble
 from specc.build.context import BuildContext
 from specc.build.template_dict import template_dict
 from specc.checks import notes_all, physical_names, run_all
+from specc.kinds import existing
+from specc.kinds.existing import is_existing
 from specc.language.diagnostics import SpecError
 from specc.language.extends import load_spec
 from specc.language.source import SourceFile
@@ -69,8 +71,14 @@ def _collector_paused() -> Iterator[None]:
 def _compile(spec: Any, source: SourceFile) -> Compiled:
     plan = make_plan(spec, source)
     ctx = BuildContext(spec=spec, source=source, artifacts=plan.artifacts, layer_artifacts=plan.layer_artifacts)
+    ctx.existing_keys = {name: existing.arn(ctx, "keys", name) for name, key in sorted(spec.keys.items())
+                         if is_existing(key)}
     late = []
     for kind, name, entry in plan.entries():
+        if is_existing(entry):  # named by `existing:`: made elsewhere, nothing of it to create
+            if kind.build_existing is not None:
+                kind.build_existing(ctx, name, entry)
+            continue
         if kind.late:
             late.append((kind, name, entry))
             continue

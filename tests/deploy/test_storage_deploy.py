@@ -112,8 +112,9 @@ def test_secure_multiregion_deploys_with_its_bucket_behind_the_gateway_endpoints
                                                                                   services, template) -> None:
     """Seed 004 (specs/examples/secure-multiregion.yaml) in both its regions: the data bucket and its log bucket,
     both functions in the two private subnets with the bucket's name in their environment, the S3 and DynamoDB
-    gateway endpoints and the NAT gateway. Every resource is checked in us-east-1, the trail's home region (in
-    us-west-1 the trail's resources are left out by their condition, which moto lists like skipped ones)."""
+    gateway endpoints and the NAT gateway, and the spec's outputs. Every resource is checked in us-east-1, the
+    trail's home region (in us-west-1 the trail's resources are left out by their condition, which moto lists like
+    skipped ones)."""
     spec = "specs/examples/secure-multiregion.yaml"
     service = template(spec=REPO / spec)
     for region in ("us-west-1", "us-east-1"):
@@ -137,3 +138,11 @@ def test_secure_multiregion_deploys_with_its_bucket_behind_the_gateway_endpoints
         endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [physical["Vpc"]]}])
         assert sorted(e["ServiceName"].rsplit(".", 1)[1] for e in endpoints["VpcEndpoints"]) == ["dynamodb", "s3"]
         assert ec2.describe_nat_gateways(NatGatewayIds=[physical["NatGateway1"]])["NatGateways"]
+        # The spec's outputs, ARNs included (the trail's names its home region from every region)
+        outputs = {o["OutputKey"]: o["OutputValue"]
+                   for o in cfn.describe_stacks(StackName="secureinfra-prod")["Stacks"][0]["Outputs"]}
+        table = session().client("dynamodb", region_name=region).describe_table(TableName="secureinfra-records-prod")
+        assert outputs["RecordsTableArn"] == table["Table"]["TableArn"]
+        assert outputs["DataBucketArn"] == f"arn:aws:s3:::{physical['DataBucket']}"
+        assert outputs["TrailArn"] == "arn:aws:cloudtrail:us-east-1:123456789012:trail/secureinfra-trail-prod"
+        assert outputs["VpcId"] == physical["Vpc"]

@@ -68,6 +68,10 @@ class BuildContext:
     # Statements other kinds need in a spec bucket's policy (CloudFront reading through its origin access
     # control), by bucket entry name: a bucket has one policy, so the buckets kind (built after them) adds them.
     bucket_statements: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    # The spec's own `outputs:` (their logical IDs): they stay in the parent stack when the service is split.
+    user_outputs: set[str] = field(default_factory=set)
+    # Keys the spec names as `existing:`, by entry name -> their ARN: grants on them name it (iam.attach).
+    existing_keys: dict[str, Any] = field(default_factory=dict)
 
     def add(self, resource: AWSObject, origin: tuple[Any, ...]) -> Any:
         """Add a resource; two entries that map to one logical ID are a located error, not a crash."""

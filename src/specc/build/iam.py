@@ -200,9 +200,9 @@ def attach(ctx: BuildContext) -> None:
     shared: dict[Any, Statement] = {}
     texts: dict[Any, str] = {}
     for (role_id, policy_id), grants in sorted(ctx.grants.items()):
-        merged = merge(grants, texts)
+        merged = [_on_existing_key(ctx, grant) for grant in merge(grants, texts)]
         for grant in merged:
-            if grant.key:
+            if grant.key and grant.key not in ctx.existing_keys:
                 ctx.use_key(grant.key, grant.actions, role=role_id)
         policy = iam.PolicyType(
             policy_id,
@@ -214,6 +214,15 @@ def attach(ctx: BuildContext) -> None:
         if reasons:
             policy.Metadata = {"specc": {"statement_reasons": reasons}}
         ctx.add(policy, ctx.origins.get(role_id, ()))
+
+
+def _on_existing_key(ctx: BuildContext, grant: Grant) -> Grant:
+    """A grant on an existing key (`keys: {x: {existing: ARN}}`) names its ARN; no key policy of ours lists the
+    role (the key's owner must allow the account's IAM policies, as AWS's default key policy does)."""
+    if not grant.key or grant.key not in ctx.existing_keys:
+        return grant
+    return Grant(grant.sid, grant.actions, (ctx.existing_keys[grant.key],), grant.key, grant.deny, grant.conditions,
+                 grant.reason)
 
 
 def _plain(value: Any) -> Any:

@@ -17,12 +17,14 @@ from specc.checks import (
     cycles,
     defaults,
     event_metrics,
+    existing,
     expressions,
     handlers,
     http_api,
     layers,
     names,
     neutral_values,
+    outputs,
     perimeter,
     placement,
     queue_consumers,
@@ -57,7 +59,7 @@ CHECKS: tuple[Check, ...] = tuple(
                    bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
                    perimeter, workflows, http_api, security, cycles, expressions, service_triggers, raw_resources,
-                   neutral_values)
+                   neutral_values, existing, outputs)
 ) + (Check(handlers.FUNCTION_ID, handlers.FUNCTION_DESCRIPTION, handlers.check_functions),)
 
 # Findings that do not stop a compile (severity "note"): printed by `specc compile` and `specc validate`.

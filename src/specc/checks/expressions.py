@@ -60,10 +60,12 @@ def check_expression(spec: Any, expression: Expression) -> Problem | None:
                            "attributes of aws: " + ", ".join(AWS_ATTRIBUTES))
         return None
     kind = BY_SECTION.get(expression.section)
-    if kind is None or not kind.attributes or not kind.keyed:
+    if kind is None or not kind.attributes:
         sections = referable_sections()
         return Problem(UNKNOWN, f"'{expression.section}' in '{expression.text}' is not a section a value can refer to"
                                 f"{_suggest(expression.section, sections)}", "sections: " + ", ".join(sections))
+    if not kind.keyed:
+        return _check_part(spec, kind, expression)
     entries = getattr(spec, expression.section)
     if expression.entry not in entries:
         names = sorted(entries)
@@ -74,7 +76,35 @@ def check_expression(spec: Any, expression: Expression) -> Problem | None:
         return Problem(UNKNOWN, f"{expression.section} have no attribute '{expression.attribute}' "
                                 f"('{expression.text}'){_suggest(expression.attribute, kind.attributes)}",
                        attribute_hint(expression.section))
+    if kind.attributes[expression.attribute].created_only and getattr(entries[expression.entry], "existing", None):
+        return Problem(UNKNOWN, f"'{expression.text}': {kind.singular} '{expression.entry}' exists already "
+                                f"(`existing:`) and specc knows only what it names, not its {expression.attribute}",
+                       "existing entries have: " + ", ".join(sorted(n for n, a in kind.attributes.items()
+                                                                   if not a.created_only)))
     return None
+
+
+def _check_part(spec: Any, kind: Any, expression: Expression) -> Problem | None:
+    """`${audit.trail.arn}`: a section of one object names a part of it (its trail, its VPC) where others name an
+    entry; its attributes are spelled `part.attribute`."""
+    declared = getattr(spec, expression.section) is not None or (expression.section == "api" and spec.routes)
+    if not declared and expression.section == "api":
+        return Problem(UNKNOWN, f"'{expression.text}' names the API, but the spec declares no `routes`",
+                       "declare routes or remove the reference")
+    if not declared:
+        return Problem(UNKNOWN, f"'{expression.text}' names the {expression.section} section, which the spec does "
+                                "not declare", f"add the `{expression.section}:` section or remove the reference")
+    named = f"{expression.entry}.{expression.attribute}"
+    if named in kind.attributes:
+        return None
+    parts = sorted({name.split(".")[0] for name in kind.attributes})
+    if expression.entry not in parts:
+        return Problem(UNKNOWN, f"{expression.section} has no part '{expression.entry}' in '{expression.text}'"
+                                f"{_suggest(str(expression.entry), parts)}", attribute_hint(expression.section))
+    suggestion = _suggest(named, kind.attributes).replace(f"'{expression.entry}.", "'")
+    return Problem(UNKNOWN, f"{expression.section}.{expression.entry} has no attribute '{expression.attribute}' "
+                            f"('{expression.text}'){suggestion}",
+                   attribute_hint(expression.section))
 
 
 def problems_of(spec: Any, value: str) -> list[Problem]:
@@ -127,8 +157,13 @@ def _raw_sites(spec: Any) -> Iterable[Site]:
             yield from _raw_strings(value, ("overrides", address, "set", key))
 
 
-# Where values may hold references, as functions of the spec; outputs add theirs here.
-VALUE_SITES: list[Callable[[Any], Iterable[Site]]] = [_function_sites, _raw_sites]
+def _output_sites(spec: Any) -> Iterable[Site]:
+    for name, output in (getattr(spec, "outputs", None) or {}).items():
+        yield Site(("outputs", name, "value"), output.value)
+
+
+# Where values may hold references, as functions of the spec.
+VALUE_SITES: list[Callable[[Any], Iterable[Site]]] = [_function_sites, _raw_sites, _output_sites]
 
 
 def sites(spec: Any) -> Iterable[Site]:

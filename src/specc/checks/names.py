@@ -21,6 +21,8 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         section = getattr(spec, kind.section)
         entries = section.items() if kind.keyed else ([(kind.section, section)] if section is not None else [])
         for name, entry in entries:
+            if getattr(entry, "existing", None) is not None:  # named elsewhere: specc makes no name for it
+                continue
             for rule in kind.names(spec, name, entry):
                 path = (kind.section, name) if kind.keyed else (kind.section,)
                 if len(rule.value) > rule.max_length:

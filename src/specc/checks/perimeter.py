@@ -29,7 +29,7 @@ def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 ID, ("functions", name, "network"), "this function runs in the service's private subnets, but the "
                 "spec declares no `network`", "add a `network:` section (a VPC with its endpoints) or remove "
                 "`network: private`"))
-    if network is not None:
+    if network is not None and network.existing is None:  # an existing VPC's routes and endpoints are its own
         found += _reachable(spec, source, network)
         from specc.kinds.network import AZ_COUNTS
 
@@ -157,6 +157,11 @@ def _access(spec: Any, source: SourceFile) -> list[Diagnostic]:
     if api is None or api.access is None or OWN_ENDPOINT not in api.access.vpc_endpoints:
         return []
     network = getattr(spec, "network", None)
+    if network is not None and network.existing is not None:
+        return [source.diagnostic(
+            ID, ("api", "access", "vpc_endpoints", api.access.vpc_endpoints.index(OWN_ENDPOINT)),
+            "`network` means the spec's own execute-api interface endpoint, but the spec's network exists already "
+            "(`network.existing`) and specc creates no endpoint in it", "list the existing endpoint's ID (vpce-...)")]
     if network is None or "execute-api" not in network.interface_endpoints:
         return [source.diagnostic(
             ID, ("api", "access", "vpc_endpoints", api.access.vpc_endpoints.index(OWN_ENDPOINT)),

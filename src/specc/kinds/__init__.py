@@ -50,6 +50,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("audit", "audit", keyed=False),
     Entry("resources", "resources"),  # raw CloudFormation: after every generated resource (late), so a clash is located
     Entry("overrides", "overrides"),  # edits the finished template (compiler.py), before the security profile
+    Entry("outputs", "outputs"),  # last: an output may name any entry's attribute
 )
 
 SECTIONS: tuple[str, ...] = tuple(entry.section for entry in REGISTRY)

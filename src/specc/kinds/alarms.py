@@ -13,7 +13,7 @@ from troposphere import Ref, cloudwatch
 
 from specc.build.context import BuildContext
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, NameRule, Reference, getatt_attribute
 from specc.language.types import Name, SpecModel
 
 THRESHOLD_PATTERN = r"^\s*(>=|>|<=|<)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$"
@@ -138,8 +138,10 @@ def _alarm(ctx: BuildContext, alarm_id: str, name: str, description: str, namesp
     else:
         alarm.Statistic = statistic
     if notify:
-        alarm.AlarmActions = [Ref(logical_id(notify, "Topic"))]
-        alarm.OKActions = [Ref(logical_id(notify, "Topic"))]
+        from specc.kinds.topics import topic_arn
+
+        alarm.AlarmActions = [topic_arn(ctx, notify)]
+        alarm.OKActions = [topic_arn(ctx, notify)]
     ctx.add(alarm, origin)
 
 
@@ -193,7 +195,8 @@ def build_standard(ctx: BuildContext) -> None:
         if standard.section == "api":
             targets = ["api"] if effective(ctx) else []
         else:
-            targets = sorted(getattr(ctx.spec, standard.section))
+            targets = sorted(name for name, entry in getattr(ctx.spec, standard.section).items()
+                             if getattr(entry, "existing", None) is None)  # an existing entry's alarms are its owner's
         for target in targets:
             threshold = tuning.threshold if tuning.threshold is not None else standard.threshold
             namespace, dimensions = _where(ctx, BY_SECTION[standard.section], standard, target)
@@ -240,6 +243,8 @@ KIND = Kind(
     model=AlarmSpec,
     description="Explicit CloudWatch alarms on any declared resource's metric.",
     build=build,
+    attributes={"arn": getatt_attribute("Alarm", "Arn", "ARN of the alarm"),
+                "name": Attribute("name of the alarm", lambda ctx, name: ctx.physical(name))},
     references=references,
     names=names,
 )

@@ -20,7 +20,7 @@ from specc.kinds.api_access import ApiAccess, resource_policy
 from specc.kinds.api_auth import AuthorizerSpec, RouteAuth, build_rest
 from specc.kinds.api_cors import CorsSpec
 from specc.kinds.api_ids import API_ID, STAGE_ID, access_log_group, execute_api_disabled
-from specc.kinds.base import Kind, Metrics, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference
 from specc.kinds.routes import method_id, resource_of, split
 from specc.language.types import Name, RetentionDays, SpecModel, Throttle
 
@@ -260,6 +260,14 @@ KIND = Kind(
     build=build,
     keyed=False,
     references=references,
+    attributes={  # `${api.gateway.id}`: the API is one object, its gateway the part named
+        "gateway.arn": Attribute(
+            "execute-api ARN of the API (what IAM and Lambda permissions name)", lambda ctx, _: Sub(
+                f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{API_ID}}}")),
+        "gateway.id": Attribute("ID of the API", lambda ctx, _: Ref(API_ID)),
+        "gateway.url": Attribute("base URL of the API's stage", lambda ctx, _: Sub(
+            f"https://${{{API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/"
+            f"{(ctx.spec.api.stage if ctx.spec.api is not None else 'v1')}"))},
     metrics=Metrics(
         namespace="AWS/ApiGateway",
         names=("4XXError", "5XXError", "CacheHitCount", "CacheMissCount", "Count", "IntegrationLatency", "Latency"),

@@ -26,7 +26,7 @@ from specc.build.iam import Grant, key_grant, use_logs_key
 from specc.build.log_buckets import LogBucket, access_log_statement, add_log_bucket, bucket_name_example
 from specc.build.metric_filters import add_metric_filter, namespace
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, NameRule, Reference
 from specc.language.types import Name, RetentionDays, SpecModel
 
 TRAIL_REGION = "AuditTrailRegion"  # the Condition: this stack instance is in the trail's home region
@@ -213,7 +213,10 @@ def security_events(audit: AuditSpec) -> list[str]:
 
 def selected(spec: Any, section: str, selection: list[str] | None) -> list[str]:
     """The named entries, or every entry of the section when none are named."""
-    return sorted(getattr(spec, section, {}) if selection is None else set(selection))
+    if selection is None:  # every entry the service creates (existing ones are audited by their owner's trail)
+        return sorted(name for name, entry in getattr(spec, section, {}).items()
+                      if getattr(entry, "existing", None) is None)
+    return sorted(set(selection))
 
 
 def build(ctx: BuildContext, name: str, spec: AuditSpec | None) -> None:
@@ -463,4 +466,9 @@ KIND = Kind(
     keyed=False,
     references=references,
     names=names,
+    attributes={  # by name and home region: the trail exists in its home region only, its ARN is known everywhere
+        "trail.arn": Attribute("ARN of the trail", lambda ctx, _: Sub(
+            f"arn:${{AWS::Partition}}:cloudtrail:{trail_region(ctx.spec)}:${{AWS::AccountId}}:trail/"
+            f"{ctx.physical('trail')}")),
+        "trail.name": Attribute("name of the trail", lambda ctx, _: ctx.physical("trail"))},
 )

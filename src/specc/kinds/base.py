@@ -40,6 +40,10 @@ class Attribute:
 
     description: str
     value: Callable[[BuildContext, str], Any]
+    # The template Condition under which the value exists (a CloudFront distribution only in us-east-1): an output
+    # of it carries the same condition.
+    condition: Callable[[BuildContext, str], str | None] | None = None
+    created_only: bool = False  # not known of an existing entry (`existing:`), which specc did not create
 
 
 def ref_attribute(suffix: str, description: str) -> Attribute:
@@ -105,3 +109,6 @@ class Kind:
     # What `${section.entry.attribute}` may name in a value (environment values, trigger ARNs): attribute -> how
     # to build it. A kind without attributes cannot be referred to that way.
     attributes: Mapping[str, Attribute] = field(default_factory=dict)
+    # What an entry named by `existing:` still builds (a queue's consumers: event source mappings on its ARN);
+    # None: nothing at all.
+    build_existing: Callable[[BuildContext, str, Any], None] | None = None

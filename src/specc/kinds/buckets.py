@@ -41,7 +41,9 @@ from specc.build.log_buckets import (
 )
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
+from specc.kinds import existing
 from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference
+from specc.kinds.existing import existing_field
 from specc.language.types import Name, SpecModel
 
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
@@ -92,8 +94,9 @@ class Lifecycle(SpecModel):
 
 
 class BucketSpec(SpecModel):
-    """An S3 bucket."""
+    """An S3 bucket, or one that exists (`existing:`)."""
 
+    existing: str | None = existing_field("buckets")
     encryption: Name | None = Field(None, description="The key (from `keys`) for SSE-KMS (with an S3 Bucket Key); "
                                     "default: `defaults.key`.", examples=["storage"])
     versioning: bool = Field(True, description="Keep every version of every object. Turning it off is recorded in "
@@ -117,8 +120,10 @@ class BucketSpec(SpecModel):
                                                 "prefix": "uploads/", "suffix": ".csv"}]])
 
 
-def physical_arn(ctx: BuildContext, name: str, path: str = "") -> Sub:
+def physical_arn(ctx: BuildContext, name: str, path: str = "") -> Any:
     """The bucket's ARN (or an object ARN pattern) from its deterministic name: no dependency on the bucket."""
+    if existing.is_existing(ctx.spec.buckets[name]):
+        return existing.arn(ctx, "buckets", name, path)
     return Sub(f"arn:${{AWS::Partition}}:s3:::{ctx.physical(name)}-{ACCOUNT_REGION}{path}")
 
 
@@ -291,7 +296,8 @@ def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     if reads:  # listing is a bucket-level action, on the bucket's ARN
         grants.append(Grant(sid=f"{camel(name)}BucketList", actions=("s3:ListBucket",),
                             resources=(physical_arn(ctx, name),)))
-    grants.append(key_grant(ctx.key_for(spec.encryption), _KEY_WRITE if writes else _KEY_READ))
+    if spec.existing is None or spec.encryption:  # an existing bucket names its key, or has none of the service's
+        grants.append(key_grant(ctx.key_for(spec.encryption), _KEY_WRITE if writes else _KEY_READ))
     return grants
 
 
@@ -328,12 +334,13 @@ KIND = Kind(
     references=references,
     access={"read": "get and list objects", "write": "put and delete objects", "read_write": "both"},
     grant=grant,
-    env_value=lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}"),
+    env_value=existing.either("buckets", lambda ctx, name: existing.resource_name(ctx, "buckets", name),
+                              lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}")),
     # From the deterministic name, not a Ref: a bucket that notifies a function depends on it.
-    attributes={"arn": Attribute("ARN of the bucket", lambda ctx, name: Sub(
-                    f"arn:${{AWS::Partition}}:s3:::{ctx.physical(name)}-{ACCOUNT_REGION}")),
-                "name": Attribute("name of the bucket",
-                                  lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}"))},
+    attributes={"arn": existing.existing_or("buckets", "arn", Attribute("ARN of the bucket", lambda ctx, name: Sub(
+                    f"arn:${{AWS::Partition}}:s3:::{ctx.physical(name)}-{ACCOUNT_REGION}"))),
+                "name": existing.existing_or("buckets", "name", Attribute(
+                    "name of the bucket", lambda ctx, name: Sub(f"{ctx.physical(name)}-{ACCOUNT_REGION}")))},
     metrics=Metrics(
         namespace="AWS/S3",
         names=tuple(sorted(STORAGE_METRICS)) + REQUEST_METRICS,

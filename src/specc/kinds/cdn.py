@@ -23,7 +23,7 @@ from specc.build.context import BuildContext
 from specc.build.log_buckets import LogBucket, add_log_bucket, bucket_name_example
 from specc.build.naming import logical_id
 from specc.build.scanners import skip
-from specc.kinds.base import Kind, NameRule, Reference
+from specc.kinds.base import Attribute, Kind, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
 CDN_REGION = "CdnRegion"  # the Condition: this stack instance is in us-east-1
@@ -273,6 +273,16 @@ KIND = Kind(
     description="CloudFront distributions in front of buckets (origin access control, HTTPS only, TLS 1.2, security "
                 "headers, access logs), created by the us-east-1 stack.",
     build=build,
+    attributes={
+        "arn": Attribute("ARN of the distribution", lambda ctx, name: Sub(
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
+            + f"${{{logical_id(name, 'Distribution')}}}"),
+            lambda ctx, name: CDN_REGION),
+        "domain_name": Attribute("domain name of the distribution (`d111111abcdef8.cloudfront.net`)",
+                                 lambda ctx, name: GetAtt(logical_id(name, "Distribution"), "DomainName"),
+                                 lambda ctx, name: CDN_REGION),
+        "id": Attribute("ID of the distribution", lambda ctx, name: Ref(logical_id(name, "Distribution")),
+                        lambda ctx, name: CDN_REGION)},
     references=references,
     names=names,
 )

@@ -56,7 +56,8 @@ def _targets(ctx: BuildContext, section: str) -> list[str]:
         from specc.kinds.api import effective
 
         return ["api"] if effective(ctx) else []
-    return sorted(getattr(ctx.spec, section, None) or {})
+    return sorted(name for name, entry in (getattr(ctx.spec, section, None) or {}).items()
+                  if getattr(entry, "existing", None) is None)  # the service's own resources
 
 
 def widgets(ctx: BuildContext) -> list[dict[str, Any]]:

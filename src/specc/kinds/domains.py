@@ -17,7 +17,7 @@ from troposphere import FindInMap, GetAtt, Ref, Sub, apigateway, apigatewayv2, c
 
 from specc.build.context import BuildContext
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind
+from specc.kinds.base import Attribute, Kind
 from specc.language.types import SpecModel
 
 CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
@@ -181,6 +181,10 @@ def _sub(value: str) -> Any:
     return Sub(value) if "${" in value else value
 
 
+def _url(spec: DomainSpec) -> str:
+    return f"https://{spec.name}" + (f"/{spec.base_path}" if spec.base_path else "")
+
+
 KIND = Kind(
     section="domains",
     singular="domain",
@@ -188,4 +192,6 @@ KIND = Kind(
     description="Custom domain names of the API: REGIONAL, TLS 1.2, ACM certificate (given or DNS-validated), "
                 "mutual TLS, base path; the default execute-api URL is then turned off.",
     build=build,
+    attributes={"name": Attribute("the domain name", lambda ctx, name: ctx.spec.domains[name].name),
+                "url": Attribute("base URL of the API on the domain", lambda ctx, name: _url(ctx.spec.domains[name]))},
 )

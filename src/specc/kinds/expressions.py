@@ -163,13 +163,15 @@ def resolve(ctx: BuildContext, value: str) -> Any:
         return "".join(p for p in parts if isinstance(p, str))
     from troposphere import Sub
 
-    if any(isinstance(p, str) and "${" in p for p in parts):
+    values = {p: _value_of(ctx, p) for p in parts if isinstance(p, Expression)}
+    if any(isinstance(p, str) and "${" in p for p in parts) or not all(map(_inlinable, values.values())):
         # A literal `${` beside references: Fn::Join, which reads no `${...}` at all. (Fn::Sub's `${!` escapes only
         # a closed `${...}`, and moto re-reads the values of a Sub's variable map, which CloudFormation does not.)
         from troposphere import Join
 
-        return Join("", [p if isinstance(p, str) else _value_of(ctx, p) for p in parts])
-    return Sub("".join(p if isinstance(p, str) else _fragment(_value_of(ctx, p)) for p in parts))
+        # Also a value Fn::Sub cannot hold as text (a FindInMap: an existing VPC's ID in this region).
+        return Join("", [p if isinstance(p, str) else values[p] for p in parts])
+    return Sub("".join(p if isinstance(p, str) else _fragment(values[p]) for p in parts))
 
 
 def _value_of(ctx: BuildContext, expression: Expression) -> Any:
@@ -179,7 +181,18 @@ def _value_of(ctx: BuildContext, expression: Expression) -> Any:
 
     if expression.section == "aws":
         return Ref(AWS_ATTRIBUTES[expression.attribute])
-    return BY_SECTION[expression.section].attributes[expression.attribute].value(ctx, str(expression.entry))
+    kind = BY_SECTION[expression.section]
+    if not kind.keyed:  # a section of one object: `${audit.trail.arn}` names its part `trail`
+        return kind.attributes[f"{expression.entry}.{expression.attribute}"].value(ctx, str(expression.entry))
+    return kind.attributes[expression.attribute].value(ctx, str(expression.entry))
+
+
+def _inlinable(value: Any) -> bool:
+    try:
+        _fragment(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _fragment(value: Any) -> str:
@@ -195,4 +208,4 @@ def _fragment(value: Any) -> str:
     if set(data) == {"Fn::Sub"} and isinstance(data["Fn::Sub"], str):
         text: str = data["Fn::Sub"]
         return text
-    raise TypeError(f"an attribute value Fn::Sub cannot inline: {data!r}")
+    raise TypeError(f"an attribute value Fn::Sub cannot inline: {data!r}")  # resolve joins it instead

@@ -18,7 +18,7 @@ from specc.build.context import BuildContext
 from specc.build.iam import Grant, deny_insecure_transport, key_grant, use_logs_key
 from specc.build.naming import camel, env_var_name, logical_id, short_hash
 from specc.build.scanners import skip
-from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference, getatt_attribute
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
 from specc.language.types import RetentionDays, SpecModel
 
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
@@ -532,7 +532,8 @@ KIND = Kind(
     attributes={"arn": Attribute("ARN of the function", lambda ctx, name: Sub(
                     f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{ctx.physical(name)}")),
                 "name": Attribute("name of the function", lambda ctx, name: ctx.physical(name)),
-                "role_arn": getatt_attribute("Role", "Arn", "ARN of the function's execution role")},
+                "role_arn": getatt_attribute("Role", "Arn", "ARN of the function's execution role"),
+                "role_name": ref_attribute("Role", "name of the function's execution role")},
     metrics=Metrics(
         namespace="AWS/Lambda",
         names=("ConcurrentExecutions", "DeadLetterErrors", "DestinationDeliveryFailures", "Duration", "Errors",

@@ -12,7 +12,9 @@ from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant, logs_condition
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
+from specc.kinds import existing
 from specc.kinds.base import Attribute, Kind, NameRule, getatt_attribute, ref_attribute
+from specc.kinds.existing import existing_field
 from specc.language.types import SpecModel
 
 USER_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
@@ -23,7 +25,10 @@ ROOT_ADMINISTERS = ("AWS's default key policy statement: the account root admini
 
 
 class KeySpec(SpecModel):
-    """A customer-managed KMS key. Rotation cannot be turned off."""
+    """A customer-managed KMS key (rotation cannot be turned off), or one that exists (`existing:`): existing
+    tables, buckets, queues, topics and secrets name it as their `encryption`, and `uses` grants on it."""
+
+    existing: str | None = existing_field("keys")
 
     description: str = Field("", max_length=8192, description="What the key protects.",
                              examples=["payment tables, queues and topics"])
@@ -110,9 +115,10 @@ KIND = Kind(
     access={"decrypt": "kms:Decrypt", "encrypt": "kms:Encrypt and GenerateDataKey",
             "encrypt_decrypt": "both"},
     grant=grant,
-    env_value=lambda ctx, name: GetAtt(logical_id(name, "Key"), "Arn"),
+    env_value=existing.either("keys", lambda ctx, name: existing.arn(ctx, "keys", name),
+                              lambda ctx, name: GetAtt(logical_id(name, "Key"), "Arn")),
     attributes={"alias": Attribute("alias name of the key (`alias/...`)",
-                                   lambda ctx, name: f"alias/{ctx.physical(name)}"),
-                "arn": getatt_attribute("Key", "Arn", "ARN of the key"),
-                "id": ref_attribute("Key", "key ID")},
+                                   lambda ctx, name: f"alias/{ctx.physical(name)}", created_only=True),
+                "arn": existing.existing_or("keys", "arn", getatt_attribute("Key", "Arn", "ARN of the key")),
+                "id": existing.existing_or("keys", "name", ref_attribute("Key", "key ID"))},
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from awacs.aws import (
     Action,
@@ -32,14 +32,14 @@ from awacs.aws import (
     StringEquals,
 )
 from awacs.sts import AssumeRole
-from pydantic import Field, field_validator, model_validator
-from troposphere import GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, encode_to_dict, iam, logs
+from pydantic import Field, StringConstraints, field_validator, model_validator
+from troposphere import FindInMap, GetAtt, GetAZs, Join, Ref, Select, Sub, awslambda, ec2, encode_to_dict, iam, logs
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, use_logs_key
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
-from specc.kinds.base import Kind, NameRule
+from specc.kinds.base import Attribute, Kind, NameRule
 from specc.language.types import RetentionDays, SpecModel
 
 VPC_ID = "Vpc"
@@ -104,8 +104,79 @@ class FlowLogs(SpecModel):
                                                   "before it is written.", examples=[60])
 
 
+VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8,17}$")]
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
+EXISTING_MAPPING = "ExistingNetwork"  # by_region: region -> Vpc, Subnets, SecurityGroups
+
+
+def _unique(ids: Any) -> None:
+    for field in ("subnets", "security_groups"):
+        values = getattr(ids, field) or []
+        if len(set(values)) != len(values):
+            raise ValueError(f"{field} lists an ID twice")
+
+
+class NetworkIds(SpecModel):
+    """One region's VPC, subnets and security groups."""
+
+    vpc: VpcId = Field(description="The VPC's ID.", examples=["vpc-0abc1234def567890"])
+    subnets: list[SubnetId] = Field(min_length=1, max_length=16, description="Subnets the functions run in.",
+                                    examples=[["subnet-0abc1234def567890", "subnet-0def1234abc567890"]])
+    security_groups: list[SecurityGroupId] = Field(
+        min_length=1, max_length=5, description="Security groups of the functions' network interfaces.",
+        examples=[["sg-0abc1234def567890"]])
+
+    @model_validator(mode="after")
+    def _ids(self) -> NetworkIds:
+        _unique(self)
+        return self
+
+
+class ExistingNetwork(SpecModel):
+    """A VPC made elsewhere: functions with `network: private` run in these subnets with these security groups.
+    Its IDs hold in one region: a service of several regions gives them per region (`by_region`)."""
+
+    vpc: VpcId | None = Field(None, description="The VPC's ID.", examples=["vpc-0abc1234def567890"])
+    subnets: list[SubnetId] | None = Field(
+        None, min_length=1, max_length=16, description="Subnets the functions run in (private ones, in several "
+        "zones).", examples=[["subnet-0abc1234def567890", "subnet-0def1234abc567890"]])
+    security_groups: list[SecurityGroupId] | None = Field(
+        None, min_length=1, max_length=5, description="Security groups of the functions' network interfaces.",
+        examples=[["sg-0abc1234def567890"]])
+    by_region: dict[str, NetworkIds] | None = Field(
+        None, description="Instead of `vpc`, `subnets` and `security_groups`: each region's (a template Mapping by "
+        "region). Every region has as many subnets, and as many security groups.",
+        examples=[{"us-east-1": {"vpc": "vpc-0abc1234def567890", "subnets": ["subnet-0abc1234def567890"],
+                                 "security_groups": ["sg-0abc1234def567890"]}}])
+
+    @model_validator(mode="after")
+    def _shape(self) -> ExistingNetwork:
+        given = [f for f in ("vpc", "subnets", "security_groups") if getattr(self, f) is not None]
+        if self.by_region is not None:
+            if given:
+                raise ValueError(f"`by_region` gives every region's IDs: remove `{given[0]}`")
+            if len({len(ids.subnets) for ids in self.by_region.values()}) > 1 or len(
+                    {len(ids.security_groups) for ids in self.by_region.values()}) > 1:
+                raise ValueError("every region of `by_region` has as many subnets, and as many security groups "
+                                 "(the functions' role names each)")
+            return self
+        missing = [f for f in ("vpc", "subnets", "security_groups") if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"an existing network gives `vpc`, `subnets` and `security_groups` (or `by_region`): "
+                             f"add `{missing[0]}`")
+        _unique(self)
+        return self
+
+
 class NetworkSpec(SpecModel):
     """The service's VPC. Functions with `network: private` run in its private subnets."""
+
+    existing: ExistingNetwork | None = Field(
+        None, description="A VPC that exists, named by its IDs: specc creates no network, and functions with "
+        "`network: private` run in its subnets (per region with `by_region`; one account: IDs differ in each).",
+        examples=[{"vpc": "vpc-0abc1234def567890", "subnets": ["subnet-0abc1234def567890"],
+                   "security_groups": ["sg-0abc1234def567890"]}])
 
     cidr: str = Field("10.0.0.0/16", description="The VPC's IPv4 range, a /16 to a /24.", examples=["10.20.0.0/16"])
     availability_zones: int = Field(3, ge=1, le=6, description="How many availability zones get a private (and a "
@@ -434,23 +505,68 @@ def flow_log_group_name(spec: Any) -> str:
 
 def function_vpc(ctx: BuildContext) -> tuple[Any, list[Grant]]:
     """What a `network: private` function gets: its VpcConfig, and the ENI permissions Lambda needs in its role."""
-    config = awslambda.VPCConfig(SubnetIds=private_subnet_ids(ctx.spec.network),
-                                 SecurityGroupIds=[Ref(FUNCTIONS_SG)])
     ec2_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
-    subnets = [Sub(f"{ec2_arn}:subnet/${{{subnet.data['Ref']}}}") for subnet in private_subnet_ids(ctx.spec.network)]
+    given: ExistingNetwork | None = ctx.spec.network.existing
+    if given is not None and given.by_region is not None:  # each region's IDs, from the template's Mapping
+        regions = _existing_mapping(ctx, given.by_region)
+        config = awslambda.VPCConfig(SubnetIds=_mapped("Subnets"), SecurityGroupIds=_mapped("SecurityGroups"))
+        subnets = [Sub(f"{ec2_arn}:subnet/${{id}}", id=Select(i, _mapped("Subnets")))
+                   for i in range(len(regions[0].subnets))]
+        groups = [Sub(f"{ec2_arn}:security-group/${{id}}", id=Select(i, _mapped("SecurityGroups")))
+                  for i in range(len(regions[0].security_groups))]
+    elif given is not None:  # an existing VPC: its subnets and security groups, by ID
+        assert given.subnets is not None and given.security_groups is not None  # the model requires them
+        config = awslambda.VPCConfig(SubnetIds=list(given.subnets), SecurityGroupIds=list(given.security_groups))
+        subnets = [Sub(f"{ec2_arn}:subnet/{subnet}") for subnet in given.subnets]
+        groups = [Sub(f"{ec2_arn}:security-group/{group}") for group in given.security_groups]
+    else:
+        config = awslambda.VPCConfig(SubnetIds=private_subnet_ids(ctx.spec.network),
+                                     SecurityGroupIds=[Ref(FUNCTIONS_SG)])
+        subnets = [Sub(f"{ec2_arn}:subnet/${{{subnet.data['Ref']}}}")
+                   for subnet in private_subnet_ids(ctx.spec.network)]
+        groups = [Sub(f"{ec2_arn}:security-group/${{{FUNCTIONS_SG}}}")]
     return config, [
         Grant(sid="DescribeNetworkInterfaces", actions=ENI_ACTIONS_ANYWHERE, resources=("*",),
               reason=ENI_REASONS["DescribeNetworkInterfaces"]),
-        Grant(sid="CreateNetworkInterfaces", actions=ENI_CREATE, resources=(
-            Sub(ENI_ARN), *subnets, Sub(f"{ec2_arn}:security-group/${{{FUNCTIONS_SG}}}")),
-            reason=ENI_REASONS["CreateNetworkInterfaces"]),
+        Grant(sid="CreateNetworkInterfaces", actions=ENI_CREATE, resources=(Sub(ENI_ARN), *subnets, *groups),
+              reason=ENI_REASONS["CreateNetworkInterfaces"]),
         Grant(sid="ManageNetworkInterfaces", actions=ENI_ACTIONS_OWN, resources=(Sub(ENI_ARN),),
               reason=ENI_REASONS["ManageNetworkInterfaces"]),
     ]
 
 
+def _existing_mapping(ctx: BuildContext, by_region: dict[str, NetworkIds]) -> list[NetworkIds]:
+    """The template's Mapping of each region's IDs (written once), and those IDs in region order."""
+    ctx.template.mappings[EXISTING_MAPPING] = {
+        region: {"SecurityGroups": list(ids.security_groups), "Subnets": list(ids.subnets), "Vpc": ids.vpc}
+        for region, ids in sorted(by_region.items())}
+    return [by_region[region] for region in sorted(by_region)]
+
+
+def _mapped(what: str) -> FindInMap:
+    return FindInMap(EXISTING_MAPPING, Ref("AWS::Region"), what)
+
+
+def existing_vpc(ctx: BuildContext) -> Any:
+    """The existing VPC's ID: given, or this region's from the Mapping."""
+    given: ExistingNetwork = ctx.spec.network.existing
+    if given.by_region is not None:
+        _existing_mapping(ctx, given.by_region)
+        return _mapped("Vpc")
+    return given.vpc
+
+
+def _first_group(ctx: BuildContext) -> Any:
+    given: ExistingNetwork = ctx.spec.network.existing
+    if given.by_region is not None:
+        _existing_mapping(ctx, given.by_region)
+        return Select(0, _mapped("SecurityGroups"))
+    assert given.security_groups is not None
+    return given.security_groups[0]
+
+
 def names(spec: Any, name: str, entry: NetworkSpec | None) -> list[NameRule]:
-    if entry is None:
+    if entry is None or entry.existing is not None:
         return []
     return [NameRule("security group name", spec.physical("functions"), 255),
             NameRule("security group name", spec.physical("endpoints"), 255),
@@ -466,4 +582,13 @@ KIND = Kind(
     build=build,
     keyed=False,
     names=names,
+    attributes={  # `${network.vpc.id}`
+        "vpc.id": Attribute("ID of the VPC", lambda ctx, _: (existing_vpc(ctx) if ctx.spec.network.existing
+                                                             else Ref(VPC_ID))),
+        "vpc.arn": Attribute("ARN of the VPC", lambda ctx, _: Sub(
+            "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/${id}",
+            id=existing_vpc(ctx) if ctx.spec.network.existing else Ref(VPC_ID))),
+        "functions_security_group.id": Attribute(
+            "ID of the security group of the functions' network interfaces (the first given, for an existing VPC)",
+            lambda ctx, _: (_first_group(ctx) if ctx.spec.network.existing else Ref(FUNCTIONS_SG)))},
 )

@@ -19,7 +19,9 @@ from troposphere.validators import integer
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, deny_insecure_transport, key_grant
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
+from specc.kinds import existing
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
+from specc.kinds.existing import existing_field
 from specc.language.types import Name, SpecModel
 
 CONSUME_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage")
@@ -55,7 +57,9 @@ class Consumer(SpecModel):
 
 
 class QueueSpec(SpecModel):
-    """A standard SQS queue with its dead-letter queue."""
+    """A standard SQS queue with its dead-letter queue, or one that exists (`existing:`)."""
+
+    existing: str | None = existing_field("queues")
 
     encryption: Name | None = Field(None, description="The key (from `keys`) for both queues; default: "
                                     "`defaults.key`.", examples=["data"])
@@ -132,6 +136,12 @@ def build(ctx: BuildContext, name: str, spec: QueueSpec) -> None:
     ctx.output(logical_id(name, "QueueUrl"), Ref(queue_id), f"URL of the {name} queue")
 
 
+def build_existing(ctx: BuildContext, name: str, spec: QueueSpec) -> None:
+    """An existing queue: only its consumers (their mappings and the grants polling needs), nothing of the queue."""
+    for index, consumer in enumerate(spec.consumers):
+        _consumer(ctx, name, spec, consumer, ("queues", name, "consumers", index))
+
+
 def _consumer(ctx: BuildContext, name: str, spec: QueueSpec, consumer: Consumer, origin: tuple[Any, ...]) -> None:
     from specc.kinds.functions import invoke_arn
 
@@ -140,7 +150,8 @@ def _consumer(ctx: BuildContext, name: str, spec: QueueSpec, consumer: Consumer,
     ctx.grant(logical_id(function, "Role"), policy_id, grant(ctx, name, "consume"))
     mapping = awslambda.EventSourceMapping(
         f"{camel(name)}Queue{camel(function)}Mapping",
-        EventSourceArn=GetAtt(logical_id(name, "Queue"), "Arn"),
+        EventSourceArn=(existing.arn(ctx, "queues", name) if spec.existing is not None
+                        else GetAtt(logical_id(name, "Queue"), "Arn")),
         FunctionName=invoke_arn(ctx, function),
         BatchSize=consumer.batch_size,
         MaximumBatchingWindowInSeconds=consumer.batching_window,
@@ -156,13 +167,24 @@ def _consumer(ctx: BuildContext, name: str, spec: QueueSpec, consumer: Consumer,
 
 def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     spec: QueueSpec = ctx.spec.queues[name]
-    key = ctx.key_for(spec.encryption)
-    queue_arn = GetAtt(logical_id(name, "Queue"), "Arn")
+    key = ctx.key_for(spec.encryption) if spec.existing is None or spec.encryption else None
+    queue_arn = (existing.arn(ctx, "queues", name) if spec.existing is not None
+                 else GetAtt(logical_id(name, "Queue"), "Arn"))
     if access == "send":
-        return [Grant(sid=f"SendTo{camel(name)}Queue", actions=SEND_ACTIONS, resources=(queue_arn,)),
-                key_grant(key, ("kms:Decrypt", "kms:GenerateDataKey"))]
-    return [Grant(sid=f"Consume{camel(name)}Queue", actions=CONSUME_ACTIONS, resources=(queue_arn,)),
-            key_grant(key, ("kms:Decrypt",))]
+        found = [Grant(sid=f"SendTo{camel(name)}Queue", actions=SEND_ACTIONS, resources=(queue_arn,))]
+        return found + ([key_grant(key, ("kms:Decrypt", "kms:GenerateDataKey"))] if key else [])
+    found = [Grant(sid=f"Consume{camel(name)}Queue", actions=CONSUME_ACTIONS, resources=(queue_arn,))]
+    return found + ([key_grant(key, ("kms:Decrypt",))] if key else [])
+
+
+def existing_url(ctx: BuildContext, name: str) -> Any:
+    """An existing queue's URL, from its ARN's region and account (SQS calls take the URL)."""
+    from specc.kinds.expressions import resolve
+
+    found = existing.named(ctx, "queues", name)
+    region = found.region or "${aws.region}"
+    account = found.account or "${aws.account_id}"
+    return resolve(ctx, f"https://sqs.{region}.${{aws.url_suffix}}/{account}/{found.name}")
 
 
 def references(name: str, spec: QueueSpec) -> list[Reference]:
@@ -186,19 +208,23 @@ KIND = Kind(
     description="SQS queues (customer-managed key, a redrive dead-letter queue, TLS only) and their Lambda "
                 "consumers.",
     build=build,
+    build_existing=build_existing,
     references=references,
     access={"send": "sqs:SendMessage", "consume": "receive, delete and read the attributes of messages"},
     grant=grant,
-    env_value=lambda ctx, name: Ref(logical_id(name, "Queue")),
-    attributes={"arn": getatt_attribute("Queue", "Arn", "ARN of the queue"),
-                "name": getatt_attribute("Queue", "QueueName", "name of the queue"),
-                "url": ref_attribute("Queue", "URL of the queue, which SQS calls take")},
+    env_value=existing.either("queues", existing_url, lambda ctx, name: Ref(logical_id(name, "Queue"))),
+    attributes={"arn": existing.existing_or("queues", "arn", getatt_attribute("Queue", "Arn", "ARN of the queue")),
+                "name": existing.existing_or("queues", "name",
+                                             getatt_attribute("Queue", "QueueName", "name of the queue")),
+                "url": Attribute("URL of the queue, which SQS calls take", existing.either(
+                    "queues", existing_url, ref_attribute("Queue", "").value))},
     metrics=Metrics(
         namespace="AWS/SQS",
         names=("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesDelayed",
                "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesVisible", "NumberOfEmptyReceives",
                "NumberOfMessagesDeleted", "NumberOfMessagesReceived", "NumberOfMessagesSent", "SentMessageSize"),
-        dimensions=lambda ctx, name: [("QueueName", ctx.physical(name))],
+        dimensions=lambda ctx, name: [("QueueName", existing.either(
+            "queues", lambda c, n: existing.resource_name(c, "queues", n), lambda c, n: c.physical(n))(ctx, name))],
     ),
     names=names,
 )

@@ -22,7 +22,9 @@ from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip, skip_later
+from specc.kinds import existing
 from specc.kinds.base import Attribute, Kind, NameRule, Reference, ref_attribute
+from specc.kinds.existing import existing_field
 from specc.language.types import Name, SpecModel
 
 READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
@@ -70,7 +72,10 @@ class Rotation(SpecModel):
 
 
 class SecretSpec(SpecModel):
-    """A Secrets Manager secret. Its value is generated, never written in the spec."""
+    """A Secrets Manager secret (its value is generated, never written in the spec), or one that exists
+    (`existing:`)."""
+
+    existing: str | None = existing_field("secrets")
 
     description: str = Field("", max_length=2048, description="What the secret is for.",
                              examples=["Token of the admin API"])
@@ -174,6 +179,11 @@ def _rotation(ctx: BuildContext, name: str, spec: SecretSpec, rotation: Rotation
 
 def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     spec: SecretSpec = ctx.spec.secrets[name]
+    if spec.existing is not None:  # a secret's ARN ends in 6 random characters: by name, IAM matches them with ??????
+        suffix = "" if spec.existing.startswith("arn:") else "-??????"
+        found = [Grant(sid=f"Read{camel(name)}Secret", actions=READ_ACTIONS,
+                       resources=(existing.arn(ctx, "secrets", name, suffix),))]
+        return found + ([key_grant(spec.encryption, ("kms:Decrypt",))] if spec.encryption else [])
     return [
         Grant(sid=f"Read{camel(name)}Secret", actions=READ_ACTIONS, resources=(Ref(logical_id(name, "Secret")),)),
         key_grant(ctx.key_for(spec.encryption), ("kms:Decrypt",)),
@@ -204,8 +214,12 @@ KIND = Kind(
     references=references,
     access={"read": "secretsmanager:GetSecretValue and DescribeSecret"},
     grant=grant,
-    env_value=lambda ctx, name: Ref(logical_id(name, "Secret")),
-    attributes={"arn": ref_attribute("Secret", "ARN of the secret"),
-                "name": Attribute("name of the secret", lambda ctx, name: ctx.physical(name))},
+    # An existing secret by its full ARN, or by its name (a bare name's ARN lacks the random suffix AWS adds).
+    env_value=existing.either("secrets", lambda ctx, name: (existing.arn if ctx.spec.secrets[name].existing.startswith(
+                                  "arn:") else existing.resource_name)(ctx, "secrets", name),
+                              lambda ctx, name: Ref(logical_id(name, "Secret"))),
+    attributes={"arn": existing.existing_or("secrets", "arn", ref_attribute("Secret", "ARN of the secret")),
+                "name": existing.existing_or("secrets", "name", Attribute("name of the secret",
+                                                                          lambda ctx, name: ctx.physical(name)))},
     names=names,
 )

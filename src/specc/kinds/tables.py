@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from troposphere import GetAtt, Ref, Sub, dynamodb
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant
 from specc.build.naming import logical_id
+from specc.kinds import existing
 from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
+from specc.kinds.existing import existing_field
 from specc.language.types import Name, SpecModel
 
 
@@ -52,9 +55,11 @@ class IndexSpec(SpecModel):
 
 
 class TableSpec(SpecModel):
-    """A DynamoDB table."""
+    """A DynamoDB table, or one that exists (`existing:`)."""
 
-    partition_key: KeyAttribute = Field(description="The partition (hash) key.")
+    existing: str | None = existing_field("tables")
+    partition_key: KeyAttribute | None = Field(None, validate_default=True, description="The partition (hash) key "
+                                               "(required unless `existing`).")
     sort_key: KeyAttribute | None = Field(None, description="The sort (range) key.")
     indexes: dict[Name, IndexSpec] = Field(default_factory=dict, description="Secondary indexes by name.")
     billing: Literal["on_demand", "provisioned"] = Field("on_demand", description="Capacity mode.",
@@ -74,6 +79,13 @@ class TableSpec(SpecModel):
         True, description="DynamoDB refuses to delete the table (whoever asks, CloudFormation included) until this "
         "is turned off. On by default; `false` is recorded in the template (Metadata.specc.opt_outs).",
         examples=[False])
+
+    @field_validator("partition_key")
+    @classmethod
+    def _partition_key(cls, value: KeyAttribute | None, info: ValidationInfo) -> KeyAttribute | None:
+        if value is None and info.data.get("existing") is None:
+            raise PydanticCustomError("missing", "Field required")
+        return value
 
     @model_validator(mode="after")
     def _capacity(self) -> TableSpec:
@@ -112,6 +124,7 @@ def _throughput(capacity: Capacity) -> dynamodb.ProvisionedThroughput:
 
 
 def build(ctx: BuildContext, name: str, spec: TableSpec) -> None:
+    assert spec.partition_key is not None  # an existing table is never built
     table_id = logical_id(name, "Table")
     key = ctx.key_for(spec.encryption)
     attributes: dict[str, str] = {}
@@ -186,13 +199,21 @@ def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     reads = access in ("read", "read_write")
     writes = access in ("write", "read_write")
     actions = tuple(sorted(set((_READ if reads else ()) + (_WRITE if writes else ()))))
-    resources: list[Any] = [GetAtt(table_id, "Arn")]
+    sid = logical_id(name, "Table") + ("ReadWrite" if reads and writes else "Read" if reads else "Write")
+    if spec.existing is not None:  # its ARN, and its indexes' (whose names the spec does not know) for queries
+        resources: list[Any] = [existing.arn(ctx, "tables", name)]
+        if reads:
+            resources.append(existing.arn(ctx, "tables", name, "/index/*"))
+        grants = [Grant(sid=sid, actions=actions, resources=tuple(resources))]
+        if spec.encryption:
+            grants.append(key_grant(spec.encryption, _KEY_WRITE if writes else _KEY_READ))
+        return grants
+    resources = [GetAtt(table_id, "Arn")]
     if reads:  # queries on indexes need the index ARNs; writes go through the table only
         resources += [Sub(f"${{{table_id}.Arn}}/index/{index}") for index in sorted(spec.indexes)]
     key = ctx.key_for(spec.encryption)
     return [
-        Grant(sid=logical_id(name, "Table") + ("ReadWrite" if reads and writes else "Read" if reads else "Write"),
-              actions=actions, resources=tuple(resources)),
+        Grant(sid=sid, actions=actions, resources=tuple(resources)),
         key_grant(key, _KEY_WRITE if writes else _KEY_READ),
     ]
 
@@ -218,15 +239,18 @@ KIND = Kind(
             "write": "put, update and delete items",
             "read_write": "both"},
     grant=grant,
-    env_value=lambda ctx, name: Ref(logical_id(name, "Table")),
-    attributes={"arn": getatt_attribute("Table", "Arn", "ARN of the table"),
-                "name": ref_attribute("Table", "name of the table")},
+    env_value=existing.either("tables", lambda ctx, name: existing.resource_name(ctx, "tables", name),
+                              lambda ctx, name: Ref(logical_id(name, "Table"))),
+    attributes={"arn": existing.existing_or("tables", "arn", getatt_attribute("Table", "Arn", "ARN of the table")),
+                "name": existing.existing_or("tables", "name", ref_attribute("Table", "name of the table"))},
     metrics=Metrics(
         namespace="AWS/DynamoDB",
         names=("ConditionalCheckFailedRequests", "ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits",
                "ReadThrottleEvents", "ReturnedItemCount", "SuccessfulRequestLatency", "SystemErrors",
                "ThrottledRequests", "UserErrors", "WriteThrottleEvents"),
-        dimensions=lambda ctx, name: [("TableName", Ref(logical_id(name, "Table")))],
+        dimensions=lambda ctx, name: [("TableName", existing.either(
+            "tables", lambda c, n: existing.resource_name(c, "tables", n),
+            lambda c, n: Ref(logical_id(n, "Table")))(ctx, name))],
     ),
     names=names,
 )

@@ -11,7 +11,9 @@ from troposphere import AccountId, GetAtt, Ref, sns
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, deny_insecure_transport, key_grant
 from specc.build.naming import logical_id, short_hash
+from specc.kinds import existing
 from specc.kinds.base import Kind, Metrics, NameRule, Reference, getatt_attribute, ref_attribute
+from specc.kinds.existing import existing_field
 from specc.language.types import Name, SpecModel
 
 
@@ -37,7 +39,9 @@ class Subscription(SpecModel):
 
 
 class TopicSpec(SpecModel):
-    """An SNS topic."""
+    """An SNS topic, or one that exists (`existing:`)."""
+
+    existing: str | None = existing_field("topics")
 
     encryption: Name | None = Field(
         None, description="The key (from `keys`) that encrypts the topic; default: `defaults.key`.",
@@ -101,13 +105,20 @@ def build(ctx: BuildContext, name: str, spec: TopicSpec) -> None:
     ctx.output(logical_id(name, "TopicArn"), Ref(topic_id), f"ARN of the {name} topic")
 
 
+def topic_arn(ctx: BuildContext, name: str) -> Any:
+    """What alarms notify: the topic, or an existing one's ARN (whose policy must let CloudWatch publish)."""
+    if existing.is_existing(ctx.spec.topics[name]):
+        return existing.arn(ctx, "topics", name)
+    return Ref(logical_id(name, "Topic"))
+
+
 def grant(ctx: BuildContext, name: str, access: str) -> list[Grant]:
     spec: TopicSpec = ctx.spec.topics[name]
-    return [
-        Grant(sid=logical_id(name, "TopicPublish"), actions=("sns:Publish",),
-              resources=(Ref(logical_id(name, "Topic")),)),
-        key_grant(ctx.key_for(spec.encryption), ("kms:Decrypt", "kms:GenerateDataKey")),
-    ]
+    topic = existing.arn(ctx, "topics", name) if spec.existing is not None else Ref(logical_id(name, "Topic"))
+    found = [Grant(sid=logical_id(name, "TopicPublish"), actions=("sns:Publish",), resources=(topic,))]
+    if spec.existing is None or spec.encryption:
+        found.append(key_grant(ctx.key_for(spec.encryption), ("kms:Decrypt", "kms:GenerateDataKey")))
+    return found
 
 
 def references(name: str, spec: TopicSpec) -> list[Reference]:
@@ -129,14 +140,17 @@ KIND = Kind(
     references=references,
     access={"publish": "sns:Publish"},
     grant=grant,
-    env_value=lambda ctx, name: Ref(logical_id(name, "Topic")),
-    attributes={"arn": ref_attribute("Topic", "ARN of the topic"),
-                "name": getatt_attribute("Topic", "TopicName", "name of the topic")},
+    env_value=existing.either("topics", lambda ctx, name: existing.arn(ctx, "topics", name),
+                              lambda ctx, name: Ref(logical_id(name, "Topic"))),
+    attributes={"arn": existing.existing_or("topics", "arn", ref_attribute("Topic", "ARN of the topic")),
+                "name": existing.existing_or("topics", "name",
+                                             getatt_attribute("Topic", "TopicName", "name of the topic"))},
     metrics=Metrics(
         namespace="AWS/SNS",
         names=("NumberOfMessagesPublished", "NumberOfNotificationsDelivered", "NumberOfNotificationsFailed",
                "PublishSize"),
-        dimensions=lambda ctx, name: [("TopicName", ctx.physical(name))],
+        dimensions=lambda ctx, name: [("TopicName", existing.either(
+            "topics", lambda c, n: existing.resource_name(c, "topics", n), lambda c, n: c.physical(n))(ctx, name))],
     ),
     names=names,
 )

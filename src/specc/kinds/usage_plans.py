@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field
-from troposphere import Ref, apigateway
+from troposphere import Ref, Sub, apigateway
 
 from specc.build.context import BuildContext
 from specc.build.naming import logical_id
-from specc.kinds.base import Kind, NameRule
+from specc.kinds.base import Attribute, Kind, NameRule, ref_attribute
 from specc.language.types import SpecModel, Throttle
 
 
@@ -54,4 +54,8 @@ KIND = Kind(
     description="API Gateway usage plans (throttle and quota per API key).",
     build=build,
     names=names,
+    attributes={"arn": Attribute("ARN of the usage plan", lambda ctx, name: Sub(
+                    "arn:${AWS::Partition}:apigateway:${AWS::Region}::/usageplans/"
+                    + f"${{{logical_id(name, 'UsagePlan')}}}")),
+                "id": ref_attribute("UsagePlan", "ID of the usage plan")},
 )

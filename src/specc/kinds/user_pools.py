@@ -16,7 +16,7 @@ from troposphere import Ref, Sub, cognito
 
 from specc.build.context import BuildContext
 from specc.build.naming import camel, logical_id
-from specc.kinds.base import Kind, NameRule
+from specc.kinds.base import Kind, NameRule, getatt_attribute, ref_attribute
 from specc.language.types import Name, SpecModel
 
 FLOWS = {"srp": "ALLOW_USER_SRP_AUTH", "password": "ALLOW_USER_PASSWORD_AUTH", "custom": "ALLOW_CUSTOM_AUTH",
@@ -153,4 +153,7 @@ KIND = Kind(
                 "clients, for the API's `cognito` authorizers.",
     build=build,
     names=names,
+    attributes={"arn": getatt_attribute("UserPool", "Arn", "ARN of the user pool"),
+                "id": ref_attribute("UserPool", "ID of the user pool"),
+                "provider_url": getatt_attribute("UserPool", "ProviderURL", "issuer URL of the user pool's tokens")},
 )

@@ -25,7 +25,7 @@ from specc.build.context import BuildContext
 from specc.build.iam import use_logs_key
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
-from specc.kinds.base import Kind, Metrics, NameRule
+from specc.kinds.base import Attribute, Kind, Metrics, NameRule
 from specc.language.types import RetentionDays, SpecModel
 
 CDN_REGION = "CdnRegion"  # the same Condition the cdn kind uses: this stack instance is in us-east-1
@@ -404,6 +404,10 @@ KIND = Kind(
                 "API stage, or for a CloudFront distribution.",
     build=build,
     names=names,
+    attributes={"arn": Attribute("ARN of the web ACL", lambda ctx, name: GetAtt(logical_id(name, "WebAcl"), "Arn"),
+                                 lambda ctx, name: CDN_REGION if ctx.spec.waf[name].scope == "cloudfront" else None),
+                "id": Attribute("ID of the web ACL", lambda ctx, name: GetAtt(logical_id(name, "WebAcl"), "Id"),
+                                lambda ctx, name: CDN_REGION if ctx.spec.waf[name].scope == "cloudfront" else None)},
     metrics=Metrics(
         namespace="AWS/WAFV2",
         names=("AllowedRequests", "BlockedRequests", "CountedRequests", "PassedRequests"),

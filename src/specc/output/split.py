@@ -387,7 +387,9 @@ class _Splitter:
             return {}
         group_of = {title: group for group, titles in groups.items() for title in titles}
         counts: dict[tuple[str, str], int] = defaultdict(int)
-        for output in outputs.values():
+        for name, output in outputs.items():
+            if name in self.ctx.user_outputs:
+                continue
             for target, _ in _references(output["Value"]):
                 if target in group_of:
                     counts[group_of[target]] += 1
@@ -432,8 +434,9 @@ class _Splitter:
         outputs = self.template.get("Outputs", {})
         parent_outputs = len(outputs)
         if parent_outputs > self.budget.outputs:  # too many for the parent: each goes with what it describes
-            for name, output in outputs.items():
-                self.output_place[name] = self._output_home(output["Value"], routes, alarms)
+            for name, output in outputs.items():  # the spec's own `outputs:` stay where users read them
+                self.output_place[name] = (PARENT if name in self.ctx.user_outputs
+                                           else self._output_home(output["Value"], routes, alarms))
         else:
             self.output_place = dict.fromkeys(outputs, PARENT)
 
