@@ -22,6 +22,7 @@ from specc.language.diagnostics import SpecError
 from specc.language.source import SourceFile, load
 from specc.model.validate import validate
 from specc.output.compiled import Compiled
+from specc.output.global_stack import GLOBAL_TEMPLATE, separate
 from specc.output.rollout import rollout_templates
 from specc.output.split import split_service
 from specc.plan import make_plan
@@ -90,8 +91,12 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
         raise SpecError(outcome.diagnostics)
     # After the policy: splitting renders and hashes the nested templates (their TemplateURLs name the sha256),
     # so nothing may edit a template once it is split.
+    # What AWS requires in us-east-1 goes into its own template, deployed once per account (global_stack.py).
+    service, global_template = separate(spec, service)
     layout = split_service(ctx, plan, service)  # service.json, plus nested/*.json past CloudFormation's quotas
     templates = dict(layout.templates)
+    if global_template is not None:
+        templates[GLOBAL_TEMPLATE] = global_template
     templates.update(rollout_templates(spec, templates, layout))  # stackset.json and bootstrap.json
     return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
                     layout=layout, policy=outcome, origins=dict(ctx.origins), notes=notes_all(spec, source))

@@ -76,12 +76,14 @@ def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> 
     work: list[Job] = []
     if any(t.compiled for t in targets):
         from specc.output.emit import render_json
+        from specc.output.global_stack import lint_regions
 
         for index, target in enumerate(targets):
             if target.compiled is None:
                 continue
             for name in target.templates:
-                job = Job(f"{index}:{name}", render_json(target.compiled.templates[name]), target.regions)
+                job = Job(f"{index}:{name}", render_json(target.compiled.templates[name]),
+                          lint_regions(name, target.regions))
                 target.jobs[name] = job
                 work.append(job)
     stderr = click.get_text_stream("stderr")
