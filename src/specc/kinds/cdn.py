@@ -31,9 +31,8 @@ HOME_REGION = "CdnHomeRegion"  # the Condition: this regional stack is in the ho
 CLOUDFRONT_REGION = "us-east-1"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy, the same ID everywhere
 CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
-WEB_ACL_ARN_PATTERN = r"^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+$"
-WEB_ACL_PATTERN = r"^(none|(waf\.)?[a-z][a-z0-9_]*|arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[A-Za-z0-9_-]+/" \
-                  r"[a-f0-9-]+)$"
+WEB_ACL_ARN = r"arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+"
+WEB_ACL_PATTERN = rf"^(none|(waf\.)?[a-z][a-z0-9_]*|{WEB_ACL_ARN})$"  # an entry of `waf` (or waf.<entry>), an ARN
 DEFAULT_CSP = "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 
 
@@ -78,9 +77,11 @@ class CdnSpec(SpecModel):
                                       "certificate instead of `domain`. Its security policy cannot be set (viewers "
                                       "may use TLS 1.0): the choice is recorded in the template.", examples=[True])
     web_acl: str = Field(pattern=WEB_ACL_PATTERN, description="The web ACL in front of the distribution: the name of "
-                         "an entry of `waf` with `scope: cloudfront` (`edge` or `waf.edge`; built in the global stack), the ARN of a WAFv2 "
-                         "web ACL with CLOUDFRONT scope (made in us-east-1), or `none` (recorded in the template).",
-                         examples=["edge", "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/a1b2c3d4-5678-90ab-cdef-111111111111"])
+                         "an entry of `waf` with `scope: cloudfront` (`edge` or `waf.edge`; built in the global "
+                         "stack), the ARN of a WAFv2 web ACL with CLOUDFRONT scope (made in us-east-1), or `none` "
+                         "(recorded in the template).",
+                         examples=["edge", "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/"
+                                   "a1b2c3d4-5678-90ab-cdef-111111111111"])
     default_root_object: str = Field("index.html", pattern=r"^[A-Za-z0-9._/-]{1,255}$",
                                      description="Object served for the root URL.", examples=["index.html"])
     geo_restriction: GeoRestriction | None = Field(None, description="Countries served or refused.")

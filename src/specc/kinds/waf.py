@@ -3,9 +3,10 @@
 A REGIONAL web ACL is associated with the API stage (`attach: api`). A CLOUDFRONT one exists only where
 CloudFront's web ACLs live, us-east-1: like the cdn kind's resources it carries the `CdnRegion` mark and goes
 into the global template (output/global_stack.py), with its IP sets, its log group, a logs key of its own (the
-service's keys live in its home regions) and its log resource policy; a distribution refers to it by name. Rules are evaluated in a fixed order whatever the spec's order: blocked
-addresses, the address allow list, geography, the rate limit, then the managed rule groups (cheapest and
-most decisive first), so reordering the spec changes nothing.
+service's keys live in its home regions) and its log resource policy; a distribution refers to it by name.
+Rules are evaluated in a fixed order whatever the spec's order: blocked addresses, the address allow list,
+geography, the rate limit, then the managed rule groups (cheapest and most decisive first), so reordering
+the spec changes nothing.
 
 Logs go to a CloudWatch log group (WAF requires its name to start with `aws-waf-logs-`) encrypted with the
 logs key, with the Authorization and Cookie headers redacted by default; one log resource policy per

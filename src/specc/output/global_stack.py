@@ -15,6 +15,7 @@ from typing import Any
 from specc.kinds.cdn import CDN_REGION, CLOUDFRONT_REGION
 
 GLOBAL_TEMPLATE = "global.json"
+GLOBAL_REGION = CLOUDFRONT_REGION  # where the global stack is deployed, once per account
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 
@@ -24,7 +25,7 @@ def global_stack_name(spec: Any) -> str:
 
 def lint_regions(template_name: str, regions: list[str]) -> list[str]:
     """The regions a template is deployed to, so linted in: the global one in us-east-1 only."""
-    return [CLOUDFRONT_REGION] if template_name == GLOBAL_TEMPLATE else list(regions)
+    return [GLOBAL_REGION] if template_name == GLOBAL_TEMPLATE else list(regions)
 
 
 def separate(spec: Any, service: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -80,9 +81,7 @@ def _names(value: Any) -> set[str]:
             for key, inner in item.items():
                 if key in ("Ref", "Condition") and isinstance(inner, str):
                     found.add(inner)
-                elif key == "Fn::GetAtt" and isinstance(inner, list) and inner:
-                    found.add(str(inner[0]))
-                elif key == "Fn::If" and isinstance(inner, list) and inner:
+                elif key in ("Fn::GetAtt", "Fn::If") and isinstance(inner, list) and inner:
                     found.add(str(inner[0]))
                 elif key == "DependsOn":
                     found.update([inner] if isinstance(inner, str) else inner)
