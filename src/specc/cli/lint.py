@@ -122,8 +122,12 @@ def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> 
     if fmt != "text":
         report.output(report.from_diagnostics(problems) + lint_results, fmt, tools=("specc", "cfn-lint"))
     else:
+        from specc.output.global_stack import GLOBAL_REGION, GLOBAL_TEMPLATE
+
         for target in targets:
             regions = ", ".join(target.regions)
+            if GLOBAL_TEMPLATE in target.templates:
+                regions += f"; {GLOBAL_TEMPLATE} in {GLOBAL_REGION}"
             if found[target.path]:
                 report.output(found[target.path], fmt)
                 click.echo(f"{len(found[target.path])} cfn-lint finding(s) in {len(target.templates)} template(s) "
