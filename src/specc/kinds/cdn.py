@@ -1,7 +1,7 @@
 """CloudFront in front of a spec bucket: origin access control, HTTPS only, TLS 1.2, security headers, logs.
 
 CloudFront is a global service whose certificates and web ACLs must live in us-east-1. Every distribution
-resource carries the `CdnRegion` (GLOBAL_CONDITION) mark: the compiler moves what carries it into the global
+resource carries the `CdnRegion` condition as a mark: the compiler moves what carries it into the global
 template (output/global_stack.py), deployed once per account to us-east-1, whatever the service's regions.
 
 No cross-region references: the distribution names the home region's bucket (the spec's first region) and the

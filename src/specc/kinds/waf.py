@@ -30,7 +30,7 @@ from specc.build.scanners import skip
 from specc.kinds.base import Kind, Metrics, NameRule
 from specc.language.types import RetentionDays, SpecModel
 
-CDN_REGION = "CdnRegion"  # the same Condition the cdn kind uses: this stack instance is in us-east-1
+CDN_REGION = "CdnRegion"  # the cdn kind's mark: what goes into the global (us-east-1) template
 CLOUDFRONT_REGION = "us-east-1"
 LOG_POLICY_ID = "WafLogsResourcePolicy"
 GLOBAL_LOG_POLICY_ID = "WafGlobalLogsResourcePolicy"
@@ -132,7 +132,7 @@ class WebAclSpec(SpecModel):
 
     scope: Literal["regional", "cloudfront"] = Field(
         "regional", description="`regional` protects the API stage; `cloudfront` protects a distribution and is "
-                                "created by the us-east-1 stack only.", examples=["regional"])
+                                "created by the global stack (us-east-1).", examples=["regional"])
     attach: Literal["api", "none"] | None = Field(
         None, description="`api`: associate with the API stage (default for `regional`); `none`: created for others "
                           "to refer to (default for `cloudfront`).", examples=["api"])
