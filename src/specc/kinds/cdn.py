@@ -20,15 +20,16 @@ from pydantic import Field, field_validator, model_validator
 from troposphere import Equals, GetAtt, Output, Ref, Sub, cloudfront
 
 from specc.build.context import BuildContext
+from specc.build.global_region import GLOBAL_MARK, GLOBAL_REGION
 from specc.build.log_buckets import LogBucket, add_log_bucket, bucket_name_example
 from specc.build.naming import logical_id
 from specc.build.scanners import skip
 from specc.kinds.base import Kind, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
-CDN_REGION = "CdnRegion"  # the Condition marking what goes into the global (us-east-1) template
+CDN_REGION = GLOBAL_MARK  # the Condition marking what goes into the global (us-east-1) template
 HOME_REGION = "CdnHomeRegion"  # the Condition: this regional stack is in the home region (the CDN's log bucket)
-CLOUDFRONT_REGION = "us-east-1"
+CLOUDFRONT_REGION = GLOBAL_REGION
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy, the same ID everywhere
 CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
 WEB_ACL_ARN = r"arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+"

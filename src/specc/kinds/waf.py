@@ -24,14 +24,15 @@ from pydantic import Field, field_validator, model_validator
 from troposphere import Equals, GetAtt, Ref, Sub, encode_to_dict, kms, logs, wafv2
 
 from specc.build.context import BuildContext
+from specc.build.global_region import GLOBAL_MARK, GLOBAL_REGION
 from specc.build.iam import LOGS_KEY_ACTIONS, LOGS_SERVICE, logs_condition, use_logs_key
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
 from specc.kinds.base import Kind, Metrics, NameRule
 from specc.language.types import RetentionDays, SpecModel
 
-CDN_REGION = "CdnRegion"  # the cdn kind's mark: what goes into the global (us-east-1) template
-CLOUDFRONT_REGION = "us-east-1"
+CDN_REGION = GLOBAL_MARK  # the cdn kind's mark: what goes into the global (us-east-1) template
+CLOUDFRONT_REGION = GLOBAL_REGION
 LOG_POLICY_ID = "WafLogsResourcePolicy"
 GLOBAL_LOG_POLICY_ID = "WafGlobalLogsResourcePolicy"
 GLOBAL_LOGS_KEY_ID = "WafGlobalLogsKey"

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from specc.kinds.cdn import CDN_REGION, CLOUDFRONT_REGION
+from specc.build.global_region import GLOBAL_MARK as CDN_REGION
+from specc.build.global_region import GLOBAL_REGION
 
 GLOBAL_TEMPLATE = "global.json"
-GLOBAL_REGION = CLOUDFRONT_REGION  # where the global stack is deployed, once per account
+__all__ = ["GLOBAL_REGION", "GLOBAL_TEMPLATE", "global_stack_name", "lint_regions", "separate"]
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 
@@ -47,7 +48,7 @@ def separate(spec: Any, service: dict[str, Any]) -> tuple[dict[str, Any], dict[s
         raise AssertionError(f"the regional template still uses the {CDN_REGION} condition")
     global_template: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"{spec.service} ({spec.environment}): what AWS requires in {CLOUDFRONT_REGION} (CloudFront "
+        "Description": f"{spec.service} ({spec.environment}): what AWS requires in {GLOBAL_REGION} (CloudFront "
                        f"distributions, their web ACLs and policies), once per account. Compiled by specc; do not "
                        f"edit.",
         "Resources": {n: _unmarked(r) for n, r in resources.items() if n in moved},
