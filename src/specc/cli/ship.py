@@ -221,6 +221,10 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
                 template_url=template_url(bucket, region, root.key, endpoint), parameters=parameters,
                 capabilities=capabilities(service_templates))
     # After the regional stack: the distribution then finds the home region's bucket it serves (by its name).
+    home = compiled.spec.regions[0]
+    if GLOBAL_TEMPLATE in compiled.templates and region != home:
+        click.echo(f"note: the global stack's distributions serve the buckets of {home} (the spec's first region), "
+                   f"not those of {region}: deploy {home} too", err=True)
     _ship_global(aws, spec, compiled, f"{name}-global" if stack_name else global_stack_name(compiled.spec),
                  allow_data_loss)
 

@@ -114,6 +114,9 @@ class CdnSpec(SpecModel):
 def _condition(ctx: BuildContext) -> None:
     if CDN_REGION not in ctx.template.conditions:
         ctx.template.add_condition(CDN_REGION, Equals(Ref("AWS::Region"), CLOUDFRONT_REGION))
+
+
+def _home_condition(ctx: BuildContext) -> None:
     if HOME_REGION not in ctx.template.conditions:
         ctx.template.add_condition(HOME_REGION, Equals(Ref("AWS::Region"), home_region(ctx.spec)))
 
@@ -261,6 +264,7 @@ def _geo(geo: GeoRestriction | None) -> cloudfront.GeoRestriction:
 
 
 def _log_bucket(ctx: BuildContext, name: str, spec: CdnSpec, bucket_id: str, origin: tuple[Any, ...]) -> None:
+    _home_condition(ctx)
     key = ctx.logs_key()
     add_log_bucket(ctx, LogBucket(
         bucket_id=bucket_id, what=f"{name}-cdn-logs", key=key, origin=origin,
