@@ -374,9 +374,9 @@ def rollout_command(spec: Path, admin_region: str | None, profile: str | None, r
     # The global stack, once per target account in us-east-1, after every account's regional instances exist.
     # Direct stacks through the role the rollout already assumes (not a second stack set): one region per account,
     # each stack's events followed and protected like `specc deploy`'s.
-    from specc.output.global_stack import global_stack_name
+    from specc.output.global_stack import GLOBAL_TEMPLATE, global_stack_name
 
-    for account_id in sorted({t.account for t in wanted}):
+    for account_id in sorted({t.account for t in wanted} if GLOBAL_TEMPLATE in compiled.templates else set()):
         _ship_global(aws.in_account(account_id, role_name), spec, compiled, global_stack_name(compiled.spec),
                      allow_data_loss)
 
