@@ -106,6 +106,9 @@ PATCHES = (
           "Python object's repr (`<moto.awslambda.models.LayerVersion object at 0x...>`), and it drops LayerName "
           "and CompatibleArchitectures; an AWS::Lambda::Function created from a template drops "
           "its `Layers` (updates keep them): the function runs without its layers."),
+    Patch("moto.cloudformation.parsing.get_model_map (AWS::CloudFront::{Distribution,OriginAccessControl})",
+          "moto has CloudFront's API but no CloudFormation model: a template's distribution is never created and a "
+          "GetAtt on it (its DomainName) or its origin access control (Id) fails the stack with HTTP 500."),
 )
 
 
@@ -140,6 +143,7 @@ def apply_patches() -> None:
     _rest_methods_and_authorizers()
     _ssm_parameter_tags()
     _lambda_layers()
+    _register_cloudfront()
 
 
 def _ssm_parameter_tags() -> None:
@@ -608,6 +612,45 @@ def _register_http_apis_and_user_pools() -> None:
     for type_name, create in (("AWS::Cognito::UserPool", user_pool),
                               ("AWS::Cognito::UserPoolClient", user_pool_client)):
         _cloudformation_model(type_name, "moto.cognitoidp.models", create)
+
+
+def _register_cloudfront() -> None:
+    """AWS::CloudFront::Distribution and ::OriginAccessControl through moto's own CloudFront backend (CloudFormation's
+    lists become the API's {Quantity, Items}), so a deployed distribution can be read back through its API."""
+    import uuid
+
+    from moto.cloudfront.models import cloudfront_backends
+
+    def items(values: list[Any] | None) -> dict[str, Any]:
+        return {"Quantity": len(values or []), "Items": list(values or [])}
+
+    def control(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        created = cloudfront_backends[account]["aws"].create_origin_access_control(
+            dict(props["OriginAccessControlConfig"]))
+        return created.id, {"Id": created.id}
+
+    def distribution(props: dict[str, Any], account: str, region: str) -> tuple[str, dict[str, str]]:
+        config = json.loads(json.dumps(props["DistributionConfig"]))
+        config["Origins"] = items(config.get("Origins"))
+        if "Aliases" in config:
+            config["Aliases"] = items(config["Aliases"])
+        behavior = config.get("DefaultCacheBehavior") or {}
+        if "AllowedMethods" in behavior:
+            behavior["AllowedMethods"] = {**items(behavior["AllowedMethods"]),
+                                          "CachedMethods": items(behavior.pop("CachedMethods", None))}
+        geo = (config.get("Restrictions") or {}).get("GeoRestriction") or {}
+        if "Locations" in geo:
+            geo["Items"] = geo.pop("Locations")
+        if "Logging" in config:
+            config["Logging"]["Enabled"] = True
+        config["IsIPV6Enabled"] = config.pop("IPV6Enabled", True)
+        config.setdefault("CallerReference", f"cloudformation-{uuid.uuid4()}")  # unique, as CloudFormation's
+        tags = [{"Key": t["Key"], "Value": t["Value"]} for t in props.get("Tags") or []]
+        created, _, _ = cloudfront_backends[account]["aws"].create_distribution(config, tags)
+        return created.distribution_id, {"DomainName": created.domain_name, "Id": created.distribution_id}
+
+    _cloudformation_model("AWS::CloudFront::OriginAccessControl", "moto.cloudfront.models", control)
+    _cloudformation_model("AWS::CloudFront::Distribution", "moto.cloudfront.models", distribution)
 
 
 def _rest_methods_and_authorizers() -> None:

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from troposphere import GetAtt
 
 from specc.build.context import BuildContext
 from specc.build.naming import physical_name
@@ -48,25 +47,42 @@ def test_everything_is_lint_clean_in_every_region() -> None:
     assert [f.render() for f in lint_templates({"service.json": template}, ["us-east-1", "eu-west-1"])] == []
 
 
-def test_only_the_us_east_1_stack_creates_cloudfront_resources() -> None:
+def test_cloudfront_resources_are_marked_for_the_global_stack_and_logs_stay_home() -> None:
     template = _compile(content=DEFAULT)
-    assert template["Conditions"] == {"CdnRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}}
-    conditional = sorted(n for n, r in template["Resources"].items() if r.get("Condition") == "CdnRegion")
-    assert conditional == ["ContentCdnLogsBucket", "ContentCdnLogsBucketPolicy", "ContentDistribution",
-                           "ContentOriginAccessControl", "ContentResponseHeadersPolicy"]
+    assert template["Conditions"] == {"CdnRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]},
+                                      "CdnHomeRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}}
+    marked = sorted(n for n, r in template["Resources"].items() if r.get("Condition") == "CdnRegion")
+    assert marked == ["ContentDistribution", "ContentOriginAccessControl", "ContentResponseHeadersPolicy"]
+    home = sorted(n for n, r in template["Resources"].items() if r.get("Condition") == "CdnHomeRegion")
+    assert home == ["ContentCdnLogsBucket", "ContentCdnLogsBucketPolicy"]  # the home region's stack keeps the logs
     cdn_outputs = {n: o.get("Condition") for n, o in template["Outputs"].items() if n.startswith("Content")}
     assert cdn_outputs == {"ContentDistributionId": "CdnRegion", "ContentDomainName": "CdnRegion",
                            "ContentBucketName": None}  # the bucket exists in every region
 
 
-def test_the_bucket_admits_cloudfront_only_for_its_own_distribution() -> None:
+def test_the_origin_is_the_home_region_bucket_by_its_deterministic_name() -> None:
+    spec = _spec()
+    spec.regions = ["eu-west-1", "us-east-1"]
+    ctx = BuildContext(spec=spec, source=None, artifacts={})  # type: ignore[arg-type]
+    build(ctx, "content", CdnSpec(bucket="content", **DEFAULT))
+    config = ctx.template.to_dict()["Resources"]["ContentDistribution"]["Properties"]["DistributionConfig"]
+    assert config["Origins"][0]["DomainName"] == {
+        "Fn::Sub": "site-content-prod-${AWS::AccountId}-eu-west-1.s3.eu-west-1.${AWS::URLSuffix}"}
+    assert config["Logging"]["Bucket"] == {
+        "Fn::Sub": "site-content-cdn-logs-prod-${AWS::AccountId}-eu-west-1.s3.${AWS::URLSuffix}"}
+
+
+def test_the_bucket_admits_cloudfront_for_this_accounts_distributions() -> None:
     template = _compile(content=DEFAULT)
     policy = template["Resources"]["ContentBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     statement = next(s for s in policy if s["Sid"] == "CloudFrontReadsContent")
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == ["s3:GetObject"]
-    assert statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::If"][1] == {
-        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ContentDistribution}"}
+    # The distribution is in the global stack, its ID unknown here: this account's distributions (docs say so).
+    assert statement["Condition"] == {
+        "ArnLike": {"AWS:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"}},
+        "StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}}
     key_policy = template["Resources"]["MainKey"]["Properties"]["KeyPolicy"]["Statement"]
     cloudfront = [s for s in key_policy if s["Principal"] == {"Service": "cloudfront.amazonaws.com"}]
     assert cloudfront[0]["Action"] == ["kms:Decrypt"]
@@ -104,15 +120,20 @@ def test_a_custom_domain_gets_tls_1_2_and_the_web_acl() -> None:
     template = _compile(secure=CUSTOM)
     distribution = template["Resources"]["SecureDistribution"]
     config = distribution["Properties"]["DistributionConfig"]
-    lookup = {"Fn::FindInMap": ["CdnArns", {"Ref": "AWS::Region"}, "SecureCertificate"]}
-    assert config["ViewerCertificate"] == {"AcmCertificateArn": lookup, "MinimumProtocolVersion": "TLSv1.2_2021",
+    # The global stack runs in us-east-1 only, where these ARNs are: written as they are, no mapping.
+    assert config["ViewerCertificate"] == {"AcmCertificateArn": CERTIFICATE, "MinimumProtocolVersion": "TLSv1.2_2021",
                                            "SslSupportMethod": "sni-only"}
-    assert config["WebACLId"] == {"Fn::FindInMap": ["CdnArns", {"Ref": "AWS::Region"}, "SecureWebAcl"]}
-    # The account's ARNs live in a mapping with CloudFront's region only: the template names no account or region.
-    assert template["Mappings"] == {"CdnArns": {"us-east-1": {"SecureCertificate": CERTIFICATE,
-                                                              "SecureWebAcl": WEB_ACL}}}
+    assert config["WebACLId"] == WEB_ACL
+    assert "Mappings" not in template
     assert config["Aliases"] == ["static.example.com"]
     assert "Metadata" not in distribution
+
+
+def test_web_acl_names_the_specs_own_entry() -> None:
+    template = _compile(secure={**CUSTOM, "web_acl": "waf.edge"})
+    config = template["Resources"]["SecureDistribution"]["Properties"]["DistributionConfig"]
+    assert config["WebACLId"] == {"Fn::GetAtt": ["EdgeWebAcl", "Arn"]}
+    assert CdnSpec(bucket="content", **{**CUSTOM, "web_acl": "edge"}).web_acl == "edge"
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -133,5 +154,5 @@ def test_invalid_distributions_are_refused(fields: dict[str, Any], message: str)
 
 def test_bucket_logs_for_every_distribution_use_their_own_bucket() -> None:
     resources = _compile(content=DEFAULT, secure=CUSTOM)["Resources"]
-    assert resources["SecureDistribution"]["Properties"]["DistributionConfig"]["Logging"]["Bucket"] == GetAtt(
-        "SecureCdnLogsBucket", "DomainName").to_dict()
+    assert resources["SecureDistribution"]["Properties"]["DistributionConfig"]["Logging"]["Bucket"] == {
+        "Fn::Sub": "site-secure-cdn-logs-prod-${AWS::AccountId}-us-east-1.s3.${AWS::URLSuffix}"}

@@ -107,14 +107,25 @@ def test_logs_are_encrypted_redacted_and_delivered_by_a_scoped_policy(write_spec
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "${AWS::AccountId}"}
 
 
-def test_cloudfront_acls_exist_only_in_us_east_1_and_are_not_associated(write_spec) -> None:
-    template = _compile(write_spec, "  edge: {scope: cloudfront}")
-    assert template["Conditions"]["CdnRegion"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
-    conditional = {k for k, r in template["Resources"].items() if r.get("Condition") == "CdnRegion"}
-    assert conditional == {"EdgeWebAcl", "EdgeWafLogGroup", "EdgeWafLogging", "WafLogsResourcePolicy"}
-    assert template["Resources"]["EdgeWebAcl"]["Properties"]["Scope"] == "CLOUDFRONT"
-    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::WAFv2::WebACLAssociation"]
-    assert not [o for o in template["Outputs"] if "WebAcl" in o]  # an ARN output fails the stack on moto
+def test_cloudfront_acls_go_into_the_global_template_and_are_not_associated(write_spec) -> None:
+    templates = compile_spec(write_spec(SPEC.format(waf="  edge: {scope: cloudfront}"))).templates
+    service, global_template = templates["service.json"], templates["global.json"]
+    assert set(global_template["Resources"]) == {"EdgeWebAcl", "EdgeWafLogGroup", "EdgeWafLogging",
+                                                 "WafGlobalLogsKey", "WafGlobalLogsResourcePolicy"}
+    assert "CdnRegion" not in json.dumps(service)  # nothing of the global stack's is left in the regional one
+    assert global_template["Resources"]["EdgeWebAcl"]["Properties"]["Scope"] == "CLOUDFRONT"
+    # Its log group uses a key of the global stack's: a log group in us-east-1 cannot use the home region's key.
+    group = global_template["Resources"]["EdgeWafLogGroup"]["Properties"]
+    assert group["KmsKeyId"] == {"Fn::GetAtt": ["WafGlobalLogsKey", "Arn"]}
+    key = global_template["Resources"]["WafGlobalLogsKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    logs_use = [s for s in key["KeyPolicy"]["Statement"] if s["Sid"] == "LogsServiceUsesKey"]
+    assert logs_use[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == [{
+        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:aws-waf-logs-shop-*-prod"}]
+    assert global_template["Resources"]["WafGlobalLogsResourcePolicy"]["Properties"]["PolicyName"] == \
+        "shop-waf-global-logs-prod"
+    assert not [r for r in service["Resources"].values() if r["Type"] == "AWS::WAFv2::WebACLAssociation"]
+    assert not [o for o in global_template.get("Outputs", {}) if "WebAcl" in o]  # an ARN output fails on moto
 
 
 def test_weakening_defaults_is_recorded_and_explained_to_scanners(write_spec) -> None:

@@ -25,6 +25,7 @@ from specc.language.extends import load_spec
 from specc.language.source import SourceFile
 from specc.model.validate import validate
 from specc.output.compiled import Compiled
+from specc.output.global_stack import GLOBAL_TEMPLATE, separate
 from specc.output.rollout import rollout_templates
 from specc.output.split import split_service
 from specc.plan import make_plan
@@ -105,8 +106,12 @@ def _compile(spec: Any, source: SourceFile) -> Compiled:
         raise SpecError(outcome.diagnostics)
     # After the policy: splitting renders and hashes the nested templates (their TemplateURLs name the sha256),
     # so nothing may edit a template once it is split.
+    # What AWS requires in us-east-1 goes into its own template, deployed once per account (global_stack.py).
+    service, global_template = separate(spec, service)
     layout = split_service(ctx, plan, service)  # service.json, plus nested/*.json past CloudFormation's quotas
     templates = dict(layout.templates)
+    if global_template is not None:
+        templates[GLOBAL_TEMPLATE] = global_template
     templates.update(rollout_templates(spec, templates, layout))  # stackset.json and bootstrap.json
     return Compiled(spec=spec, source=source, plan=plan, templates=templates, artifacts=plan.artifacts,
                     layer_artifacts=plan.layer_artifacts,

@@ -59,8 +59,6 @@ MOTO_SKIPS = {
     "AWS::WAFv2::WebACL": "no CloudFormation model in moto (so a GetAtt on it fails the stack)",
     "AWS::WAFv2::WebACLAssociation": "no CloudFormation model in moto",
     # Seen deploying specs/examples/serverless-api.yaml (tests/deploy/test_examples.py):
-    "AWS::CloudFront::Distribution": "no CloudFormation model in moto (so a GetAtt on it fails the stack)",
-    "AWS::CloudFront::OriginAccessControl": "no CloudFormation model in moto",
     "AWS::CloudFront::ResponseHeadersPolicy": "no CloudFormation model in moto",
     # Seen deploying tests/golden/secrets (tests/deploy/test_storage_deploy.py):
     "AWS::SecretsManager::ResourcePolicy": "no CloudFormation model in moto",

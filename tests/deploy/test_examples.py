@@ -72,20 +72,23 @@ def test_pci_payments_deploys_with_functions_in_the_private_subnets(aws, runner,
     assert config["SecurityGroupIds"] == [physical["FunctionsSecurityGroup"]]
 
 
-def test_serverless_api_deploys_with_its_order_workflow(aws, runner, session, deployed, services, template,
-                                                       monkeypatch) -> None:
+def test_serverless_api_deploys_with_its_order_workflow(aws, runner, session, deployed, services, template) -> None:
     spec = "specs/examples/serverless-api.yaml"
-    # moto has no CloudFront model (its types are in MOTO_SKIPS), so the cdn kind's GetAtt DomainName output fails
-    # the stack on moto; until that output goes, this test compiles the example without it (the only change).
-    from specc.build.context import BuildContext
-
-    output = BuildContext.output
-    monkeypatch.setattr(BuildContext, "output", lambda ctx, title, value, description: None if title ==
-                        "WebDomainName" else output(ctx, title, value, description))
-    stdout = _deploy(runner, spec, "us-east-1")
-    assert stdout.startswith("serverless-infra-prod in us-east-1 (123456789012): created (CREATE_COMPLETE)\n")
+    stdout = _deploy(runner, spec, "us-west-2")
+    assert stdout.startswith("serverless-infra-prod in us-west-2 (123456789012): created (CREATE_COMPLETE)\n")
+    # Both stacks: the regional one in us-west-2 (as the seed), then the global one with the CDN in us-east-1.
+    assert "serverless-infra-prod-global in us-east-1 (123456789012): created (CREATE_COMPLETE)\n" in stdout
+    global_physical = deployed(session(), "us-east-1", "serverless-infra-prod-global",
+                               template("global.json", spec=REPO / spec))
+    distribution = session().client("cloudfront", region_name="us-east-1").get_distribution(
+        Id=global_physical["WebDistribution"])["Distribution"]
+    (origin,) = distribution["DistributionConfig"]["Origins"]["Items"]
+    content = "serverless-infra-content-prod-123456789012-us-west-2"
+    assert origin["DomainName"] == f"{content}.s3.us-west-2.amazonaws.com"
+    assert session().client("s3", region_name="us-west-2").get_bucket_location(Bucket=content)[
+        "LocationConstraint"] == "us-west-2"
     service = template(spec=REPO / spec)
-    physical = deployed(session(), "us-east-1", "serverless-infra-prod", service)
+    physical = deployed(session(), "us-west-2", "serverless-infra-prod", service)
     # moto has no model for secrets and drops the variables that Ref one (on AWS: the secret's ARN).
     skipped = set(service["Resources"]) - set(physical)
     checked = json.loads(json.dumps(service))
@@ -95,15 +98,15 @@ def test_serverless_api_deploys_with_its_order_workflow(aws, runner, session, de
             del variables[name]
     assert "SECRET_API_CREDENTIALS" not in checked["Resources"]["ProductsFunction"]["Properties"]["Environment"][
         "Variables"]
-    assert services(session(), "us-east-1", checked, physical) >= {
+    assert services(session(), "us-west-2", checked, physical) >= {
         "AWS::DynamoDB::Table", "AWS::Lambda::Function", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::S3::Bucket",
         "AWS::ApiGateway::RestApi", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::IAM::Role"}
-    states = session().client("stepfunctions", region_name="us-east-1")
+    states = session().client("stepfunctions", region_name="us-west-2")
     machine = states.describe_state_machine(stateMachineArn=physical["OrderStateMachine"])
     definition = json.loads(machine["definition"])
     assert definition["States"]["reserve_stock"]["Resource"].endswith(":function:serverless-infra-reserve-stock-prod")
     assert definition["States"]["notify_failure"]["Parameters"]["TopicArn"] == physical["AlertsTopic"]
-    environment = session().client("lambda", region_name="us-east-1").get_function_configuration(
+    environment = session().client("lambda", region_name="us-west-2").get_function_configuration(
         FunctionName="serverless-infra-orders-prod")["Environment"]["Variables"]
     assert environment["WORKFLOW_ORDER"] == physical["OrderStateMachine"]
     assert sorted(physical[f"{t}Table"] for t in ("Users", "Orders", "Products")) == [

@@ -441,3 +441,34 @@ def test_lambda_layers(servers: dict[str, Client]) -> None:
             version = client("lambda").get_layer_version(LayerName="shared", VersionNumber=1)  # ByArn: moto has none
             assert version["CompatibleArchitectures"] == ["arm64"]
             assert version["CompatibleRuntimes"] == ["python3.12"]
+
+
+DISTRIBUTION = {"Resources": {
+    "Control": {"Type": "AWS::CloudFront::OriginAccessControl", "Properties": {"OriginAccessControlConfig": {
+        "Name": "c", "OriginAccessControlOriginType": "s3", "SigningBehavior": "always", "SigningProtocol": "sigv4"}}},
+    "Site": {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+        "Enabled": True, "Comment": "site", "PriceClass": "PriceClass_100",
+        "Origins": [{"Id": "b", "DomainName": "b-123456789012-us-west-2.s3.us-west-2.amazonaws.com",
+                     "S3OriginConfig": {"OriginAccessIdentity": ""},
+                     "OriginAccessControlId": {"Fn::GetAtt": ["Control", "Id"]}}],
+        "DefaultCacheBehavior": {"TargetOriginId": "b", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "AllowedMethods": ["GET", "HEAD"], "CachedMethods": ["GET", "HEAD"]},
+        "Restrictions": {"GeoRestriction": {"RestrictionType": "whitelist", "Locations": ["US", "DE"]}},
+        "ViewerCertificate": {"CloudFrontDefaultCertificate": True}}}}},
+    "Outputs": {"Domain": {"Value": {"Fn::GetAtt": ["Site", "DomainName"]}}}}
+
+
+def test_cloudfront_distributions(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        if name == "released":  # no model: the GetAtt on the origin access control fails the stack, nothing made
+            assert "500" in _server_error(lambda: _stack(client, DISTRIBUTION))
+            assert client("cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
+            continue
+        stack = _stack(client, DISTRIBUTION)
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        (listed,) = client("cloudfront").list_distributions()["DistributionList"]["Items"]
+        config = client("cloudfront").get_distribution(Id=listed["Id"])["Distribution"]["DistributionConfig"]
+        (origin,) = config["Origins"]["Items"]
+        assert origin["DomainName"] == "b-123456789012-us-west-2.s3.us-west-2.amazonaws.com"
+        assert config["Restrictions"]["GeoRestriction"]["Items"] == ["US", "DE"]
+        assert stack["Outputs"] == [{"OutputKey": "Domain", "OutputValue": listed["DomainName"]}]

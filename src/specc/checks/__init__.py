@@ -14,6 +14,7 @@ from specc.checks import (
     api_shape,
     bucket_metrics,
     bucket_triggers,
+    cdn_web_acls,
     cycles,
     defaults,
     event_metrics,
@@ -56,7 +57,7 @@ CHECKS: tuple[Check, ...] = tuple(
     Check(module.ID, module.DESCRIPTION, module.run)
     for module in (regions, references, defaults, api_shape, handlers, layers, requirements, names, placement,
                    rollout_targets,
-                   bucket_triggers, bucket_metrics, queue_consumers, queue_names, streams, event_metrics,
+                   bucket_triggers, bucket_metrics, cdn_web_acls, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
                    perimeter, workflows, http_api, security, cycles, expressions, service_triggers, raw_resources,
                    neutral_values, existing, outputs)

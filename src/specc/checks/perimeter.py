@@ -79,11 +79,6 @@ def _waf(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 found.append(source.diagnostic(
                     ID, ("waf", name), "this web ACL protects the API stage, but no `routes` are declared",
                     "declare routes, or `attach: none`", at_key=True))
-        if acl.scope == "cloudfront" and "us-east-1" not in spec.regions:
-            found.append(source.diagnostic(
-                ID, ("waf", name, "scope"), "CloudFront web ACLs live in us-east-1, which is not one of the service's "
-                f"regions ({', '.join(spec.regions)})", "add us-east-1 to `regions`: only its stack creates the "
-                "web ACL"))
     for name in attached[1:]:
         found.append(source.diagnostic(
             ID, ("waf", name), f"the API stage already has web ACL '{attached[0]}'; a stage takes one",

@@ -1,7 +1,7 @@
-"""Account-wide and global services fit the service's regions, and have what they report to.
+"""Account-wide services fit the service's regions, and have what they report to.
 
-The trail's home region and CloudFront's region (us-east-1) must be among `regions`, or no stack
-instance would create them; security alarms need a topic to notify.
+The trail's home region must be among `regions`, or no stack instance would create it; security alarms need a
+topic to notify. CloudFront needs no region of the service's: its resources are in the global stack (us-east-1).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from specc.language.diagnostics import Diagnostic
 from specc.language.source import SourceFile
 
 ID = "E207"
-DESCRIPTION = "the trail's and CloudFront's regions are among `regions`, and security alarms have a topic"
-CLOUDFRONT_REGION = "us-east-1"
+DESCRIPTION = "the trail's region is among `regions`, and security alarms have a topic"
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -31,11 +30,4 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
             found.append(source.diagnostic(
                 ID, ("audit",), "security alarms need a topic to notify", "set `audit.notify` or `monitoring.notify` "
                 "to a topic, or `security_alarms: []`", at_key=True))
-    cdn = getattr(spec, "cdn", None) or {}
-    if cdn and CLOUDFRONT_REGION not in spec.regions:
-        found.append(source.diagnostic(
-            ID, ("cdn",), f"CloudFront distributions, their certificates and web ACLs live in {CLOUDFRONT_REGION}, "
-            f"which is not one of the service's regions ({regions})",
-            f"add {CLOUDFRONT_REGION} to `regions`: the distribution is created by that region's stack only",
-            at_key=True))
     return found

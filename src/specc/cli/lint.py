@@ -77,12 +77,14 @@ def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> 
     work: list[Job] = []
     if any(t.compiled for t in targets):
         from specc.output.emit import render_json
+        from specc.output.global_stack import lint_regions
 
         for index, target in enumerate(targets):
             if target.compiled is None:
                 continue
             for name in target.templates:
-                job = Job(f"{index}:{name}", render_json(target.compiled.templates[name]), target.regions)
+                job = Job(f"{index}:{name}", render_json(target.compiled.templates[name]),
+                          lint_regions(name, target.regions))
                 target.jobs[name] = job
                 work.append(job)
     stderr = click.get_text_stream("stderr")
@@ -122,8 +124,12 @@ def run(specs: tuple[Path, ...], fmt: str, jobs: int | None, no_cache: bool) -> 
     if fmt != "text":
         report.output(report.from_diagnostics(problems) + lint_results, fmt, tools=("specc", "cfn-lint"))
     else:
+        from specc.output.global_stack import GLOBAL_REGION, GLOBAL_TEMPLATE
+
         for target in targets:
             regions = ", ".join(target.regions)
+            if GLOBAL_TEMPLATE in target.templates:
+                regions += f"; {GLOBAL_TEMPLATE} in {GLOBAL_REGION}"
             if found[target.path]:
                 report.output(found[target.path], fmt)
                 click.echo(f"{len(found[target.path])} cfn-lint finding(s) in {len(target.templates)} template(s) "

@@ -191,10 +191,11 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
     A change that deletes or replaces a resource holding data is refused unless --allow-data-loss (asked on a
     terminal). Every stack gets termination protection and a stack policy that denies replacing or deleting
     such resources (lifted for one update by --allow-data-loss)."""
-    from specc.aws import artifacts, collisions, stacks
+    from specc.aws import artifacts, collisions
     from specc.aws.session import Aws
     from specc.build import naming
     from specc.compiler import compile_spec
+    from specc.output.global_stack import GLOBAL_TEMPLATE, global_stack_name
     from specc.output.rollout import ENDPOINT_PARAMETER, capabilities, region_order, stack_set_name, template_url
 
     compiled = compile_spec(spec)
@@ -215,17 +216,36 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
     endpoint = aws.emulator_endpoint(region)
     template = compiled.templates["service.json"]
     parameters = {ENDPOINT_PARAMETER: endpoint or ""} if ENDPOINT_PARAMETER in template.get("Parameters", {}) else {}
-    service_templates = [t for n, t in compiled.templates.items() if n not in ("stackset.json", "bootstrap.json")]
-    planned = stacks.plan(aws, name, region, template_url=template_url(bucket, region, root.key, endpoint),
-                          parameters=parameters, capabilities=capabilities(service_templates),
-                          destroy_command=f"specc destroy {spec} --region {region}"
-                          + (f" --stack-name {stack_name}" if stack_name else ""))
+    service_templates = [t for n, t in compiled.templates.items()
+                         if n not in ("stackset.json", "bootstrap.json", GLOBAL_TEMPLATE)]
+    _ship_stack(aws, spec, name, region, compiled.templates, compiled.layout, allow_data_loss,
+                template_url=template_url(bucket, region, root.key, endpoint), parameters=parameters,
+                capabilities=capabilities(service_templates),
+                destroy_command=f"specc destroy {spec} --region {region}"
+                + (f" --stack-name {stack_name}" if stack_name else ""))
+    # After the regional stack: the distribution then finds the home region's bucket it serves (by its name).
+    home = compiled.spec.regions[0]
+    if GLOBAL_TEMPLATE in compiled.templates and region != home:
+        click.echo(f"note: the global stack's distributions serve the buckets of {home} (the spec's first region), "
+                   f"not those of {region}: deploy {home} too", err=True)
+    _ship_global(aws, spec, compiled, f"{name}-global" if stack_name else global_stack_name(compiled.spec),
+                 allow_data_loss)
+
+
+def _ship_stack(aws: Any, spec: Path, name: str, region: str, templates: dict[str, dict[str, Any]], layout: Any,
+                allow_data_loss: bool, **request: Any) -> None:
+    """Plan stack `name` (`templates["service.json"]` is its template), refuse or confirm data loss, execute it
+    and print its outputs."""
+    from specc.aws import stacks
+
+    template = templates["service.json"]
+    planned = stacks.plan(aws, name, region, **request)
     accepted = False
     if planned.change_type == "UPDATE" and planned.unchanged is None:
         from specc.aws.data_loss_guard import stack_losses
 
-        losses = stack_losses(aws.client("cloudformation", region), name, region, compiled.templates,
-                              compiled.layout, planned.changes)
+        losses = stack_losses(aws.client("cloudformation", region), name, region, templates, layout,
+                              planned.changes)
         try:
             accepted = confirm_data_loss(losses, allow_data_loss, f"the update of stack {name} in {region}", spec,
                                          f"specc diff {spec} --stack {name} --region {region}")
@@ -237,6 +257,20 @@ def deploy_command(spec: Path, region: str | None, stack_name: str | None, profi
     click.echo(f"{name} in {region} ({result.account}): {result.outcome} ({result.status})")
     for key, value in sorted(result.outputs.items()):
         click.echo(f"  {key} = {value}")
+
+
+def _ship_global(aws: Any, spec: Path, compiled: Any, name: str, allow_data_loss: bool) -> None:
+    """The global template (global_stack.py), when the service has one: stack `name` in us-east-1 of `aws`'s
+    account, sent as the template body (it holds no code and stays far below the 51,200-byte limit: us-east-1 may
+    have no artifact bucket, as it need not be one of the service's regions). Protected like every stack."""
+    from specc.output.emit import render_json
+    from specc.output.global_stack import GLOBAL_REGION, GLOBAL_TEMPLATE
+
+    template = compiled.templates.get(GLOBAL_TEMPLATE)
+    if template is None:
+        return
+    _ship_stack(aws, spec, name, GLOBAL_REGION, {"service.json": template}, None, allow_data_loss,
+                template_body=render_json(template).decode())
 
 
 class InstanceProgress:
@@ -340,6 +374,14 @@ def rollout_command(spec: Path, admin_region: str | None, profile: str | None, r
         click.echo(f"{len(result.failures)} of {len(result.instances)} instance(s) failed; the others were left as "
                    "they are.", err=True)
         sys.exit(EXIT_AWS)
+    # The global stack, once per target account in us-east-1, after every account's regional instances exist.
+    # Direct stacks through the role the rollout already assumes (not a second stack set): one region per account,
+    # each stack's events followed and protected like `specc deploy`'s.
+    from specc.output.global_stack import GLOBAL_TEMPLATE, global_stack_name
+
+    for account_id in sorted({t.account for t in wanted} if GLOBAL_TEMPLATE in compiled.templates else set()):
+        _ship_global(aws.in_account(account_id, role_name), spec, compiled, global_stack_name(compiled.spec),
+                     allow_data_loss)
 
 
 @main.command("status")
@@ -361,6 +403,7 @@ def status_command(spec: Path, regions: tuple[str, ...], stack_name: str | None,
     from specc.aws import stacksets, status, targets
     from specc.aws.session import Aws
     from specc.compiler import compile_spec
+    from specc.output.global_stack import GLOBAL_REGION, GLOBAL_TEMPLATE, global_stack_name
     from specc.output.rollout import region_order, stack_set_name
 
     compiled = compile_spec(spec)
@@ -373,6 +416,11 @@ def status_command(spec: Path, regions: tuple[str, ...], stack_name: str | None,
                                  role_name)
     rows += [status.stack_row(aws, name, region, f"stack {name}", service_sha)
              for region in region_order(compiled.spec) if not regions or region in regions]
+    global_template = compiled.templates.get(GLOBAL_TEMPLATE)
+    if global_template is not None and (not regions or GLOBAL_REGION in regions):
+        global_name = f"{stack_name}-global" if stack_name else global_stack_name(compiled.spec)
+        rows.append(status.stack_row(aws, global_name, GLOBAL_REGION, f"global stack {global_name}",
+                                     stacksets.canonical_sha256(global_template)))
     properties = stacksets.stack_set_properties(compiled.templates["stackset.json"], aws, admin_region,
                                                 aws.emulator_endpoint(admin_region))
     rows += [row for row in status.stack_set_rows(aws, properties, service_sha or "", admin_region)

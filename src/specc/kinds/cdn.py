@@ -1,14 +1,14 @@
 """CloudFront in front of a spec bucket: origin access control, HTTPS only, TLS 1.2, security headers, logs.
 
-CloudFront is a global service whose certificates and web ACLs must live in us-east-1. The template is
-deployed once per region, so every distribution resource carries the `CdnRegion` condition: only the
-us-east-1 stack instance creates it (the `placement` check requires us-east-1 among `regions`), in
-front of that region's copy of the bucket. Other regions' buckets are not served by the CDN.
+CloudFront is a global service whose certificates and web ACLs must live in us-east-1. Every distribution
+resource carries the `CdnRegion` condition as a mark: the compiler moves what carries it into the global
+template (output/global_stack.py), deployed once per account to us-east-1, whatever the service's regions.
 
-No dependency cycles: the distribution needs the bucket's domain name, and the bucket's key needs
-the bucket, so neither the bucket's key policy nor the bucket itself may name the distribution. The
-bucket *policy* (its own resource) names the exact distribution ARN; the key policy lets CloudFront
-decrypt for this account's distributions only, and both must allow a read.
+No cross-region references: the distribution names the home region's bucket (the spec's first region) and the
+access-log bucket by their deterministic names (`<service>-<name>-<environment>-<account>-<region>`). The
+distribution's ID is not deterministic, so the regional bucket policy and key policy admit CloudFront for this
+account's distributions (`AWS:SourceArn` like `arn:aws:cloudfront::<account>:distribution/*`), not one exact
+distribution: docs/global-resources.md says what that allows.
 """
 
 from __future__ import annotations
@@ -16,24 +16,24 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from awacs.aws import Action, Allow, ArnLike, Condition, Principal, Statement, StringEquals
-from pydantic import Field, model_validator
-from troposphere import Equals, FindInMap, GetAtt, If, Output, Ref, Sub, cloudfront
+from pydantic import Field, field_validator, model_validator
+from troposphere import Equals, GetAtt, Output, Ref, Sub, cloudfront
 
 from specc.build.context import BuildContext
+from specc.build.global_region import GLOBAL_MARK, GLOBAL_REGION
 from specc.build.log_buckets import LogBucket, add_log_bucket, bucket_name_example
 from specc.build.naming import logical_id
 from specc.build.scanners import skip
 from specc.kinds.base import Attribute, Kind, NameRule, Reference
 from specc.language.types import Name, SpecModel
 
-CDN_REGION = "CdnRegion"  # the Condition: this stack instance is in us-east-1
-# The account's own ARNs (certificates, web ACLs), keyed by CloudFront's region: the template itself stays account-
-# and region-neutral, and only the us-east-1 stack (the only one with the CdnRegion condition true) looks them up.
-CDN_MAPPING = "CdnArns"
-CLOUDFRONT_REGION = "us-east-1"
+CDN_REGION = GLOBAL_MARK  # the Condition marking what goes into the global (us-east-1) template
+HOME_REGION = "CdnHomeRegion"  # the Condition: this regional stack is in the home region (the CDN's log bucket)
+CLOUDFRONT_REGION = GLOBAL_REGION
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy, the same ID everywhere
 CERTIFICATE_PATTERN = r"^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]+$"
-WEB_ACL_PATTERN = r"^(none|arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+)$"
+WEB_ACL_ARN = r"arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[A-Za-z0-9_-]+/[a-f0-9-]+"
+WEB_ACL_PATTERN = rf"^(none|(waf\.)?[a-z][a-z0-9_]*|{WEB_ACL_ARN})$"  # an entry of `waf` (or waf.<entry>), an ARN
 DEFAULT_CSP = "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 
 
@@ -77,9 +77,12 @@ class CdnSpec(SpecModel):
     default_certificate: bool = Field(False, description="Serve on the *.cloudfront.net name with CloudFront's "
                                       "certificate instead of `domain`. Its security policy cannot be set (viewers "
                                       "may use TLS 1.0): the choice is recorded in the template.", examples=[True])
-    web_acl: str = Field(pattern=WEB_ACL_PATTERN, description="ARN of a WAFv2 web ACL with CLOUDFRONT scope (made in "
-                         "us-east-1), or `none` (recorded in the template).",
-                         examples=["arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/a1b2c3d4-5678-90ab-cdef-111111111111"])
+    web_acl: str = Field(pattern=WEB_ACL_PATTERN, description="The web ACL in front of the distribution: the name of "
+                         "an entry of `waf` with `scope: cloudfront` (`edge` or `waf.edge`; built in the global "
+                         "stack), the ARN of a WAFv2 web ACL with CLOUDFRONT scope (made in us-east-1), or `none` "
+                         "(recorded in the template).",
+                         examples=["edge", "arn:aws:wafv2:us-east-1:111111111111:global/webacl/edge/"
+                                   "a1b2c3d4-5678-90ab-cdef-111111111111"])
     default_root_object: str = Field("index.html", pattern=r"^[A-Za-z0-9._/-]{1,255}$",
                                      description="Object served for the root URL.", examples=["index.html"])
     geo_restriction: GeoRestriction | None = Field(None, description="Countries served or refused.")
@@ -94,6 +97,12 @@ class CdnSpec(SpecModel):
     access_log_retention_days: int = Field(365, ge=1, le=36500, description="Days access logs are kept.",
                                            examples=[90])
 
+    @field_validator("web_acl")
+    @classmethod
+    def _entry_name(cls, value: str) -> str:
+        """`waf.edge` and `edge` both name the spec's entry `edge`."""
+        return value.removeprefix("waf.")
+
     @model_validator(mode="after")
     def _certificate(self) -> CdnSpec:
         if (self.domain is not None) != self.default_certificate:
@@ -107,8 +116,25 @@ def _condition(ctx: BuildContext) -> None:
         ctx.template.add_condition(CDN_REGION, Equals(Ref("AWS::Region"), CLOUDFRONT_REGION))
 
 
-def distribution_arn(distribution_id: str) -> Sub:
-    return Sub(f"arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution_id}}}")
+def _home_condition(ctx: BuildContext) -> None:
+    if HOME_REGION not in ctx.template.conditions:
+        ctx.template.add_condition(HOME_REGION, Equals(Ref("AWS::Region"), home_region(ctx.spec)))
+
+
+def home_region(spec: Any) -> str:
+    """The region whose bucket the distributions serve: the spec's first region."""
+    return str(spec.regions[0])
+
+
+def is_web_acl_name(value: str) -> bool:
+    """`cdn.web_acl` names an entry of `waf` (not an ARN, not `none`)."""
+    return value != "none" and not value.startswith("arn:")
+
+
+def home_bucket_domain(ctx: BuildContext, bucket: str) -> Sub:
+    """The regional domain name of the home region's copy of a bucket named by `bucket_name`, built in us-east-1."""
+    home = home_region(ctx.spec)
+    return Sub(f"{ctx.physical(bucket)}-${{AWS::AccountId}}-{home}.s3.{home}.${{AWS::URLSuffix}}")
 
 
 def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
@@ -154,7 +180,7 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
         PriceClass=spec.price_class,
         Origins=[cloudfront.Origin(
             Id=spec.bucket,
-            DomainName=GetAtt(bucket_id, "RegionalDomainName"),
+            DomainName=home_bucket_domain(ctx, spec.bucket),
             S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
             OriginAccessControlId=GetAtt(oac_id, "Id"),
         )],
@@ -174,7 +200,7 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
     if spec.domain is not None:
         config.Aliases = list(spec.domain.names)
         config.ViewerCertificate = cloudfront.ViewerCertificate(
-            AcmCertificateArn=_mapped(ctx, name, "Certificate", spec.domain.certificate), SslSupportMethod="sni-only",
+            AcmCertificateArn=spec.domain.certificate, SslSupportMethod="sni-only",
             MinimumProtocolVersion=spec.domain.minimum_tls)
     else:
         config.ViewerCertificate = cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
@@ -182,15 +208,21 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
                   "with an ACM certificate for TLS 1.2")
         skips.append({"id": "CKV_AWS_174", "comment": reason})
         opt_outs.append(("custom_certificate", origin + ("default_certificate",), reason))
-    if spec.web_acl != "none":
-        config.WebACLId = _mapped(ctx, name, "WebAcl", spec.web_acl)
+    if is_web_acl_name(spec.web_acl):
+        from specc.kinds.waf import web_acl_arn
+
+        config.WebACLId = web_acl_arn(spec.web_acl)
+    elif spec.web_acl != "none":
+        config.WebACLId = spec.web_acl
     else:
         reason = "no web ACL in front of this distribution (cdn.web_acl: none)"
         skips.append({"id": "CKV_AWS_68", "comment": reason})
         opt_outs.append(("waf", origin + ("web_acl",), reason))
     if spec.access_logs:
-        config.Logging = cloudfront.Logging(Bucket=GetAtt(log_bucket_id, "DomainName"), IncludeCookies=False,
-                                            Prefix=f"{name}/")
+        home = home_region(ctx.spec)  # CloudFront wants the global endpoint's name: <bucket>.s3.amazonaws.com
+        config.Logging = cloudfront.Logging(
+            Bucket=Sub(f"{ctx.physical(f'{name}-cdn-logs')}-${{AWS::AccountId}}-{home}.s3.${{AWS::URLSuffix}}"),
+            IncludeCookies=False, Prefix=f"{name}/")
         _log_bucket(ctx, name, spec, log_bucket_id, origin)
     else:
         skips.append({"id": "CKV_AWS_86", "comment": "access logs turned off in the spec (access_logs: false)"})
@@ -209,23 +241,18 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
         Principal=Principal("Service", "cloudfront.amazonaws.com"),
         Action=[Action("s3", "GetObject")],
         Resource=[Sub(f"${{{bucket_id}.Arn}}/*")],
-        # Other regions have no distribution: a name no distribution can have keeps the statement inert there.
-        Condition=Condition(StringEquals("AWS:SourceArn", If(CDN_REGION, distribution_arn(distribution_id), Sub(
-            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/none")))),
+        # The distribution is in the global stack and its ID is not deterministic: this account's distributions.
+        Condition=Condition([
+            StringEquals("AWS:SourceAccount", Ref("AWS::AccountId")),
+            ArnLike("AWS:SourceArn", Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"))]),
     ))
     bucket_spec = ctx.spec.buckets[spec.bucket]
     ctx.use_key(ctx.key_for(getattr(bucket_spec, "encryption", None)), ("kms:Decrypt",),
                 service="cloudfront.amazonaws.com", conditions=[ArnLike(
                     "AWS:SourceArn", Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*"))])
     _output(ctx, logical_id(name, "DomainName"), GetAtt(distribution_id, "DomainName"),
-            f"Domain name of the {name} distribution (us-east-1 stack only)")
+            f"Domain name of the {name} distribution")
     _output(ctx, logical_id(name, "DistributionId"), Ref(distribution_id), f"ID of the {name} distribution")
-
-
-def _mapped(ctx: BuildContext, name: str, what: str, arn: str) -> FindInMap:
-    """An ARN of the account's, looked up in CDN_MAPPING by region (only us-east-1 has an entry)."""
-    ctx.template.mappings.setdefault(CDN_MAPPING, {}).setdefault(CLOUDFRONT_REGION, {})[logical_id(name, what)] = arn
-    return FindInMap(CDN_MAPPING, Ref("AWS::Region"), logical_id(name, what))
 
 
 def _geo(geo: GeoRestriction | None) -> cloudfront.GeoRestriction:
@@ -237,10 +264,11 @@ def _geo(geo: GeoRestriction | None) -> cloudfront.GeoRestriction:
 
 
 def _log_bucket(ctx: BuildContext, name: str, spec: CdnSpec, bucket_id: str, origin: tuple[Any, ...]) -> None:
+    _home_condition(ctx)
     key = ctx.logs_key()
     add_log_bucket(ctx, LogBucket(
         bucket_id=bucket_id, what=f"{name}-cdn-logs", key=key, origin=origin,
-        expire_days=spec.access_log_retention_days, acl_delivery=True, condition=CDN_REGION,
+        expire_days=spec.access_log_retention_days, acl_delivery=True, condition=HOME_REGION,
         skips=[{"id": "CKV_AWS_18", "comment": "holds CloudFront access logs; server access logs of the log "
                 "bucket itself would need yet another bucket"}]))
     # CloudFront's log delivery writes SSE-KMS objects with the bucket's key (CloudFront developer guide).
@@ -255,7 +283,10 @@ def _output(ctx: BuildContext, title: str, value: Any, description: str) -> None
 
 
 def references(name: str, spec: CdnSpec) -> list[Reference]:
-    return [Reference(("cdn", name, "bucket"), "buckets", spec.bucket, relation="serves")]
+    refs = [Reference(("cdn", name, "bucket"), "buckets", spec.bucket, relation="serves")]
+    if is_web_acl_name(spec.web_acl):
+        refs.append(Reference(("cdn", name, "web_acl"), "waf", spec.web_acl, relation="protected_by"))
+    return refs
 
 
 def names(spec: Any, name: str, entry: CdnSpec) -> list[NameRule]:
@@ -271,7 +302,7 @@ KIND = Kind(
     singular="distribution",
     model=CdnSpec,
     description="CloudFront distributions in front of buckets (origin access control, HTTPS only, TLS 1.2, security "
-                "headers, access logs), created by the us-east-1 stack.",
+                "headers, access logs), in the global stack (us-east-1) in front of the home region's bucket.",
     build=build,
     attributes={
         "arn": Attribute("ARN of the distribution", lambda ctx, name: Sub(

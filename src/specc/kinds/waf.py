@@ -1,10 +1,12 @@
 """WAFv2 web ACLs: AWS managed rule groups by short name, per-IP rate limiting, geo and IP rules, logging.
 
 A REGIONAL web ACL is associated with the API stage (`attach: api`). A CLOUDFRONT one exists only where
-CloudFront's web ACLs live, us-east-1: like the cdn kind's resources it carries the `CdnRegion` condition,
-and a distribution refers to it. Rules are evaluated in a fixed order whatever the spec's order: blocked
-addresses, the address allow list, geography, the rate limit, then the managed rule groups (cheapest and
-most decisive first), so reordering the spec changes nothing.
+CloudFront's web ACLs live, us-east-1: like the cdn kind's resources it carries the `CdnRegion` mark and goes
+into the global template (output/global_stack.py), with its IP sets, its log group, a logs key of its own (the
+service's keys live in its home regions) and its log resource policy; a distribution refers to it by name.
+Rules are evaluated in a fixed order whatever the spec's order: blocked addresses, the address allow list,
+geography, the rate limit, then the managed rule groups (cheapest and most decisive first), so reordering
+the spec changes nothing.
 
 Logs go to a CloudWatch log group (WAF requires its name to start with `aws-waf-logs-`) encrypted with the
 logs key, with the Authorization and Cookie headers redacted by default; one log resource policy per
@@ -19,18 +21,21 @@ from typing import Any, Literal, cast
 
 from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
 from pydantic import Field, field_validator, model_validator
-from troposphere import Equals, GetAtt, Ref, Sub, encode_to_dict, logs, wafv2
+from troposphere import Equals, GetAtt, Ref, Sub, encode_to_dict, kms, logs, wafv2
 
 from specc.build.context import BuildContext
-from specc.build.iam import use_logs_key
+from specc.build.global_region import GLOBAL_MARK, GLOBAL_REGION
+from specc.build.iam import LOGS_KEY_ACTIONS, LOGS_SERVICE, logs_condition, use_logs_key
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
 from specc.kinds.base import Attribute, Kind, Metrics, NameRule
 from specc.language.types import RetentionDays, SpecModel
 
-CDN_REGION = "CdnRegion"  # the same Condition the cdn kind uses: this stack instance is in us-east-1
-CLOUDFRONT_REGION = "us-east-1"
+CDN_REGION = GLOBAL_MARK  # the cdn kind's mark: what goes into the global (us-east-1) template
+CLOUDFRONT_REGION = GLOBAL_REGION
 LOG_POLICY_ID = "WafLogsResourcePolicy"
+GLOBAL_LOG_POLICY_ID = "WafGlobalLogsResourcePolicy"
+GLOBAL_LOGS_KEY_ID = "WafGlobalLogsKey"
 # Short name -> (AWS managed rule group, its web ACL capacity units), in evaluation order.
 MANAGED_RULE_GROUPS: dict[str, tuple[str, int]] = {
     "ip_reputation": ("AWSManagedRulesAmazonIpReputationList", 25),
@@ -128,7 +133,7 @@ class WebAclSpec(SpecModel):
 
     scope: Literal["regional", "cloudfront"] = Field(
         "regional", description="`regional` protects the API stage; `cloudfront` protects a distribution and is "
-                                "created by the us-east-1 stack only.", examples=["regional"])
+                                "created by the global stack (us-east-1).", examples=["regional"])
     attach: Literal["api", "none"] | None = Field(
         None, description="`api`: associate with the API stage (default for `regional`); `none`: created for others "
                           "to refer to (default for `cloudfront`).", examples=["api"])
@@ -323,26 +328,30 @@ def _address_rules(ctx: BuildContext, name: str, spec: WebAclSpec, scope: str, c
 
 
 def _logging(ctx: BuildContext, name: str, spec: WebAclSpec, condition: str | None, origin: tuple[Any, ...]) -> None:
-    logs_key = ctx.logs_key()
     group_id = logical_id(name, "WafLogGroup")
+    if condition:
+        key_arn = GetAtt(_global_logs_key(ctx), "Arn")
+    else:
+        logs_key = ctx.logs_key()
+        key_arn = GetAtt(logical_id(logs_key, "Key"), "Arn")
+        use_logs_key(ctx, logs_key, log_group_name(ctx.spec, "*"))  # every web ACL's: one ARN pattern
     group = logs.LogGroup(
         group_id,
         LogGroupName=log_group_name(ctx.spec, name),
         RetentionInDays=spec.logging.retention_days or ctx.spec.defaults.log_retention_days,
-        KmsKeyId=GetAtt(logical_id(logs_key, "Key"), "Arn"),
+        KmsKeyId=key_arn,
     )
-    use_logs_key(ctx, logs_key, log_group_name(ctx.spec, "*"))  # every web ACL's: one ARN pattern
     if condition:
         group.Condition = condition
     ctx.add(group, origin)
-    _log_resource_policy(ctx)
+    policy_id = _log_resource_policy(ctx, global_scope=bool(condition))
     config = wafv2.LoggingConfiguration(
         logical_id(name, "WafLogging"),
         ResourceArn=web_acl_arn(name),
         # WAF wants the log group's ARN without the `:*` that GetAtt Arn ends with.
         LogDestinationConfigs=[Sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:"
                                    f"{log_group_name(ctx.spec, name)}")],
-        DependsOn=[group_id, LOG_POLICY_ID],
+        DependsOn=[group_id, policy_id],
     )
     if spec.logging.redact_headers:
         config.RedactedFields = [
@@ -353,11 +362,40 @@ def _logging(ctx: BuildContext, name: str, spec: WebAclSpec, condition: str | No
     ctx.add(config, origin)
 
 
-def _log_resource_policy(ctx: BuildContext) -> None:
-    """One policy for every WAF log group of the service: the log delivery service writes them for this account."""
-    if LOG_POLICY_ID in ctx.template.resources:
-        return
-    groups = sorted(log_group_name(ctx.spec, n) for n, acl in ctx.spec.waf.items() if acl.logging.enabled)
+def _global_logs_key(ctx: BuildContext) -> str:
+    """A key in the global stack for the CLOUDFRONT web ACLs' log groups: a log group in us-east-1 cannot use the
+    service's logs key in its home region. Rotation on; the root administers it, CloudWatch Logs uses it for
+    this service's WAF log groups only."""
+    if GLOBAL_LOGS_KEY_ID in ctx.template.resources:
+        return GLOBAL_LOGS_KEY_ID
+    from specc.kinds.keys import ROOT_ADMINISTERS
+
+    statements = [
+        Statement(Sid="AccountRootAdministers", Effect=Allow,
+                  Principal=Principal("AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
+                  Action=[Action("kms", "*")], Resource=["*"]),
+        Statement(Sid="LogsServiceUsesKey", Effect=Allow, Principal=Principal("Service", Sub(LOGS_SERVICE)),
+                  Action=[Action(*a.split(":", 1)) for a in sorted(LOGS_KEY_ACTIONS)], Resource=["*"],
+                  Condition=Condition([logs_condition({log_group_name(ctx.spec, "*")})])),
+    ]
+    key = kms.Key(GLOBAL_LOGS_KEY_ID, Condition=CDN_REGION,
+                  Description=f"{ctx.spec.service} CloudFront web ACL logs key ({ctx.spec.environment}, us-east-1)",
+                  EnableKeyRotation=True, PendingWindowInDays=30,
+                  KeyPolicy=PolicyDocument(Version="2012-10-17", Statement=statements))
+    skip(key, "GenericResourceWildcardPolicyRule", ROOT_ADMINISTERS, tool="cfripper")
+    ctx.add(key, ("waf",))
+    return GLOBAL_LOGS_KEY_ID
+
+
+def _log_resource_policy(ctx: BuildContext, *, global_scope: bool) -> str:
+    """One policy per stack for every WAF log group it holds: the log delivery service writes them for this account.
+    The CLOUDFRONT web ACLs' policy is in the global stack, the REGIONAL ones' in the service's."""
+    policy_id = GLOBAL_LOG_POLICY_ID if global_scope else LOG_POLICY_ID
+    if policy_id in ctx.template.resources:
+        return policy_id
+    scope = "cloudfront" if global_scope else "regional"
+    groups = sorted(log_group_name(ctx.spec, n) for n, acl in ctx.spec.waf.items()
+                    if acl.logging.enabled and acl.scope == scope)
     document = PolicyDocument(Version="2012-10-17", Statement=[Statement(
         Sid="WafLogDelivery",
         Effect=Allow,
@@ -371,19 +409,20 @@ def _log_resource_policy(ctx: BuildContext) -> None:
         ]),
     )])
     policy = logs.ResourcePolicy(
-        LOG_POLICY_ID,
-        PolicyName=ctx.physical("waf-logs"),
+        policy_id,
+        PolicyName=ctx.physical("waf-global-logs" if global_scope else "waf-logs"),
         PolicyDocument=Sub(json.dumps(encode_to_dict(document), sort_keys=True, separators=(",", ":"))),
     )
-    if all(acl.scope == "cloudfront" for acl in ctx.spec.waf.values() if acl.logging.enabled):
+    if global_scope:
         policy.Condition = CDN_REGION
     ctx.add(policy, ("waf",))
+    return policy_id
 
 
 def names(spec: Any, name: str, entry: WebAclSpec) -> list[NameRule]:
     rules = [NameRule("web ACL name", spec.physical(name), 128),
              NameRule("log group name", log_group_name(spec, name), 512, r"^[A-Za-z0-9_./#-]+$"),
-             NameRule("log resource policy name", spec.physical("waf-logs"), 255)]
+             NameRule("log resource policy name", spec.physical("waf-global-logs"), 255)]
     if entry.ip_sets is not None:
         rules.append(NameRule("IP set name", spec.physical(f"{name}-allow-ipv6"), 128))
     return rules

@@ -29,8 +29,10 @@ def lint_templates(templates: dict[str, dict[str, Any]], regions: list[str], *, 
     """Findings over `templates` (rendered as compile writes them, so line numbers match the files). Without a
     cache and with one worker this is plain cfn-lint, in this process."""
     from specc.output.emit import render_json
+    from specc.output.global_stack import lint_regions
 
-    jobs = [Job(name, render_json(template), list(regions)) for name, template in sorted(templates.items())]
+    jobs = [Job(name, render_json(template), lint_regions(name, regions))
+            for name, template in sorted(templates.items())]
     outcome = lint_jobs(jobs, cache=cache, workers=workers, done=(lambda job: done(job.name)) if done else None)
     return sorted({Finding(name, f["line"], f["column"], f["rule"], f["severity"], f["message"], f["resource"])
                    for name, found in outcome.findings.items() for f in found})
