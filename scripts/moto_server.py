@@ -479,6 +479,7 @@ def _camel(value: Any) -> Any:
 
 
 Create = Callable[[dict[str, Any], str, str], tuple[str, dict[str, str]]]
+Delete = Callable[[str, str, str], None]
 
 
 def _creator(create: Create) -> Any:
@@ -486,9 +487,10 @@ def _creator(create: Create) -> Any:
                        cls(*create(cloudformation_json.get("Properties") or {}, account_id, region_name)))
 
 
-def _cloudformation_model(type_name: str, module: str, create: Create) -> None:
+def _cloudformation_model(type_name: str, module: str, create: Create, delete: Delete | None = None) -> None:
     """A CloudFormation model for `type_name` that moto lacks: `create(properties, account, region)` makes the
-    resource through moto's own backend and returns its physical ID and its GetAtt attributes."""
+    resource through moto's own backend and returns its physical ID and its GetAtt attributes; `delete(physical
+    ID, account, region)` removes it when its stack is deleted (without one, deleting the stack leaves it)."""
     from moto.cloudformation import parsing
     from moto.core.common_models import CloudFormationModel
 
@@ -523,6 +525,10 @@ def _cloudformation_model(type_name: str, module: str, create: Create) -> None:
 
         def is_created(self) -> bool:
             return True
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            if delete is not None:
+                delete(self.physical_id, account_id, region_name)
 
     Resource.__name__ = Resource.__qualname__ = type_name.replace("::", "")
     Resource.create_from_cloudformation_json = _creator(create)  # type: ignore[method-assign]
@@ -649,8 +655,15 @@ def _register_cloudfront() -> None:
         created, _, _ = cloudfront_backends[account]["aws"].create_distribution(config, tags)
         return created.distribution_id, {"DomainName": created.domain_name, "Id": created.distribution_id}
 
-    _cloudformation_model("AWS::CloudFront::OriginAccessControl", "moto.cloudfront.models", control)
-    _cloudformation_model("AWS::CloudFront::Distribution", "moto.cloudfront.models", distribution)
+    def delete_control(physical_id: str, account: str, region: str) -> None:
+        cloudfront_backends[account]["aws"].delete_origin_access_control(physical_id)
+
+    def delete_distribution(physical_id: str, account: str, region: str) -> None:
+        cloudfront_backends[account]["aws"].delete_distribution(physical_id, if_match=True)
+
+    _cloudformation_model("AWS::CloudFront::OriginAccessControl", "moto.cloudfront.models", control, delete_control)
+    _cloudformation_model("AWS::CloudFront::Distribution", "moto.cloudfront.models", distribution,
+                          delete_distribution)
 
 
 def _rest_methods_and_authorizers() -> None:

@@ -123,3 +123,24 @@ def test_rollout_deploys_the_global_stack_once_per_account_in_us_east_1(aws, run
     assert again.exit_code == 0, again.output
     assert [line for line in again.stdout.splitlines() if "-global " in line] == [
         f"site-prod-global in us-east-1 ({account}): unchanged (CREATE_COMPLETE)" for account in WORKLOADS]
+
+
+def test_destroy_removes_the_global_stack_with_the_home_regions_stack(aws, runner, session, tmp_path) -> None:
+    """`specc destroy` in the spec's first region deletes the global stack in us-east-1 first (its distributions
+    serve that region's buckets), then the regional stack: both gone, the distribution too (CloudFront's API)."""
+    spec = _spec(tmp_path)
+    assert runner.invoke(main, ["bootstrap", spec]).exit_code == 0
+    assert runner.invoke(main, ["deploy", spec]).exit_code == 0
+    cloudfront = session().client("cloudfront", region_name="us-east-1")
+    assert cloudfront.list_distributions()["DistributionList"].get("Items")
+
+    result = runner.invoke(main, ["destroy", spec, "--yes", "--allow-data-loss"])
+    assert result.exit_code == 0, result.output
+    assert f"site-prod-global in us-east-1 ({ADMIN}): deleted (DELETE_COMPLETE)" in result.stdout
+    assert f"site-prod in us-west-2 ({ADMIN}): deleted (DELETE_COMPLETE)" in result.stdout
+    assert result.stdout.index("site-prod-global in us-east-1") < result.stdout.index("site-prod in us-west-2")
+    for region, name in (("us-east-1", "site-prod-global"), ("us-west-2", "site-prod")):
+        live = [s["StackName"] for s in session().client("cloudformation", region_name=region).list_stacks()[
+            "StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"]
+        assert name not in live, (region, live)
+    assert not cloudfront.list_distributions()["DistributionList"].get("Items")

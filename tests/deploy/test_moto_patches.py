@@ -472,3 +472,6 @@ def test_cloudfront_distributions(servers: dict[str, Client]) -> None:
         assert origin["DomainName"] == "b-123456789012-us-west-2.s3.us-west-2.amazonaws.com"
         assert config["Restrictions"]["GeoRestriction"]["Items"] == ["US", "DE"]
         assert stack["Outputs"] == [{"OutputKey": "Domain", "OutputValue": listed["DomainName"]}]
+        client("cloudformation").delete_stack(StackName=stack["StackName"])  # the stack's deletion takes them along
+        assert client("cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
+        assert client("cloudfront").list_origin_access_controls()["OriginAccessControlList"].get("Items", []) == []

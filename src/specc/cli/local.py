@@ -268,9 +268,10 @@ def destroy_command(spec: Path, region: str | None, stack_name: str | None, roll
 
 def _destroy_stack(spec: Path, compiled: Any, aws: Any, region: str | None, stack_name: str | None, yes: bool,
                    allow_data_loss: bool) -> None:
-    from specc.aws import destroy
+    """`specc deploy`'s stack in one region; in the spec's first region, the global stack in us-east-1 first."""
     from specc.aws.deployed import read
-    from specc.cli.ship import StackEvents, confirm_data_loss
+    from specc.build.global_region import GLOBAL_REGION
+    from specc.output.global_stack import GLOBAL_TEMPLATE, global_stack_name
     from specc.output.rollout import stack_set_name
 
     region = _region(compiled, aws, region)
@@ -279,6 +280,20 @@ def _destroy_stack(spec: Path, compiled: Any, aws: Any, region: str | None, stac
     if stack is None:
         click.echo(f"error: stack {name} does not exist in {region} ({aws.account}); nothing to destroy.", err=True)
         sys.exit(EXIT_AWS)
+    if GLOBAL_TEMPLATE in compiled.templates and region == compiled.spec.regions[0]:
+        # The global stack's distributions serve the home region's buckets: they go first, with that region.
+        global_name = f"{name}-global" if stack_name else global_stack_name(compiled.spec)
+        found = read(aws, global_name, GLOBAL_REGION)
+        if found is not None:
+            _destroy_found(spec, aws, global_name, GLOBAL_REGION, found, yes, allow_data_loss)
+    _destroy_found(spec, aws, name, region, stack, yes, allow_data_loss)
+
+
+def _destroy_found(spec: Path, aws: Any, name: str, region: str, stack: Any, yes: bool,
+                   allow_data_loss: bool) -> None:
+    from specc.aws import destroy
+    from specc.cli.ship import StackEvents, confirm_data_loss
+
     if stack.status.endswith("_IN_PROGRESS") and stack.status != "REVIEW_IN_PROGRESS":
         click.echo(f"error: stack {name} in {region} is busy ({stack.status}): wait for that operation to finish, "
                    "then destroy", err=True)
@@ -369,3 +384,22 @@ def _destroy_stack_set(spec: Path, compiled: Any, aws: Any, admin_region: str | 
         sys.exit(EXIT_AWS)
     click.echo(f"stack set {name} in {admin_region}: deleted with its {len(instances)} instance(s)")
     _report_retained(destroy.retained(held))
+    _destroy_global_stacks(spec, compiled, aws, sorted({i.account for i in instances}), role_name, yes,
+                           allow_data_loss)
+
+
+def _destroy_global_stacks(spec: Path, compiled: Any, aws: Any, accounts: list[str], role_name: str, yes: bool,
+                           allow_data_loss: bool) -> None:
+    """The global stack `rollout` made in us-east-1 of each target account, through the same role."""
+    from specc.aws.deployed import read
+    from specc.build.global_region import GLOBAL_REGION
+    from specc.output.global_stack import GLOBAL_TEMPLATE, global_stack_name
+
+    if GLOBAL_TEMPLATE not in compiled.templates:
+        return
+    name = global_stack_name(compiled.spec)
+    for account in accounts:
+        target = aws.in_account(account, role_name)
+        found = read(target, name, GLOBAL_REGION)
+        if found is not None:
+            _destroy_found(spec, target, name, GLOBAL_REGION, found, yes, allow_data_loss)
