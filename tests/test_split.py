@@ -263,6 +263,7 @@ def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatc
     result = runner.invoke(main, ["graph", str(spec), "--out", str(tmp_path / "g.svg")])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("flowchart LR\n")
+    assert len(layout.stacks) >= 2, "the service is split: each of its stacks is a subgraph"
     for stack in layout.stacks.values():
         assert f'subgraph {stack.logical_id}["{stack.logical_id}: {stack.file}"]' in result.stdout
     assert 'functions__fn3(["function fn3"])' in result.stdout
