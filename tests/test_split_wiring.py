@@ -360,3 +360,66 @@ def test_a_split_service_compiles_to_the_same_bytes_in_every_process(tmp_path) -
         outputs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.json"))})
     assert len([name for name in outputs[0] if name.startswith("nested/")]) >= 3
     assert outputs[0] == outputs[1]
+
+
+def test_a_template_over_budget_is_a_located_error_that_says_which_and_what_to_do(tmp_path) -> None:
+    """What stays in the parent (here 52 tables) cannot move: the user is told to split the spec.
+    A nested stack that comes out over budget (here the 24 API paths under `/api`, one group, each read by a method
+    in a function stack: 24 outputs where 19 are allowed) is told apart from it: another margin or more shards."""
+    from specc.language.diagnostics import SpecError
+
+    path = _service(tmp_path, {"margin": 0.9})
+    with pytest.raises(SpecError) as caught:
+        compile_spec(path)
+    nested = caught.value.diagnostics
+    assert nested and all(d.code == "E240" and d.field_path == "limits" for d in nested)
+    assert nested[0].message == ("nested/shared-8000.json needs 24 outputs (budget 19), more than CloudFormation "
+                                 "allows with the margin")
+    assert "set limits.shards" in nested[0].hint and "several specs" not in nested[0].hint
+    spec = json.loads(path.read_text())
+    spec["tables"].update({f"t{i}": {"partition_key": {"name": "id", "type": "S"}} for i in range(50)})
+    path.write_text(json.dumps(spec))
+    with pytest.raises(SpecError) as caught:
+        compile_spec(path)
+    [parent] = [d for d in caught.value.diagnostics if d.message.startswith("service.json")]
+    assert (parent.code, parent.field_path, parent.message, parent.hint) == (
+        "E240", "limits",
+        "service.json needs 85 resources (budget 49), more than CloudFormation allows with the margin",
+        "what stays in the parent (keys, tables, topics, the API) does not fit: split the service into several specs, "
+        "or lower limits.margin")
+
+
+LAYOUTS = {  # stack -> its entries (`fn3` for functions.fn3), each stack's dependencies beside it
+    "half": ({"margin": 0.5}, {
+        "Functions0000Stack": "fn1 fn10 fn11 fn12 fn14 fn15 fn16 fn17 fn2 fn20 fn21 fn22 fn23 fn4 fn5 fn8",
+        "Functions8000Stack": "fn0 fn13 fn18 fn19 fn3 fn6 fn7 fn9",
+        "Shared0000Stack": "paths.api tables.orders tables.stock"}, "Shared0000Stack"),
+    "four-shards": ({"margin": 0.5, "shards": 4}, {
+        "Functions0000Stack": "fn11 fn15 fn2 fn20 fn8",
+        "Functions4000Stack": "fn1 fn10 fn12 fn14 fn16 fn17 fn21 fn22 fn23 fn4 fn5",
+        "Functions8000Stack": "fn18 fn19 fn3 fn6 fn9",
+        "Functionsc000Stack": "fn0 fn13 fn7",
+        "Shared0000Stack": "paths.api tables.orders tables.stock"}, "Shared0000Stack"),
+    "outputs-past-the-parents-budget": ({"margin": 0.88}, {
+        "Functions0000Stack": "fn20 fn8", "Functions2000Stack": "fn11 fn15 fn2", "Functions5000Stack": "fn12",
+        "Functions5800Stack": "fn16 fn22 fn23", "Functions5c00Stack": "fn10 fn17",
+        "Functions6000Stack": "fn14 fn21 fn4 fn5",
+        "Functions7000Stack": "fn1", "Functions8000Stack": "fn3 fn6", "Functionsa000Stack": "fn18 fn19 fn9",
+        "Functionsc000Stack": "fn0 fn13 fn7", "Shared0000Stack": "tables.stock", "Shared8000Stack": "paths.api",
+        "Sharedc000Stack": "tables.orders"}, "Shared8000Stack"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LAYOUTS))
+def test_the_layout_of_a_spec_is_pinned(tmp_path, case) -> None:
+    """Which stack each entry lands in follows from the spec alone, and must not change from one specc version to
+    the next: an entry that moves has its resources replaced on the next deploy. Written out once from a compile;
+    a change here is a migration every split service would go through, to be made on purpose."""
+    limits, stacks, shared = LAYOUTS[case]
+    layout = compile_spec(_service(tmp_path, limits)).layout
+    assert layout is not None
+    manifest = layout.manifest()["stacks"]
+    assert {name: " ".join(e.removeprefix("functions.") for e in stack["entries"]) for name, stack in manifest.items()
+            } == stacks
+    assert {name: stack["depends_on"] for name, stack in manifest.items()} == {
+        name: [] if name.startswith("Shared") else [shared] for name in stacks}
