@@ -423,3 +423,36 @@ def test_the_layout_of_a_spec_is_pinned(tmp_path, case) -> None:
             } == stacks
     assert {name: stack["depends_on"] for name, stack in manifest.items()} == {
         name: [] if name.startswith("Shared") else [shared] for name in stacks}
+
+
+def test_a_service_exactly_at_its_budget_stays_one_template_with_everything_in_it(tmp_path) -> None:
+    """385 resources where the margin leaves room for 385: the service is not split (the budget is a limit, not a
+    threshold to stay under), every resource is placed in the parent, and the reported usage is the template's own.
+    One resource less room, and it is split."""
+    from specc.output.split import Budget, Usage
+
+    compiled = compile_spec(_service(tmp_path / "at", {"margin": 0.23}))
+    layout, template = compiled.layout, compiled.templates[PARENT]
+    assert layout is not None and not layout.split and Budget.with_margin(0.23).resources == 385
+    assert layout.placement == dict.fromkeys(template["Resources"], "") and len(layout.placement) == 385
+    assert layout.rendered[PARENT] == render_json(template)
+    assert layout.usage == [Usage(PARENT, 385, 30, 0, len(layout.rendered[PARENT]))]
+    assert layout.digests == {PARENT: hashlib.sha256(layout.rendered[PARENT]).hexdigest()}
+    over = compile_spec(_service(tmp_path / "over", {"margin": 0.231})).layout
+    assert over is not None and over.split
+
+
+def test_every_nested_stack_carries_the_services_tags(tmp_path) -> None:
+    """Cost reports and tag policies see a nested stack as the service's: its stack resource carries the spec's
+    tags and specc's own, sorted by key, like every other resource."""
+    path = _service(tmp_path, {"margin": 0.5})
+    spec = json.loads(path.read_text())
+    spec["tags"] = {"team": "payments", "cost-center": "42"}
+    path.write_text(json.dumps(spec))
+    compiled = compile_spec(path)
+    stacks = [r for r in compiled.templates[PARENT]["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert len(stacks) >= 3
+    for stack in stacks:
+        assert stack["Properties"]["Tags"] == [
+            {"Key": "cost-center", "Value": "42"}, {"Key": "specc:environment", "Value": "dev"},
+            {"Key": "specc:service", "Value": "svc"}, {"Key": "team", "Value": "payments"}]
