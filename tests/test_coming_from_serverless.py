@@ -86,6 +86,7 @@ def test_both_describe_the_same_service() -> None:
             else:
                 raise AssertionError(f"the page's serverless.yml has an event the test does not compare: {kind}")
     # Every variable the handlers read from provider.environment is set where they run.
+    assert sls["provider"]["environment"], "the page's serverless.yml sets variables: the loop below checks each"
     for variable in sls["provider"]["environment"]:
         assert variable in spec["functions"]["submit"]["environment"]
 

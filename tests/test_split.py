@@ -263,6 +263,7 @@ def test_graph_is_mermaid_with_a_subgraph_per_stack(runner, tmp_path, monkeypatc
     result = runner.invoke(main, ["graph", str(spec), "--out", str(tmp_path / "g.svg")])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("flowchart LR\n")
+    assert len(layout.stacks) >= 2, "the service is split: each of its stacks is a subgraph"
     for stack in layout.stacks.values():
         assert f'subgraph {stack.logical_id}["{stack.logical_id}: {stack.file}"]' in result.stdout
     assert 'functions__fn3(["function fn3"])' in result.stdout
@@ -287,8 +288,10 @@ def test_a_cycle_between_stacks_is_a_located_error(tmp_path, monkeypatch) -> Non
     with pytest.raises(SpecError) as caught:
         compile_spec(write_service(tmp_path, [f"fn{i}" for i in range(24)]))
     [problem] = caught.value.diagnostics
-    assert problem.code == "E241" and "circular dependency" in problem.message
-    assert "MainKey" in problem.message and "Stack" in problem.message
+    assert (problem.code, problem.field_path, problem.message, problem.hint) == (
+        "E241", "limits", "splitting the service into nested stacks would make a circular dependency: MainKey -> "
+        "Functions0000Stack -> MainKey", "keep the entries of this cycle in one stack: lower what they share, or "
+        "report it (specc must never emit a cycle)")
 
 
 def test_the_specc_process_ends_cleanly_after_a_large_compile(tmp_path) -> None:
@@ -466,6 +469,21 @@ def test_dependency_edges_follow_refs_getatts_subs_and_depends_on_within_a_templ
         "C": {"DependsOn": "A", "Properties": {"Z": {"Fn::Sub": "${B.Arn}"}}}}}, "nested/empty.json": {}}
     assert dict(dependency_edges(templates)) == {"service.json:A": ["service.json:B"], "service.json:B": [],
                                                  "service.json:C": ["service.json:A", "service.json:B"]}
+
+
+def test_dependency_edges_read_every_form_a_template_may_write_a_reference_in() -> None:
+    """`Fn::GetAtt` as a list or as "Name.Attribute" (also with a dotted attribute), `${...}` in `Fn::Sub`'s string
+    and the references inside its variables, `DependsOn` as a string or a list."""
+    templates = {"service.json": {"Resources": {
+        "Alias": {"Properties": {"Arn": {"Fn::GetAtt": "Fn.Arn"}}},
+        "Stack": {},
+        "Reader": {"DependsOn": ["Alias"], "Properties": {"V": {"Fn::GetAtt": "Stack.Outputs.TableName"}}},
+        "Sub": {"Properties": {"V": {"Fn::Sub": ["${Queue.Arn}/${Name}", {"Name": {"Ref": "Fn"}}]}}},
+        "Fn": {}, "Queue": {}}}}
+    assert dependency_edges(templates) == {
+        "service.json:Alias": ["service.json:Fn"], "service.json:Stack": [],
+        "service.json:Reader": ["service.json:Alias", "service.json:Stack"],
+        "service.json:Sub": ["service.json:Fn", "service.json:Queue"], "service.json:Fn": [], "service.json:Queue": []}
 
 
 def test_a_nested_stack_says_what_it_holds_and_reads_tables_by_name(tmp_path) -> None:

@@ -37,12 +37,18 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     found = []
     for ref in all_references(spec):
         kind = BY_SECTION.get(ref.section)
-        if kind is None or (ref.relation == "uses" and kind.grant is None):
-            usable = _usable() if ref.relation == "uses" else sorted(BY_SECTION)
+        if ref.relation == "uses" and (kind is None or kind.grant is None):
+            usable = _usable()
             found.append(source.diagnostic(
                 ID, ref.path[:-1],
                 f"'{ref.section}' is not something a function can use{_suggest(ref.section, usable)}",
                 "usable sections: " + ", ".join(usable), at_key=True))
+            continue
+        if kind is None:  # only an alarm's metric names its section freely (`widgets.x.Errors`)
+            known = _with_metrics() if ref.relation == "watches" else sorted(BY_SECTION)
+            found.append(source.diagnostic(
+                ID, ref.path, f"unknown section '{ref.section}'{_suggest(ref.section, known)}",
+                ("alarm on a metric of: " if ref.relation == "watches" else "sections: ") + ", ".join(known)))
             continue
         entries = getattr(spec, ref.section)
         if not kind.keyed or ref.target not in entries:
@@ -76,13 +82,18 @@ def _usable() -> list[str]:
     return sorted(section for section, kind in BY_SECTION.items() if kind.grant)
 
 
+def _with_metrics() -> list[str]:
+    """The sections whose entries have metrics an alarm can watch."""
+    return sorted(section for section, kind in BY_SECTION.items() if kind.metrics)
+
+
 def _metric(spec: Any, source: SourceFile, ref: Reference) -> list[Diagnostic]:
     kind = BY_SECTION[ref.section]
     alarm = spec.alarms[ref.path[1]]
     metric = alarm.metric.split(".")[-1]
     if kind.metrics is None:
         return [source.diagnostic("E203", ref.path, f"{ref.section} have no metrics specc can alarm on",
-                                  "alarm on functions, tables, topics or api")]
+                                  "alarm on a metric of: " + ", ".join(_with_metrics()))]
     if ref.section == "api" and spec.api is None and not spec.routes:
         return [source.diagnostic("E203", ref.path, "the spec has no API to alarm on", "declare `routes`")]
     if metric not in kind.metrics.names:

@@ -1,0 +1,458 @@
+"""Splitting moves resources between templates and never changes what they say (src/specc/output/split.py).
+
+A small evaluator follows every value of a split service the way CloudFormation would: a nested template's
+parameter to what the parent passes it, a parent's `Fn::GetAtt <Stack>.Outputs.<name>` to that stack's output,
+`${...}` in `Fn::Sub` to what it names, and a table's or function's `Ref`/`Arn` to the name and ARN CloudFormation
+gives it. Every resource of the split service must then read exactly as it does in the same service compiled whole;
+every reference must land on something its own template holds (a dangling one fails here, as it would fail the
+deploy); every condition a template uses is defined in it, as the whole service defines it; and whatever a resource
+waited for before the split, it still waits for, itself or through the stacks that hold both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from specc.compiler import compile_spec
+from specc.output.emit import render_json
+
+HERE = Path(__file__).parent
+PARENT = "service.json"
+TOKEN = re.compile(r"\$\{([^}]*)\}")
+LAMBDA_ARN = ("arn:", ("AWS::Partition", None), ":lambda:", ("AWS::Region", None), ":", ("AWS::AccountId", None),
+              ":function:")
+TABLE_ARN = ("arn:", ("AWS::Partition", None), ":dynamodb:", ("AWS::Region", None), ":", ("AWS::AccountId", None),
+             ":table/")
+
+
+def _text(*parts: Any) -> tuple[str, tuple[Any, ...]]:
+    """A string as CloudFormation builds it: literal pieces and (logical ID, attribute) references, adjacent
+    literals joined, so `"svc-a"` and `Sub("svc-${Name}")` with Name = "a" read the same."""
+    merged: list[Any] = []
+    for part in parts:
+        inner = part[1] if isinstance(part, tuple) and part and part[0] == "text" else (part,)
+        for piece in inner:
+            if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += piece
+            elif piece != "":
+                merged.append(piece)
+    return "text", tuple(merged)
+
+
+class Service:
+    """The templates of one compiled service, read the way CloudFormation reads them."""
+
+    def __init__(self, templates: dict[str, dict[str, Any]]) -> None:
+        self.templates = {n: t for n, t in templates.items() if n == PARENT or n.startswith("nested/")}
+        parent = self.templates[PARENT]["Resources"]
+        self.stack_files = {title: self._file_of(resource) for title, resource in parent.items()
+                            if resource["Type"] == "AWS::CloudFormation::Stack"}
+        self.stack_of_file = {file: title for title, file in self.stack_files.items()}
+        self.home: dict[str, str] = {}  # logical ID -> the template holding it
+        for name, template in self.templates.items():
+            for title, resource in template.get("Resources", {}).items():
+                if resource["Type"] in ("AWS::CloudFormation::Stack", "AWS::CloudFormation::WaitConditionHandle"):
+                    continue
+                assert title not in self.home, f"{title} is in {self.home[title]} and in {name}"
+                self.home[title] = name
+
+    def _file_of(self, stack: dict[str, Any]) -> str:
+        url = json.dumps(stack["Properties"]["TemplateURL"])
+        digest = re.search(r"/templates/([0-9a-f]{64})\.json", url).group(1)
+        [file] = [n for n, t in self.templates.items()
+                  if n != PARENT and hashlib.sha256(render_json(t)).hexdigest() == digest]
+        return file
+
+    def resource(self, title: str) -> dict[str, Any]:
+        return self.templates[self.home[title]]["Resources"][title]
+
+    # ---- values ----------------------------------------------------------------------------------------
+    def read(self, where: str, value: Any) -> Any:
+        if isinstance(value, dict):
+            if len(value) == 1:
+                [(key, inner)] = value.items()
+                if key == "Ref" and isinstance(inner, str):
+                    return self.ref(where, inner, None)
+                if key == "Fn::GetAtt":
+                    target, attribute = inner.split(".", 1) if isinstance(inner, str) else inner
+                    return self.ref(where, target, attribute)
+                if key == "Fn::Sub":
+                    return self.sub(where, inner)
+            return {key: self.read(where, inner) for key, inner in value.items()}
+        if isinstance(value, list):
+            return [self.read(where, inner) for inner in value]
+        if isinstance(value, str):
+            return _text(value)
+        return value
+
+    def ref(self, where: str, target: str, attribute: str | None) -> Any:
+        template = self.templates[where]
+        if target.startswith("AWS::"):
+            return _text((target, attribute))
+        if target in template.get("Parameters", {}):
+            if where == PARENT:
+                return _text((target, attribute))
+            passed = self.templates[PARENT]["Resources"][self.stack_of_file[where]]["Properties"]["Parameters"]
+            assert target in passed, f"{where} reads parameter {target}, which the parent does not pass"
+            return self.read(PARENT, passed[target])
+        if where == PARENT and target in self.stack_files:
+            assert attribute and attribute.startswith("Outputs."), (target, attribute)
+            file = self.stack_files[target]
+            outputs = self.templates[file].get("Outputs", {})
+            name = attribute.removeprefix("Outputs.")
+            assert name in outputs, f"the parent reads {target}.{attribute}, which {file} does not give"
+            return self.read(file, outputs[name]["Value"])
+        resources = template.get("Resources", {})
+        assert target in resources, f"{where} refers to {target}, which is not in it"
+        return self.evaluated(where, target, attribute)
+
+    def evaluated(self, where: str, target: str, attribute: str | None) -> Any:
+        """What CloudFormation gives for Ref/GetAtt of a resource whose name the template fixes."""
+        resource = self.templates[where]["Resources"][target]
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::DynamoDB::Table" and isinstance(properties.get("TableName"), str):
+            name = properties["TableName"]
+            if attribute is None:
+                return _text(name)
+            if attribute == "Arn":
+                return _text(*TABLE_ARN, name)
+        if resource["Type"] == "AWS::Lambda::Function" and isinstance(properties.get("FunctionName"), str):
+            name = properties["FunctionName"]
+            if attribute is None:
+                return _text(name)
+            if attribute == "Arn":
+                return _text(*LAMBDA_ARN, name)
+        if resource["Type"] == "AWS::Lambda::Alias" and attribute is None:
+            function = self.read(where, properties["FunctionName"])
+            if function[1] and all(isinstance(p, str) for p in function[1]):
+                return _text(*LAMBDA_ARN, function, ":", properties["Name"])
+        return _text((target, attribute))
+
+    def sub(self, where: str, inner: Any) -> Any:
+        text, variables = (inner, {}) if isinstance(inner, str) else (inner[0], inner[1])
+        parts: list[Any] = []
+        position = 0
+        for match in TOKEN.finditer(text):
+            parts.append(text[position:match.start()])
+            position = match.end()
+            token = match.group(1)
+            if token.startswith("!"):
+                parts.append(match.group(0))
+            elif token in variables:
+                value = self.read(where, variables[token])
+                parts.append(value if isinstance(value, tuple) else _text(json.dumps(value, sort_keys=True)))
+            else:
+                target, _, attribute = token.partition(".")
+                parts.append(self.ref(where, target, attribute or None))
+        parts.append(text[position:])
+        return _text(*parts)
+
+    # ---- order -----------------------------------------------------------------------------------------
+    def waits(self, where: str, title: str) -> set[str]:
+        """What `title` waits for inside its template, directly: DependsOn and every reference."""
+        resource = self.templates[where]["Resources"][title]
+        depends = resource.get("DependsOn", [])
+        found = set([depends] if isinstance(depends, str) else depends)
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    if key == "Ref" and isinstance(inner, str):
+                        found.add(inner)
+                    elif key == "Fn::GetAtt":
+                        found.add((inner.split(".", 1) if isinstance(inner, str) else inner)[0])
+                    elif key == "Fn::Sub":
+                        text = inner if isinstance(inner, str) else inner[0]
+                        found.update(t.split(".", 1)[0] for t in TOKEN.findall(text))
+                        walk(inner if isinstance(inner, str) else inner[1])
+                    else:
+                        walk(inner)
+            elif isinstance(value, list):
+                for inner in value:
+                    walk(inner)
+
+        walk(resource.get("Properties", {}))
+        return found & set(self.templates[where]["Resources"])
+
+    def waits_transitively(self, where: str, title: str) -> set[str]:
+        seen: set[str] = set()
+        pending = [title]
+        while pending:
+            for found in self.waits(where, pending.pop()):
+                if found not in seen:
+                    seen.add(found)
+                    pending.append(found)
+        return seen
+
+    def node(self, title: str) -> str:
+        """What stands for `title` in the parent: itself, or the stack that holds it."""
+        home = self.home[title]
+        return title if home == PARENT else self.stack_of_file[home]
+
+
+def _conditions_used(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::If":
+                found.add(inner[0])
+            elif key == "Condition" and isinstance(inner, str):
+                found.add(inner)
+            found |= _conditions_used(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _conditions_used(inner)
+    return found
+
+
+def assert_split_changes_nothing_but_placement(whole_templates: dict[str, Any], split_templates: dict[str, Any],
+                                               split_placement: dict[str, str]) -> None:
+    whole, split = Service(whole_templates), Service(split_templates)
+    assert not whole.stack_files and len(split.stack_files) >= 2, "compare a whole service with a split one"
+    assert set(split.home) == set(whole.home), set(split.home) ^ set(whole.home)
+    moved = {title for title, home in split.home.items() if home != PARENT}
+    assert moved and moved == {t for t, place in split_placement.items() if place}
+    for title, home in split.home.items():
+        before, after = whole.resource(title), split.resource(title)
+        assert after["Type"] == before["Type"], title
+        if before["Type"] == "AWS::KMS::Key":  # its policy leaves out roles of nested stacks (test_split.py)
+            continue
+        for part in ("Properties", "Metadata", "Condition", "DeletionPolicy", "UpdateReplacePolicy"):
+            assert split.read(home, after.get(part)) == whole.read(PARENT, before.get(part)), (title, part)
+    for name, template in split.templates.items():  # a condition a template uses is defined in it, as before
+        used = _conditions_used(template.get("Resources", {})) | _conditions_used(template.get("Outputs", {}))
+        pending, defined = sorted(used), template.get("Conditions", {})
+        while pending:
+            condition = pending.pop()
+            assert condition in defined, f"{name} uses condition {condition} without defining it"
+            before = whole.templates[PARENT].get("Conditions", {}).get(condition)
+            if before is None:  # the parent's own: where nested templates are read from (AWS or an emulator)
+                assert name == PARENT and condition == "HasArtifactsEndpoint", (name, condition)
+                continue
+            assert split.read(name, defined[condition]) == whole.read(PARENT, before), (name, condition)
+            pending += sorted(_conditions_used(defined[condition]) - used)
+            used |= _conditions_used(defined[condition])
+        for mapping in {v["Fn::FindInMap"][0] for v in _find_in_maps(template)}:
+            assert template["Mappings"][mapping] == whole.templates[PARENT]["Mappings"][mapping], (name, mapping)
+    for title in whole.home:  # whatever a resource waited for, it still waits for
+        for target in whole.waits(PARENT, title):
+            home, there = split.home[title], split.home[target]
+            if home != there and target not in _depends_on(whole.resource(title)) and _named(whole.resource(target)):
+                continue  # a function in another stack is called by its name: nothing needs it to exist first
+            if whole.resource(title)["Type"] == "AWS::KMS::Key" and home != there:
+                continue  # the key policy no longer names roles of nested stacks (test_split.py)
+            if home == there:
+                assert target in split.waits_transitively(home, title), f"{title} no longer waits for {target}"
+            else:
+                waiter, awaited = split.node(title), split.node(target)
+                assert awaited in split.waits_transitively(PARENT, waiter), (
+                    f"{title} ({waiter}) no longer waits for {target} ({awaited})")
+    for name, output in whole.templates[PARENT].get("Outputs", {}).items():  # the service's outputs say the same
+        homes = [t for t, template in split.templates.items() if name in template.get("Outputs", {})]
+        assert len(homes) == 1, (name, homes)  # in the parent, or (past its budget) beside what it describes
+        after = split.templates[homes[0]]["Outputs"][name]
+        assert split.read(homes[0], after) == whole.read(PARENT, output), name
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else depends
+
+
+def _named(resource: dict[str, Any]) -> bool:
+    """A function (or an alias of one) whose name the template fixes."""
+    return (resource["Type"] in ("AWS::Lambda::Function", "AWS::Lambda::Alias")
+            and isinstance(resource["Properties"].get("FunctionName"), str | dict))
+
+
+def _find_in_maps(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        found = [value] if "Fn::FindInMap" in value else []
+        return found + [m for inner in value.values() for m in _find_in_maps(inner)]
+    if isinstance(value, list):
+        return [m for inner in value for m in _find_in_maps(inner)]
+    return []
+
+
+def _service(directory: Path, limits: dict[str, Any]) -> Path:
+    """24 functions behind routes under one `/api` prefix (path parameters), two tables each read by half of them,
+    functions that invoke others (across stacks and beside them, one through an alias), alarms on functions, on a
+    table and on a function's logs, a topic they notify."""
+    (directory / "handlers").mkdir(parents=True, exist_ok=True)
+    (directory / "handlers" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    names = [f"fn{i}" for i in range(24)]
+    spec: dict[str, Any] = {
+        "specc": 1, "service": "svc", "environment": "dev", "regions": ["us-east-1"], "limits": limits,
+        "tables": {"orders": {"partition_key": {"name": "id", "type": "S"}},
+                   "stock": {"partition_key": {"name": "sku", "type": "S"}}},
+        "topics": {"alerts": {}},
+        "functions": {}, "routes": {},
+        "alarms": {"fn5_errors": {"metric": "functions.fn5.Errors", "threshold": "> 0", "notify": "alerts"},
+                   "orders_throttled": {"metric": "tables.orders.ReadThrottleEvents", "threshold": "> 0"},
+                   "fn7_logs": {"logs": {"function": "fn7", "pattern": "ERROR"}, "threshold": "> 0"}},
+    }
+    calls = {"fn0": "fn1", "fn2": "fn1", "fn3": "fn9", "fn10": "fn11"}
+    for index, name in enumerate(names):
+        uses: dict[str, Any] = {"tables": {"orders" if index % 2 else "stock": "read" if index % 3 else "read_write"}}
+        if name in calls:
+            uses["functions"] = {calls[name]: "invoke"}
+        if index % 5 == 0:
+            uses["topics"] = {"alerts": "publish"}
+        spec["functions"][name] = {"handler": "handlers/app.py:handler", "uses": uses}
+        spec["routes"][f"{'GET' if index % 2 else 'POST'} /api/{name}/{{orderId}}"] = name
+    path = directory / "spec.yaml"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+@pytest.mark.parametrize("limits", [{"margin": 0.5}, {"margin": 0.5, "shards": 4}, {"margin": 0.88}],
+                         ids=["half", "four-shards", "outputs-past-the-parents-budget"])
+def test_a_split_service_says_exactly_what_it_says_whole(tmp_path, limits) -> None:
+    """At 0.88 the parent may hold 24 outputs of the service's 30: each of the others goes with what it describes (a
+    function's name with the function, a table's beside the table's alarms)."""
+    whole = compile_spec(_service(tmp_path / "whole", {"margin": 0.1}))
+    split = compile_spec(_service(tmp_path / "split", limits))
+    assert whole.layout is not None and not whole.layout.split
+    assert split.layout is not None and len(split.layout.stacks) >= 3
+    parent_outputs = split.templates[PARENT].get("Outputs", {})
+    assert (len(parent_outputs) < len(whole.templates[PARENT]["Outputs"])) == (limits["margin"] == 0.88)
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
+
+
+@pytest.mark.parametrize("case", ["api", "events", "private_api", "queues", "workflows"])
+def test_other_kinds_split_into_tiny_budgets_say_what_they_say_whole(tmp_path, case) -> None:
+    """Golden cases squeezed into a tenth of each quota and two function stacks from the start: consumers, stream
+    mappings, state machines, VPC endpoints and API methods read what moved, through the parent."""
+    shutil.copytree(HERE / "golden" / case, tmp_path / case, ignore=shutil.ignore_patterns("expected"))
+    spec = tmp_path / case / "spec.yaml"
+    whole = compile_spec(spec)
+    data = yaml.safe_load(spec.read_text())
+    data["limits"] = {"margin": 0.9, "shards": 2}
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    split = compile_spec(spec)
+    assert whole.layout is not None and not whole.layout.split
+    assert split.layout is not None and split.layout.split
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
+
+
+def test_a_split_service_compiles_to_the_same_bytes_in_every_process(tmp_path) -> None:
+    """Two processes with different hash seeds (set and dict order, `hash()`) write byte-identical templates: a
+    split that depended on the process would move resources, and so replace them, on a deploy that changed
+    nothing."""
+    spec = _service(tmp_path, {"margin": 0.5})
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        done = subprocess.run([str(Path(sys.executable).parent / "specc"), "compile", str(spec), "--out", str(out)],
+                              capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONHASHSEED=seed))
+        assert done.returncode == 0, done.stderr
+        outputs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.json"))})
+    assert len([name for name in outputs[0] if name.startswith("nested/")]) >= 3
+    assert outputs[0] == outputs[1]
+
+
+def test_a_template_over_budget_is_a_located_error_that_says_which_and_what_to_do(tmp_path) -> None:
+    """What stays in the parent (here 52 tables) cannot move: the user is told to split the spec.
+    A nested stack that comes out over budget (here the 24 API paths under `/api`, one group, each read by a method
+    in a function stack: 24 outputs where 19 are allowed) is told apart from it: another margin or more shards."""
+    from specc.language.diagnostics import SpecError
+
+    path = _service(tmp_path, {"margin": 0.9})
+    with pytest.raises(SpecError) as caught:
+        compile_spec(path)
+    nested = caught.value.diagnostics
+    assert nested and all(d.code == "E240" and d.field_path == "limits" for d in nested)
+    assert nested[0].message == ("nested/shared-8000.json needs 24 outputs (budget 19), more than CloudFormation "
+                                 "allows with the margin")
+    assert "set limits.shards" in nested[0].hint and "several specs" not in nested[0].hint
+    spec = json.loads(path.read_text())
+    spec["tables"].update({f"t{i}": {"partition_key": {"name": "id", "type": "S"}} for i in range(50)})
+    path.write_text(json.dumps(spec))
+    with pytest.raises(SpecError) as caught:
+        compile_spec(path)
+    [parent] = [d for d in caught.value.diagnostics if d.message.startswith("service.json")]
+    assert (parent.code, parent.field_path, parent.message, parent.hint) == (
+        "E240", "limits",
+        "service.json needs 85 resources (budget 49), more than CloudFormation allows with the margin",
+        "what stays in the parent (keys, tables, topics, the API) does not fit: split the service into several specs, "
+        "or lower limits.margin")
+
+
+LAYOUTS = {  # stack -> its entries (`fn3` for functions.fn3), each stack's dependencies beside it
+    "half": ({"margin": 0.5}, {
+        "Functions0000Stack": "fn1 fn10 fn11 fn12 fn14 fn15 fn16 fn17 fn2 fn20 fn21 fn22 fn23 fn4 fn5 fn8",
+        "Functions8000Stack": "fn0 fn13 fn18 fn19 fn3 fn6 fn7 fn9",
+        "Shared0000Stack": "paths.api tables.orders tables.stock"}, "Shared0000Stack"),
+    "four-shards": ({"margin": 0.5, "shards": 4}, {
+        "Functions0000Stack": "fn11 fn15 fn2 fn20 fn8",
+        "Functions4000Stack": "fn1 fn10 fn12 fn14 fn16 fn17 fn21 fn22 fn23 fn4 fn5",
+        "Functions8000Stack": "fn18 fn19 fn3 fn6 fn9",
+        "Functionsc000Stack": "fn0 fn13 fn7",
+        "Shared0000Stack": "paths.api tables.orders tables.stock"}, "Shared0000Stack"),
+    "outputs-past-the-parents-budget": ({"margin": 0.88}, {
+        "Functions0000Stack": "fn20 fn8", "Functions2000Stack": "fn11 fn15 fn2", "Functions5000Stack": "fn12",
+        "Functions5800Stack": "fn16 fn22 fn23", "Functions5c00Stack": "fn10 fn17",
+        "Functions6000Stack": "fn14 fn21 fn4 fn5",
+        "Functions7000Stack": "fn1", "Functions8000Stack": "fn3 fn6", "Functionsa000Stack": "fn18 fn19 fn9",
+        "Functionsc000Stack": "fn0 fn13 fn7", "Shared0000Stack": "tables.stock", "Shared8000Stack": "paths.api",
+        "Sharedc000Stack": "tables.orders"}, "Shared8000Stack"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LAYOUTS))
+def test_the_layout_of_a_spec_is_pinned(tmp_path, case) -> None:
+    """Which stack each entry lands in follows from the spec alone, and must not change from one specc version to
+    the next: an entry that moves has its resources replaced on the next deploy. Written out once from a compile;
+    a change here is a migration every split service would go through, to be made on purpose."""
+    limits, stacks, shared = LAYOUTS[case]
+    layout = compile_spec(_service(tmp_path, limits)).layout
+    assert layout is not None
+    manifest = layout.manifest()["stacks"]
+    assert {name: " ".join(e.removeprefix("functions.") for e in stack["entries"]) for name, stack in manifest.items()
+            } == stacks
+    assert {name: stack["depends_on"] for name, stack in manifest.items()} == {
+        name: [] if name.startswith("Shared") else [shared] for name in stacks}
+
+
+def test_a_service_exactly_at_its_budget_stays_one_template_with_everything_in_it(tmp_path) -> None:
+    """385 resources where the margin leaves room for 385: the service is not split (the budget is a limit, not a
+    threshold to stay under), every resource is placed in the parent, and the reported usage is the template's own.
+    One resource less room, and it is split."""
+    from specc.output.split import Budget, Usage
+
+    compiled = compile_spec(_service(tmp_path / "at", {"margin": 0.23}))
+    layout, template = compiled.layout, compiled.templates[PARENT]
+    assert layout is not None and not layout.split and Budget.with_margin(0.23).resources == 385
+    assert layout.placement == dict.fromkeys(template["Resources"], "") and len(layout.placement) == 385
+    assert layout.rendered[PARENT] == render_json(template)
+    assert layout.usage == [Usage(PARENT, 385, 30, 0, len(layout.rendered[PARENT]))]
+    assert layout.digests == {PARENT: hashlib.sha256(layout.rendered[PARENT]).hexdigest()}
+    over = compile_spec(_service(tmp_path / "over", {"margin": 0.231})).layout
+    assert over is not None and over.split
+
+
+def test_every_nested_stack_carries_the_services_tags(tmp_path) -> None:
+    """Cost reports and tag policies see a nested stack as the service's: its stack resource carries the spec's
+    tags and specc's own, sorted by key, like every other resource."""
+    path = _service(tmp_path, {"margin": 0.5})
+    spec = json.loads(path.read_text())
+    spec["tags"] = {"team": "payments", "cost-center": "42"}
+    path.write_text(json.dumps(spec))
+    compiled = compile_spec(path)
+    stacks = [r for r in compiled.templates[PARENT]["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert len(stacks) >= 3
+    for stack in stacks:
+        assert stack["Properties"]["Tags"] == [
+            {"Key": "cost-center", "Value": "42"}, {"Key": "specc:environment", "Value": "dev"},
+            {"Key": "specc:service", "Value": "svc"}, {"Key": "team", "Value": "payments"}]
