@@ -41,9 +41,12 @@ buckets:
   NAME: {}
 secrets:
   NAME: {description: a generated secret}
+layers:
+  NAME: {code: handlers}
 functions:
   NAME:
     handler: handlers/app.py:handler
+    layers: [NAME]
     uses:
       tables: {NAME: read_write}
       topics: {NAME: publish}

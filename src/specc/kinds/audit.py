@@ -19,7 +19,7 @@ from typing import Any, Literal
 from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from pydantic import Field, field_validator
-from troposphere import Equals, GetAtt, If, Ref, Sub, cloudtrail, config, iam, logs, securityhub
+from troposphere import Equals, FindInMap, GetAtt, If, Ref, Sub, cloudtrail, config, iam, logs, securityhub
 
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant, use_logs_key
@@ -231,6 +231,18 @@ def build(ctx: BuildContext, name: str, spec: AuditSpec | None) -> None:
     if spec.security_hub is not None:
         _security_hub(ctx, spec.security_hub)
     _security_alarms(ctx, spec)
+
+
+TRAIL_HOME = "AuditTrailHome"  # the Mapping that names the trail's home region (a value, not the Condition's test)
+
+
+def _home_trail_arn(ctx: BuildContext) -> Sub:
+    """The trail's ARN in every region's copy of the template. Its home region comes from a Mapping, as other
+    per-region values do, so the template's values name no region (StackSet instances share one template)."""
+    if TRAIL_HOME not in ctx.template.mappings:
+        ctx.template.add_mapping(TRAIL_HOME, {"Trail": {"Region": trail_region(ctx.spec)}})
+    return Sub(f"arn:${{AWS::Partition}}:cloudtrail:${{Home}}:${{AWS::AccountId}}:trail/{ctx.physical('trail')}",
+               Home=FindInMap(TRAIL_HOME, "Trail", "Region"))
 
 
 def trail_arn(ctx: BuildContext) -> Sub:
@@ -467,8 +479,6 @@ KIND = Kind(
     references=references,
     names=names,
     attributes={  # by name and home region: the trail exists in its home region only, its ARN is known everywhere
-        "trail.arn": Attribute("ARN of the trail", lambda ctx, _: Sub(
-            f"arn:${{AWS::Partition}}:cloudtrail:{trail_region(ctx.spec)}:${{AWS::AccountId}}:trail/"
-            f"{ctx.physical('trail')}")),
+        "trail.arn": Attribute("ARN of the trail", lambda ctx, _: _home_trail_arn(ctx)),
         "trail.name": Attribute("name of the trail", lambda ctx, _: ctx.physical("trail"))},
 )
