@@ -96,6 +96,18 @@ PATCHES = (
           "an update that removes a resource deletes it even with DeletionPolicy Retain (stack deletion honours "
           "Retain; updates do not): a table removed from the template loses its data, and a table with deletion "
           "protection fails the update with HTTP 500. AWS leaves a retained resource in the account."),
+    Patch("moto.cloudformation.parsing.parse_and_update_resource",
+          "an update that changes a resource whose model has no update_from_cloudformation_json (KMS keys, DynamoDB "
+          "tables, log groups, REST APIs and their resources, methods and deployments, Lambda permissions and "
+          "versions, EC2 networking) drops it from the stack: the resource stays in its service with its old "
+          "properties, the stack no longer lists it, and a later `Fn::GetAtt` to it fails the update (HTTP 500). "
+          "Adding a function changes the data key's policy, so every such update failed. The patch keeps the "
+          "resource and applies the new properties through moto's backends (in place for keys, tables and log "
+          "groups; as a new resource for permissions, versions, methods and deployments, as AWS replaces them)."),
+    Patch("moto.cloudformation.models.Stack.update_from_cloudformation_json (AWS::CloudFormation::Stack)",
+          "an update that changes a nested stack deletes that stack and creates it again: every resource in it is "
+          "deleted and recreated (a table loses its data) and fails on names still taken. AWS updates the nested "
+          "stack in place."),
 )
 
 
@@ -128,6 +140,121 @@ def apply_patches() -> None:
     _retain_on_update()
     _register_http_apis_and_user_pools()
     _rest_methods_and_authorizers()
+    _updates_without_an_update_path()
+    _nested_stack_updates_in_place()
+
+
+def _update_key(key: Any, props: dict[str, Any], account: str, region: str) -> Any:
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[account][region]
+    policy = props.get("KeyPolicy")
+    if policy is not None:
+        backend.put_key_policy(key.id, policy if isinstance(policy, str) else json.dumps(policy))
+    backend.update_key_description(key.id, props.get("Description", ""))
+    if props.get("EnableKeyRotation"):
+        backend.enable_key_rotation(key.id)
+    else:
+        backend.disable_key_rotation(key.id)
+    if props.get("Tags"):
+        backend.tag_resource(key.arn, {tag["Key"]: tag["Value"] for tag in props["Tags"]})
+    return key
+
+
+def _update_table(table: Any, props: dict[str, Any], account: str, region: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[account][region]
+    old = {index.name: index for index in table.global_indexes}
+    new = {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes") or []}
+    changes = [{"Delete": {"IndexName": name}} for name in old if name not in new]
+    changes += [{"Create": index} for name, index in new.items() if name not in old]
+    stream = props.get("StreamSpecification")
+    wanted_stream = {"StreamEnabled": True, **stream} if stream else {"StreamEnabled": False}
+    current_stream = table.stream_specification or {}
+    same_stream = bool(current_stream.get("StreamEnabled")) == wanted_stream["StreamEnabled"] and (
+        not stream or current_stream.get("StreamViewType") == stream.get("StreamViewType"))
+    if changes:
+        backend.update_table(name=table.name, attr_definitions=props.get("AttributeDefinitions") or [],
+                             global_index=changes, throughput=props.get("ProvisionedThroughput") or {},
+                             billing_mode="", stream_spec={}, deletion_protection_enabled=None,
+                             warm_throughput=None)
+    if not same_stream:
+        if current_stream.get("StreamEnabled"):  # AWS: a stream's view type changes by turning it off and on
+            table.set_stream_specification({"StreamEnabled": False})
+        table.set_stream_specification(wanted_stream)
+    if "DeletionProtectionEnabled" in props:
+        table.deletion_protection_enabled = bool(props["DeletionProtectionEnabled"])
+    return table
+
+
+def _update_log_group(group: Any, props: dict[str, Any], account: str, region: str) -> Any:
+    from moto.logs.models import logs_backends
+
+    backend = logs_backends[account][region]
+    if props.get("RetentionInDays"):
+        backend.put_retention_policy(group.name, props["RetentionInDays"])
+    else:
+        backend.delete_retention_policy(group.name)
+    return group
+
+
+# Types AWS updates in place and moto cannot: the new properties, applied through moto's backend.
+IN_PLACE_UPDATES: dict[str, Callable[[Any, dict[str, Any], str, str], Any]] = {
+    "AWS::KMS::Key": _update_key, "AWS::DynamoDB::Table": _update_table, "AWS::Logs::LogGroup": _update_log_group}
+# Types whose every property change AWS makes by creating a new resource (and deleting the old one, except a
+# published version or a deployment, which stay until their stack goes): a new one through moto's own model.
+RECREATED = ("AWS::Lambda::Permission", "AWS::Lambda::Version", "AWS::ApiGateway::Method",
+             "AWS::ApiGateway::Deployment")
+
+
+def _updates_without_an_update_path() -> None:
+    """Resources whose moto model cannot update stay in the stack, with their new properties where we can set them
+    (IN_PLACE_UPDATES, RECREATED); any other such type is kept as it was (still listed, GetAtt still works)."""
+    from moto.cloudformation import parsing
+
+    original = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id: str, resource_json: dict[str, Any], resources_map: Any,
+                                  account_id: str, region_name: str) -> Any:
+        updated = original(logical_id, resource_json, resources_map, account_id, region_name)
+        if updated is not None:
+            return updated
+        kept = resources_map._parsed_resources.get(logical_id)
+        parsed = parsing.parse_resource_and_generate_name(logical_id, resource_json, resources_map)
+        if kept is None or not parsed:
+            return kept
+        resource_class, resolved, new_name = parsed
+        kind = resource_json["Type"]
+        if kind in IN_PLACE_UPDATES:
+            return IN_PLACE_UPDATES[kind](kept, resolved.get("Properties") or {}, account_id, region_name)
+        if kind in RECREATED:
+            if kind == "AWS::Lambda::Permission":
+                with contextlib.suppress(Exception):  # already gone is fine
+                    resources_map._delete_resource(kept, resources_map._resource_json_map.get(logical_id, {}))
+            created = resource_class.create_from_cloudformation_json(new_name, resolved, account_id, region_name)
+            created.cf_resource_type, created.logical_resource_id = kind, logical_id
+            return created
+        return kept
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+
+def _nested_stack_updates_in_place() -> None:
+    """A changed AWS::CloudFormation::Stack updates the nested stack (its new template and parameters) in place."""
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.utils import get_stack_from_s3_url
+    from moto.utilities.utils import get_partition
+
+    def update_from_cloudformation_json(cls: type, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json["Properties"]
+        template = get_stack_from_s3_url(properties["TemplateURL"], account_id=account_id,
+                                         partition=get_partition(region_name))
+        original_resource.update(template, parameters=dict(properties.get("Parameters") or {}))
+        return original_resource
+
+    Stack.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
 
 
 def _retain_on_update() -> None:
