@@ -199,3 +199,28 @@ def test_an_update_that_adds_a_function_a_table_and_a_route_deploys(example, aws
     functions = [f["FunctionName"] for f in session().client("lambda", region_name=region).list_functions()[
         "Functions"]]
     assert any("update-probe" in f for f in functions), functions
+
+
+def test_a_stack_set_update_that_adds_a_function_a_table_and_a_route_reaches_every_instance(
+        aws, runner, session, tmp_path, moto_skips) -> None:
+    from specc.compiler import compile_spec
+
+    source = REPO / "specs" / "prod.yaml"
+    spec = _copy(source, tmp_path / "project")
+    assert runner.invoke(main, ["bootstrap", str(spec)]).exit_code == 0
+    assert runner.invoke(main, ["rollout", str(spec)]).exit_code == 0
+    changed = with_a_new_function_table_and_route(source, tmp_path / "project")
+    result = runner.invoke(main, ["rollout", str(changed)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "stack set payments-prod in us-west-2: updated; 6 instance(s), 0 new"
+    assert sorted(result.stdout.splitlines()[1:]) == sorted(
+        f"  {r} {a} SUCCEEDED" for r in ("us-west-2", "us-east-1", "eu-west-1") for a in WORKLOADS)
+    service = json.loads(json.dumps(compile_spec(changed).templates["service.json"]))
+    for account in WORKLOADS:
+        for region in ("us-west-2", "us-east-1", "eu-west-1"):
+            cfn = session(account).client("cloudformation", region_name=region)
+            stacks = [s for s in cfn.describe_stacks()["Stacks"] if s["StackName"].startswith("StackSet")]
+            assert [s["StackStatus"] for s in stacks] == ["UPDATE_COMPLETE"], (account, region)
+            physical = present(session(account), region, stacks[0]["StackName"], service, moto_skips)
+            assert "update-probe" in physical["UpdateProbeTable"] and "update-probe" in physical[
+                "UpdateProbeFunction"], (account, region)
