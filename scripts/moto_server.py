@@ -104,6 +104,11 @@ PATCHES = (
           "Adding a function changes the data key's policy, so every such update failed. The patch keeps the "
           "resource and applies the new properties through moto's backends (in place for keys, tables and log "
           "groups; as a new resource for permissions, versions, methods and deployments, as AWS replaces them)."),
+    Patch("moto.cloudformation.models.StackInstance.to_dict",
+          "ListStackInstances and DescribeStackInstance report a StackId made up anew on every call (a random ID, "
+          "not the instance's stack): the instance's stack cannot be found by it (DescribeStacks, "
+          "ListStackResources answer ValidationError \"Stack ... does not exist\"). AWS reports the ID of the "
+          "stack the instance deployed."),
     Patch("moto.cloudformation.models.Stack.update_from_cloudformation_json (AWS::CloudFormation::Stack)",
           "an update that changes a nested stack deletes that stack and creates it again: every resource in it is "
           "deleted and recreated (a table loses its data) and fails on names still taken. AWS updates the nested "
@@ -141,6 +146,7 @@ def apply_patches() -> None:
     _register_http_apis_and_user_pools()
     _rest_methods_and_authorizers()
     _updates_without_an_update_path()
+    _stack_instance_ids()
     _nested_stack_updates_in_place()
 
 
@@ -238,6 +244,21 @@ def _updates_without_an_update_path() -> None:
         return kept
 
     parsing.parse_and_update_resource = parse_and_update_resource
+
+
+def _stack_instance_ids() -> None:
+    """A stack instance reports the ID of the stack it deployed (in its own account and region)."""
+    from moto.cloudformation.models import StackInstance
+
+    original = StackInstance.to_dict
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        summary = original(self)
+        if getattr(self, "stack", None) is not None:
+            summary["StackId"] = self.stack.stack_id
+        return summary
+
+    StackInstance.to_dict = to_dict  # type: ignore[method-assign]
 
 
 def _nested_stack_updates_in_place() -> None:

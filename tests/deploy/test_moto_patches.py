@@ -505,8 +505,8 @@ def test_an_update_that_changes_a_nested_stack_updates_it_in_place(servers: dict
         client("s3").put_object(Bucket="templates", Key="b.json", Body=nested(2))
 
         def parent(key: str) -> dict[str, Any]:
-            return {"Resources": {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {  # noqa: B023
-                "TemplateURL": f"{url}/{key}"}}}}  # noqa: B023
+            return {"Resources": {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+                "TemplateURL": f"{url}/{key}"}}}}
 
         _stack(client, parent("a.json"))
         child = _physical(client, "Nested")
@@ -519,3 +519,23 @@ def test_an_update_that_changes_a_nested_stack_updates_it_in_place(servers: dict
         assert _physical(client, "Nested") == child and item is not None
         assert sorted(u.rsplit("/", 1)[-1] for u in client("sqs").list_queues()["QueueUrls"]) == [
             "nested-0", "nested-1"]
+
+
+def test_a_stack_instance_reports_the_id_of_its_stack(servers: dict[str, Client]) -> None:
+    """`specc status` reads each instance's resources through the stack ID ListStackInstances reports."""
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        cfn.create_stack_set(StackSetName="set", TemplateBody=json.dumps(QUEUE_STACK))
+        cfn.create_stack_instances(StackSetName="set", Accounts=[ADMIN_ACCOUNT], Regions=["us-east-1"])
+        reported = cfn.list_stack_instances(StackSetName="set")["Summaries"][0]["StackId"]
+        stacks = [s["StackId"] for s in cfn.describe_stacks()["Stacks"]]
+        if name == "released":  # a new random ID on every call, naming no stack
+            assert reported not in stacks
+            assert cfn.list_stack_instances(StackSetName="set")["Summaries"][0]["StackId"] != reported
+            continue
+        assert [reported] == stacks
+        resources = cfn.list_stack_resources(StackName=reported)["StackResourceSummaries"]
+        assert [r["LogicalResourceId"] for r in resources] == ["Queue"]
+
+
+ADMIN_ACCOUNT = "123456789012"
