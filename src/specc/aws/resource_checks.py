@@ -117,9 +117,15 @@ def _by_drift_detection(aws: Aws, region: str, stack: str) -> ResourceCheck:
             raise AwsError(f"drift detection on {where} did not finish in {DRIFT_TIMEOUT_SECONDS:g} s")
         time.sleep(DRIFT_POLL_SECONDS)
     check = ResourceCheck(DRIFT)
-    with explained(f"reading the resource drifts of {where}"):
-        drifts = [drift for page in cfn.get_paginator("describe_stack_resource_drifts").paginate(StackName=stack)
-                  for drift in page.get("StackResourceDrifts", [])]
+    drifts: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:  # botocore has no paginator for it
+        with explained(f"reading the resource drifts of {where}"):
+            page = cfn.describe_stack_resource_drifts(StackName=stack, **token)
+        drifts += page.get("StackResourceDrifts", [])
+        if not page.get("NextToken"):
+            break
+        token = {"NextToken": page["NextToken"]}
     checked = {drift["LogicalResourceId"] for drift in drifts}
     for drift in drifts:
         status = drift.get("StackResourceDriftStatus")
