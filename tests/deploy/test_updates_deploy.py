@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from specc.cli.app import main
+from specc.cli.ship import EXIT_CHANGES
 
 pytestmark = pytest.mark.slow
 
@@ -199,6 +200,7 @@ def test_an_update_that_adds_a_function_a_table_and_a_route_deploys(example, aws
 
 def test_a_stack_set_update_that_adds_a_function_a_table_and_a_route_reaches_every_instance(
         aws, runner, session, tmp_path, moto_skips) -> None:
+    """Also what `specc status` then says: every instance matches, until a table goes behind its stack's back."""
     from specc.compiler import compile_spec
 
     source = REPO / "specs" / "prod.yaml"
@@ -206,6 +208,7 @@ def test_a_stack_set_update_that_adds_a_function_a_table_and_a_route_reaches_eve
     assert runner.invoke(main, ["bootstrap", str(spec)]).exit_code == 0
     assert runner.invoke(main, ["rollout", str(spec)]).exit_code == 0
     changed = with_a_new_function_table_and_route(source, tmp_path / "project")
+    changed.write_text(changed.read_text().replace("    memory: 512\n", "    memory: 768\n"))  # and a change
     result = runner.invoke(main, ["rollout", str(changed)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "stack set payments-prod in us-west-2: updated; 6 instance(s), 0 new"
@@ -220,3 +223,22 @@ def test_a_stack_set_update_that_adds_a_function_a_table_and_a_route_reaches_eve
             physical = present(session(account), region, stacks[0]["StackName"], service, moto_skips)
             assert "update-probe" in physical["UpdateProbeTable"] and "update-probe" in physical[
                 "UpdateProbeFunction"], (account, region)
+            config = session(account).client("lambda", region_name=region).get_function_configuration(
+                FunctionName="payments-create-payment-prod")
+            assert config["MemorySize"] == 768, (account, region)
+
+    status = runner.invoke(main, ["status", str(changed), "--exit-code"])
+    assert status.exit_code == 0, status.output
+    instances = [line for line in status.stdout.splitlines() if "  instance  " in line]
+    assert len(instances) == 6 and all(line.endswith("  matches") for line in instances), status.stdout
+    table = "payments-idempotency-prod"  # deleted behind its stack's back in one instance
+    dynamodb = session(WORKLOADS[1]).client("dynamodb", region_name="eu-west-1")
+    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=False)
+    dynamodb.delete_table(TableName=table)
+    drifted = runner.invoke(main, ["status", str(changed), "--exit-code"])
+    assert drifted.exit_code == EXIT_CHANGES, drifted.output
+    lines = drifted.stdout.splitlines()
+    assert [line.split()[:2] for line in lines if line.endswith("  drifted")] == [["eu-west-1", WORKLOADS[1]]]
+    missing = [line for line in lines if "MISSING" in line]
+    assert len(missing) == 1 and missing[0].startswith(f"  eu-west-1 {WORKLOADS[1]} instance: service APIs: ")
+    assert f"1 MISSING: IdempotencyTable (AWS::DynamoDB::Table {table})" in missing[0]

@@ -37,10 +37,14 @@ class Row:
 
 def _checked(aws: Aws, region: str, stack: str, verdict: str,
              check: bool) -> tuple[str, resource_checks.ResourceCheck | None]:
-    """The verdict once the stack's resources are checked: `matches` becomes `drifted` when one is missing."""
+    """The verdict once the stack's resources are checked: `matches` becomes `drifted` when one is missing or
+    modified, and `unknown` when they cannot be read (a template that matches says nothing about them)."""
     if not check:
         return verdict, None
-    found = resource_checks.check_stack(aws, region, stack)
+    try:
+        found = resource_checks.check_stack(aws, region, stack)
+    except AwsError as exc:
+        return f"{UNKNOWN}: checking its resources: {exc}", None
     return (DRIFTED if verdict == MATCHES and found.drifted else verdict), found
 
 
@@ -93,10 +97,11 @@ def stack_set_rows(aws: Aws, properties: dict[str, Any], service_sha: str, regio
         resources = None
         if check_resources and instance.stack_id:
             try:  # the instance's stack, read in its own account and region
-                verdict, resources = _checked(aws.in_account(instance.account, role_name), instance.region,
-                                          instance.stack_id, verdict, True)
+                in_account = aws.in_account(instance.account, role_name)
             except AwsError as exc:
                 verdict = f"{UNKNOWN}: {exc}"
+            else:
+                verdict, resources = _checked(in_account, instance.region, instance.stack_id, verdict, True)
         rows.append(Row(instance.region, instance.account, "instance", state, verdict, resources))
     for group in properties.get("StackInstancesGroup", []):
         for account in group.get("DeploymentTargets", {}).get("Accounts", []):
@@ -136,12 +141,9 @@ def render(rows: list[Row]) -> str:
     for row in table:
         cells = [row.region, row.account, row.what, row.status]
         lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + "  " + row.template)
-    checked = [row for row in rows if row.resources is not None]
-    if checked:
-        lines.append("RESOURCES")
-    for row in checked:
-        assert row.resources is not None  # for mypy: filtered above
-        lines.append(f"  {row.region} {row.account} {row.what}: {row.resources.describe()}")
+    checked = [(row, row.resources) for row in rows if row.resources is not None]
+    lines += ["RESOURCES"] if checked else []
+    lines += [f"  {row.region} {row.account} {row.what}: {found.describe()}" for row, found in checked]
     return "\n".join(lines) + "\n"
 
 
