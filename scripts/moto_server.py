@@ -104,6 +104,10 @@ PATCHES = (
           "Adding a function changes the data key's policy, so every such update failed. The patch keeps the "
           "resource and applies the new properties through moto's backends (in place for keys, tables and log "
           "groups; as a new resource for permissions, versions, methods and deployments, as AWS replaces them)."),
+    Patch("moto.sns.models.Topic.update_from_cloudformation_json",
+          "every change to a topic (its key, its display name) deletes the topic and creates it again: its "
+          "subscriptions are gone and its attributes reset. AWS updates a topic whose TopicName is unchanged in "
+          "place."),
     Patch("moto.cloudformation.models.StackInstance.to_dict",
           "ListStackInstances and DescribeStackInstance report a StackId made up anew on every call (a random ID, "
           "not the instance's stack): the instance's stack cannot be found by it (DescribeStacks, "
@@ -147,6 +151,7 @@ def apply_patches() -> None:
     _rest_methods_and_authorizers()
     _updates_without_an_update_path()
     _stack_instance_ids()
+    _topics_update_in_place()
     _nested_stack_updates_in_place()
 
 
@@ -244,6 +249,32 @@ def _updates_without_an_update_path() -> None:
         return kept
 
     parsing.parse_and_update_resource = parse_and_update_resource
+
+
+def _topics_update_in_place() -> None:
+    """A topic keeping its name is updated in place: new attributes set, new subscriptions added, none lost."""
+    from moto.core.utils import camelcase_to_underscores
+    from moto.sns.models import Topic, sns_backends
+
+    original = Topic.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update_from_cloudformation_json(cls: type, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        if new_resource_name != original_resource.name:  # a new TopicName: AWS replaces the topic too
+            return original(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                            region_name)
+        properties = cloudformation_json.get("Properties") or {}
+        for name, value in properties.items():
+            if name not in ("TopicName", "Subscription", "Tags"):
+                setattr(original_resource, camelcase_to_underscores(name), value)
+        backend = sns_backends[account_id][region_name]
+        existing = {(s.endpoint, s.protocol) for s in backend.subscriptions.values() if s.topic is original_resource}
+        for subscription in properties.get("Subscription") or []:
+            if (subscription["Endpoint"], subscription["Protocol"]) not in existing:
+                backend.subscribe(original_resource.arn, subscription["Endpoint"], subscription["Protocol"])
+        return original_resource
+
+    Topic.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
 
 
 def _stack_instance_ids() -> None:

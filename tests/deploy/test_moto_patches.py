@@ -539,3 +539,22 @@ def test_a_stack_instance_reports_the_id_of_its_stack(servers: dict[str, Client]
 
 
 ADMIN_ACCOUNT = "123456789012"
+
+
+def _topic_stack(display: str) -> dict[str, Any]:
+    return {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "t",
+                                                                                "DisplayName": display}}}}
+
+
+def test_an_update_that_changes_a_topic_keeps_its_subscriptions(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        arn = _stack(client, _topic_stack("first")) and client("sns").list_topics()["Topics"][0]["TopicArn"]
+        queue = client("sqs").create_queue(QueueName="listener")["QueueUrl"]
+        queue_arn = client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"]
+        client("sns").subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)  # another team's subscription
+        client("cloudformation").update_stack(StackName="s", TemplateBody=json.dumps(_topic_stack("second")))
+        attributes = client("sns").get_topic_attributes(TopicArn=arn)["Attributes"]
+        subscriptions = client("sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        assert attributes["DisplayName"] == "second"
+        assert len(subscriptions) == (0 if name == "released" else 1)  # released: deleted and created again
