@@ -213,8 +213,8 @@ def _update_log_group(group: Any, props: dict[str, Any], account: str, region: s
 # Types AWS updates in place and moto cannot: the new properties, applied through moto's backend.
 IN_PLACE_UPDATES: dict[str, Callable[[Any, dict[str, Any], str, str], Any]] = {
     "AWS::KMS::Key": _update_key, "AWS::DynamoDB::Table": _update_table, "AWS::Logs::LogGroup": _update_log_group}
-# Types whose every property change AWS makes by creating a new resource (and deleting the old one, except a
-# published version or a deployment, which stay until their stack goes): a new one through moto's own model.
+# Types AWS replaces on any property change: a new one through moto's own model. The old permission is removed;
+# an old version or deployment stays (AWS deletes it in cleanup; on the emulator it is only an unused leftover).
 RECREATED = ("AWS::Lambda::Permission", "AWS::Lambda::Version", "AWS::ApiGateway::Method",
              "AWS::ApiGateway::Deployment")
 
