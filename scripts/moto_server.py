@@ -108,6 +108,10 @@ PATCHES = (
           "every change to a topic (its key, its display name) deletes the topic and creates it again: its "
           "subscriptions are gone and its attributes reset. AWS updates a topic whose TopicName is unchanged in "
           "place."),
+    Patch("moto.sqs.models.Queue.update_from_cloudformation_json",
+          "an update applies only a queue's VisibilityTimeout and ReceiveMessageWaitTimeSeconds: a changed "
+          "retention period, delay, maximum size, key or dead-letter queue (RedrivePolicy) is silently ignored "
+          "while the stack reports UPDATE_COMPLETE. AWS updates them in place."),
     Patch("moto.cloudformation.models.StackInstance.to_dict",
           "ListStackInstances and DescribeStackInstance report a StackId made up anew on every call (a random ID, "
           "not the instance's stack): the instance's stack cannot be found by it (DescribeStacks, "
@@ -152,6 +156,7 @@ def apply_patches() -> None:
     _updates_without_an_update_path()
     _stack_instance_ids()
     _topics_update_in_place()
+    _queue_updates()
     _nested_stack_updates_in_place()
 
 
@@ -275,6 +280,25 @@ def _topics_update_in_place() -> None:
         return original_resource
 
     Topic.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
+
+
+def _queue_updates() -> None:
+    """Every attribute property of a changed queue is applied (its policy, set by a QueuePolicy, is kept)."""
+    from moto.sqs.models import Queue
+
+    original = Queue.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update_from_cloudformation_json(cls: type, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        queue = original(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        properties = cloudformation_json.get("Properties") or {}
+        attributes = {key: value for key, value in properties.items() if key not in ("QueueName", "Tags", "FifoQueue")}
+        policy = queue._policy_json
+        queue._set_attributes(attributes)
+        queue._policy_json = policy
+        return queue
+
+    Queue.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
 
 
 def _stack_instance_ids() -> None:

@@ -558,3 +558,26 @@ def test_an_update_that_changes_a_topic_keeps_its_subscriptions(servers: dict[st
         subscriptions = client("sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
         assert attributes["DisplayName"] == "second"
         assert len(subscriptions) == (0 if name == "released" else 1)  # released: deleted and created again
+
+
+def _queue_stack(retention: int, dead_letters: bool) -> dict[str, Any]:
+    queue: dict[str, Any] = {"QueueName": "work", "MessageRetentionPeriod": retention, "VisibilityTimeout": 60}
+    if dead_letters:
+        queue["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": ["Dead", "Arn"]}, "maxReceiveCount": 3}
+    return {"Resources": {"Dead": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "dead"}},
+                          "Work": {"Type": "AWS::SQS::Queue", "Properties": queue}}}
+
+
+def test_an_update_that_changes_a_queue_applies_every_attribute(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        _stack(client, _queue_stack(345600, dead_letters=False))
+        client("cloudformation").update_stack(StackName="s", TemplateBody=json.dumps(
+            _queue_stack(1209600, dead_letters=True)))
+        sqs = client("sqs")
+        attributes = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="work")["QueueUrl"],
+                                              AttributeNames=["All"])["Attributes"]
+        if name == "released":  # UPDATE_COMPLETE, and neither change made
+            assert attributes["MessageRetentionPeriod"] == "345600" and "RedrivePolicy" not in attributes
+            continue
+        assert attributes["MessageRetentionPeriod"] == "1209600"
+        assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith(":dead")
