@@ -78,7 +78,9 @@ def bootstrap_rows(aws: Aws, compiled: Compiled, targets: list[Target], role_nam
 
 
 def stack_set_rows(aws: Aws, properties: dict[str, Any], service_sha: str, region: str,
-                   role_name: str = EXECUTION_ROLE, check_resources: bool = True) -> list[Row]:
+                   role_name: str = EXECUTION_ROLE, check_resources: bool = True,
+                   regions: list[str] | None = None) -> list[Row]:
+    """The stack set and its instances (only those in `regions`, when given)."""
     cfn = aws.client("cloudformation", region)
     name = properties["StackSetName"]
     described = stacksets.describe(cfn, name)
@@ -87,7 +89,7 @@ def stack_set_rows(aws: Aws, properties: dict[str, Any], service_sha: str, regio
         return [Row(region, aws.account, what, "-", MISSING)]
     same = stacksets.canonical_sha256(described.get("TemplateBody")) == service_sha
     rows = [Row(region, aws.account, what, described.get("Status", ""), MATCHES if same else DIFFERS)]
-    found = {(i.region, i.account): i for i in stacksets.instances(cfn, name)}
+    found = {(i.region, i.account): i for i in stacksets.instances(cfn, name) if not regions or i.region in regions}
     for instance in found.values():
         state = f"{instance.status} {instance.detailed}".strip()
         if instance.reason:
@@ -106,7 +108,7 @@ def stack_set_rows(aws: Aws, properties: dict[str, Any], service_sha: str, regio
     for group in properties.get("StackInstancesGroup", []):
         for account in group.get("DeploymentTargets", {}).get("Accounts", []):
             for target_region in group["Regions"]:
-                if (target_region, account) not in found:
+                if (target_region, account) not in found and (not regions or target_region in regions):
                     rows.append(Row(target_region, account, "instance", "-", MISSING))
     return rows[:1] + sorted(rows[1:], key=lambda r: (r.region, r.account))
 

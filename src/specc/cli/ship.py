@@ -376,8 +376,7 @@ def status_command(spec: Path, regions: tuple[str, ...], stack_name: str | None,
              for region in region_order(compiled.spec) if not regions or region in regions]
     properties = stacksets.stack_set_properties(compiled.templates["stackset.json"], aws, admin_region,
                                                 aws.emulator_endpoint(admin_region))
-    rows += [row for row in status.stack_set_rows(aws, properties, service_sha or "", admin_region, role_name, check)
-             if row.what != "instance" or not regions or row.region in regions]
+    rows += status.stack_set_rows(aws, properties, service_sha or "", admin_region, role_name, check, list(regions))
     click.echo(status.render(rows), nl=False)
     click.echo(f"{spec}: {status.summary(rows)}.")
     if exit_code and status.differences(rows):  # a mode not used at all (no stack set by design) is no difference
