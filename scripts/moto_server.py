@@ -109,6 +109,31 @@ PATCHES = (
     Patch("moto.cloudformation.parsing.get_model_map (AWS::CloudFront::{Distribution,OriginAccessControl})",
           "moto has CloudFront's API but no CloudFormation model: a template's distribution is never created and a "
           "GetAtt on it (its DomainName) or its origin access control (Id) fails the stack with HTTP 500."),
+    Patch("moto.cloudformation.parsing.parse_and_update_resource",
+          "an update that changes a resource whose model has no update_from_cloudformation_json (KMS keys, DynamoDB "
+          "tables, log groups, REST APIs and their resources, methods and deployments, Lambda permissions and "
+          "versions, EC2 networking) drops it from the stack: the resource stays in its service with its old "
+          "properties, the stack no longer lists it, and a later `Fn::GetAtt` to it fails the update (HTTP 500). "
+          "Adding a function changes the data key's policy, so every such update failed. The patch keeps the "
+          "resource and applies the new properties through moto's backends (in place for keys, tables and log "
+          "groups; as a new resource for permissions, versions, methods and deployments, as AWS replaces them)."),
+    Patch("moto.sns.models.Topic.update_from_cloudformation_json",
+          "every change to a topic (its key, its display name) deletes the topic and creates it again: its "
+          "subscriptions are gone and its attributes reset. AWS updates a topic whose TopicName is unchanged in "
+          "place."),
+    Patch("moto.sqs.models.Queue.update_from_cloudformation_json",
+          "an update applies only a queue's VisibilityTimeout and ReceiveMessageWaitTimeSeconds: a changed "
+          "retention period, delay, maximum size, key or dead-letter queue (RedrivePolicy) is silently ignored "
+          "while the stack reports UPDATE_COMPLETE. AWS updates them in place."),
+    Patch("moto.cloudformation.models.StackInstance.to_dict",
+          "ListStackInstances and DescribeStackInstance report a StackId made up anew on every call (a random ID, "
+          "not the instance's stack): the instance's stack cannot be found by it (DescribeStacks, "
+          "ListStackResources answer ValidationError \"Stack ... does not exist\"). AWS reports the ID of the "
+          "stack the instance deployed."),
+    Patch("moto.cloudformation.models.Stack.update_from_cloudformation_json (AWS::CloudFormation::Stack)",
+          "an update that changes a nested stack deletes that stack and creates it again: every resource in it is "
+          "deleted and recreated (a table loses its data) and fails on names still taken. AWS updates the nested "
+          "stack in place."),
 )
 
 
@@ -144,6 +169,11 @@ def apply_patches() -> None:
     _ssm_parameter_tags()
     _lambda_layers()
     _register_cloudfront()
+    _updates_without_an_update_path()
+    _stack_instance_ids()
+    _topics_update_in_place()
+    _queue_updates()
+    _nested_stack_updates_in_place()
 
 
 def _ssm_parameter_tags() -> None:
@@ -191,6 +221,179 @@ def _lambda_layers() -> None:
     LayerVersion.create_from_cloudformation_json = patched["layer"]  # type: ignore[method-assign]
     LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
     LambdaFunction.create_from_cloudformation_json = patched["function"]  # type: ignore[method-assign]
+
+
+def _update_key(key: Any, props: dict[str, Any], account: str, region: str) -> Any:
+    from moto.kms.models import kms_backends
+
+    backend = kms_backends[account][region]
+    policy = props.get("KeyPolicy")
+    if policy is not None:
+        backend.put_key_policy(key.id, policy if isinstance(policy, str) else json.dumps(policy))
+    backend.update_key_description(key.id, props.get("Description", ""))
+    if props.get("EnableKeyRotation"):
+        backend.enable_key_rotation(key.id)
+    else:
+        backend.disable_key_rotation(key.id)
+    if props.get("Tags"):
+        backend.tag_resource(key.arn, {tag["Key"]: tag["Value"] for tag in props["Tags"]})
+    return key
+
+
+def _update_table(table: Any, props: dict[str, Any], account: str, region: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[account][region]
+    old = {index.name: index for index in table.global_indexes}
+    new = {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes") or []}
+    changes = [{"Delete": {"IndexName": name}} for name in old if name not in new]
+    changes += [{"Create": index} for name, index in new.items() if name not in old]
+    stream = props.get("StreamSpecification")
+    wanted_stream = {"StreamEnabled": True, **stream} if stream else {"StreamEnabled": False}
+    current_stream = table.stream_specification or {}
+    same_stream = bool(current_stream.get("StreamEnabled")) == wanted_stream["StreamEnabled"] and (
+        not stream or current_stream.get("StreamViewType") == stream.get("StreamViewType"))
+    if changes:
+        backend.update_table(name=table.name, attr_definitions=props.get("AttributeDefinitions") or [],
+                             global_index=changes, throughput=props.get("ProvisionedThroughput") or {},
+                             billing_mode="", stream_spec={}, deletion_protection_enabled=None,
+                             warm_throughput=None)
+    if not same_stream:
+        if current_stream.get("StreamEnabled"):  # AWS: a stream's view type changes by turning it off and on
+            table.set_stream_specification({"StreamEnabled": False})
+        table.set_stream_specification(wanted_stream)
+    if "DeletionProtectionEnabled" in props:
+        table.deletion_protection_enabled = bool(props["DeletionProtectionEnabled"])
+    return table
+
+
+def _update_log_group(group: Any, props: dict[str, Any], account: str, region: str) -> Any:
+    from moto.logs.models import logs_backends
+
+    backend = logs_backends[account][region]
+    if props.get("RetentionInDays"):
+        backend.put_retention_policy(group.name, props["RetentionInDays"])
+    else:
+        backend.delete_retention_policy(group.name)
+    return group
+
+
+# Types AWS updates in place and moto cannot: the new properties, applied through moto's backend.
+IN_PLACE_UPDATES: dict[str, Callable[[Any, dict[str, Any], str, str], Any]] = {
+    "AWS::KMS::Key": _update_key, "AWS::DynamoDB::Table": _update_table, "AWS::Logs::LogGroup": _update_log_group}
+# Types AWS replaces on any property change: a new one through moto's own model. The old permission is removed;
+# an old version or deployment stays (AWS deletes it in cleanup; on the emulator it is only an unused leftover).
+RECREATED = ("AWS::Lambda::Permission", "AWS::Lambda::Version", "AWS::ApiGateway::Method",
+             "AWS::ApiGateway::Deployment")
+
+
+def _updates_without_an_update_path() -> None:
+    """Resources whose moto model cannot update stay in the stack, with their new properties where we can set them
+    (IN_PLACE_UPDATES, RECREATED); any other such type is kept as it was (still listed, GetAtt still works)."""
+    from moto.cloudformation import parsing
+
+    original = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id: str, resource_json: dict[str, Any], resources_map: Any,
+                                  account_id: str, region_name: str) -> Any:
+        updated = original(logical_id, resource_json, resources_map, account_id, region_name)
+        if updated is not None:
+            return updated
+        kept = resources_map._parsed_resources.get(logical_id)
+        parsed = parsing.parse_resource_and_generate_name(logical_id, resource_json, resources_map)
+        if kept is None or not parsed:
+            return kept
+        resource_class, resolved, new_name = parsed
+        kind = resource_json["Type"]
+        if kind in IN_PLACE_UPDATES:
+            return IN_PLACE_UPDATES[kind](kept, resolved.get("Properties") or {}, account_id, region_name)
+        if kind in RECREATED:
+            if kind == "AWS::Lambda::Permission":
+                with contextlib.suppress(Exception):  # already gone is fine
+                    resources_map._delete_resource(kept, resources_map._resource_json_map.get(logical_id, {}))
+            created = resource_class.create_from_cloudformation_json(new_name, resolved, account_id, region_name)
+            created.cf_resource_type, created.logical_resource_id = kind, logical_id
+            return created
+        return kept
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+
+
+def _topics_update_in_place() -> None:
+    """A topic keeping its name is updated in place: new attributes set, new subscriptions added, none lost."""
+    from moto.core.utils import camelcase_to_underscores
+    from moto.sns.models import Topic, sns_backends
+
+    original = Topic.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update_from_cloudformation_json(cls: type, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        if new_resource_name != original_resource.name:  # a new TopicName: AWS replaces the topic too
+            return original(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+                            region_name)
+        properties = cloudformation_json.get("Properties") or {}
+        for name, value in properties.items():
+            if name not in ("TopicName", "Subscription", "Tags"):
+                setattr(original_resource, camelcase_to_underscores(name), value)
+        backend = sns_backends[account_id][region_name]
+        existing = {(s.endpoint, s.protocol) for s in backend.subscriptions.values() if s.topic is original_resource}
+        for subscription in properties.get("Subscription") or []:
+            if (subscription["Endpoint"], subscription["Protocol"]) not in existing:
+                backend.subscribe(original_resource.arn, subscription["Endpoint"], subscription["Protocol"])
+        return original_resource
+
+    Topic.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
+
+
+def _queue_updates() -> None:
+    """Every attribute property of a changed queue is applied (its policy, set by a QueuePolicy, is kept)."""
+    from moto.sqs.models import Queue
+
+    original = Queue.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update_from_cloudformation_json(cls: type, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        queue = original(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        properties = cloudformation_json.get("Properties") or {}
+        attributes = {key: value for key, value in properties.items() if key not in ("QueueName", "Tags", "FifoQueue")}
+        policy = queue._policy_json
+        queue._set_attributes(attributes)
+        queue._policy_json = policy
+        return queue
+
+    Queue.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
+
+
+def _stack_instance_ids() -> None:
+    """A stack instance reports the ID of the stack it deployed (in its own account and region)."""
+    from moto.cloudformation.models import StackInstance
+
+    original = StackInstance.to_dict
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        summary = original(self)
+        if getattr(self, "stack", None) is not None:
+            summary["StackId"] = self.stack.stack_id
+        return summary
+
+    StackInstance.to_dict = to_dict  # type: ignore[method-assign]
+
+
+def _nested_stack_updates_in_place() -> None:
+    """A changed AWS::CloudFormation::Stack updates the nested stack (its new template and parameters) in place."""
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.utils import get_stack_from_s3_url
+    from moto.utilities.utils import get_partition
+
+    def update_from_cloudformation_json(cls: type, original_resource: Any, new_resource_name: str,
+                                        cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json["Properties"]
+        template = get_stack_from_s3_url(properties["TemplateURL"], account_id=account_id,
+                                         partition=get_partition(region_name))
+        original_resource.update(template, parameters=dict(properties.get("Parameters") or {}))
+        return original_resource
+
+    Stack.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)  # type: ignore[assignment]
 
 
 def _retain_on_update() -> None:

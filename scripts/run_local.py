@@ -3,13 +3,16 @@
 Called by scripts/run-local.sh, which starts moto server (scripts/moto_server.py), sets dummy credentials
 and AWS_ENDPOINT_URL, and stops the server by its PID. Every step is a command users run (`specc ...`,
 `aws ...`); the checks then ask each service's own API, in every region and account, for the tables,
-functions, queues, topics and REST API the template declares. Exits non-zero at the first failure.
+functions, queues, topics and REST API the template declares. Then an update: a copy of the spec with one
+more function, table and route is deployed and rolled out again, and checked the same way (plus the data
+key's policy, which names the new function's role). Exits non-zero at the first failure.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import moto_server
@@ -145,8 +149,74 @@ def main() -> None:
         say(f"MISSING in {account} {region}: {', '.join(gone)}")
     say("not created by the emulator (moto skips these types; the stacks still complete): "
         + ", ".join(f"{count} {kind.split('::', 1)[1]}" for kind, count in sorted(skipped.items())))
+    if bad:
+        say(f"FAILED in {time.monotonic() - started:.1f} s")
+        sys.exit(1)
+    with tempfile.TemporaryDirectory() as work:
+        bad = update(specc, Path(work), [(a, r) for a in accounts for r in regions] + [(ADMIN, SPECC_REGION)])
     say(f"{'FAILED' if bad else 'ok'} in {time.monotonic() - started:.1f} s")
     sys.exit(1 if bad else 0)
+
+
+PROBE = "refund_payment"  # what the update adds: a function, the table it writes, the route to it
+
+
+def changed_spec(work: Path) -> Path:
+    """specs/prod.yaml with one more table, one more function that writes it, one more route to that function,
+    in a copy of the project (specc packages code only from the spec's own project)."""
+    shutil.copytree(REPO / "handlers", work / "handlers", ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    spec = yaml.safe_load((REPO / SPEC).read_text())
+    spec["tables"][PROBE.replace("_payment", "s")] = {"partition_key": {"name": "refund_id", "type": "S"}}
+    spec["functions"][PROBE] = {"handler": "handlers/payments/settle.py:handler",
+                                "uses": {"tables": {"refunds": "write", "transactions": "read"}}}
+    spec["routes"]["POST /payments/{payment_id}/refund"] = {"function": PROBE, "api_key": True}
+    path = work / SPEC
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def update(specc: str, work: Path, places: list[tuple[str, str]]) -> bool:
+    """Deploy and roll out the changed spec; True when a service API misses something afterwards."""
+    spec = str(changed_spec(work))
+    deployed = run(specc, "deploy", spec, "--region", SPECC_REGION)
+    rollout = run(specc, "rollout", spec)
+    status = run(specc, "status", spec)  # the us-east-1 stack still runs the first template: it differs
+    from specc.compiler import compile_spec
+
+    template = json.loads(json.dumps(compile_spec(Path(spec)).templates["service.json"]))
+    names = expected(template)
+    problems = {place: missing_in(*place, names) + update_missing_in(*place) for place in places}
+    if " drifted" in status or "MISSING" in status:
+        problems[("status", "")] = ["`specc status` reports a drifted stack"]
+    bad = {place: gone for place, gone in problems.items() if gone}
+    say(f"update (one more function, table and route): specc deploy ({SPECC_REGION}): {deployed.splitlines()[0]}")
+    instances = [line.split() for line in rollout.splitlines()[1:]]
+    say(f"update: {rollout.splitlines()[0]}; {sum(1 for i in instances if i[-1] == 'SUCCEEDED')} SUCCEEDED")
+    say(f"update: status: {status.splitlines()[-1]} (what differs: the {AWSCLI_REGION} stack the awscli made, still "
+        "on the first template; nothing drifted)")
+    say(f"update: service APIs: {', '.join(f'{len(v)} {CHECKED[k]}' for k, v in names.items())}, the refund "
+        f"route and the data key's policy naming the new role, in {len(places) - len(bad)} of {len(places)} "
+        "account/region deployments")
+    for (account, region), gone in sorted(bad.items()):
+        say(f"MISSING after the update in {account} {region}: {', '.join(gone)}")
+    return bool(bad)
+
+
+def update_missing_in(account: str, region: str) -> list[str]:
+    """What the update added that the service APIs do not show: the route, the new role in the data key policy."""
+    aws = session(account)
+    gone = []
+    gateway = aws.client("apigateway", region_name=region)
+    api = next(a["id"] for a in gateway.get_rest_apis()["items"] if a["name"] == "payments-api-prod")
+    if "/payments/{payment_id}/refund" not in {r["path"] for r in gateway.get_resources(restApiId=api)["items"]}:
+        gone.append("the route POST /payments/{payment_id}/refund")
+    kms = aws.client("kms", region_name=region)
+    key = kms.describe_key(KeyId="alias/payments-data-prod")["KeyMetadata"]["KeyId"]
+    policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+    if "refundpayment" not in policy.lower().replace("-", "").replace("_", ""):  # the role's ARN or name
+        gone.append("the new function's role in the data key policy")
+    return gone
 
 
 def _last(output: str) -> str:

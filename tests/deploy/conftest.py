@@ -303,3 +303,9 @@ SERVICE_CHECKS = {"AWS::DynamoDB::Table": _table, "AWS::Lambda::Function": _func
                   "AWS::SNS::Topic": _topic, "AWS::ApiGateway::RestApi": _api, "AWS::KMS::Key": _key,
                   "AWS::Logs::LogGroup": _log_group, "AWS::IAM::Role": _role, "AWS::S3::Bucket": _bucket,
                   "AWS::Lambda::Alias": _alias}
+
+
+@pytest.fixture
+def moto_skips() -> dict[str, str]:
+    """The resource types moto accepts but never creates (MOTO_SKIPS), for tests that read stacks themselves."""
+    return MOTO_SKIPS

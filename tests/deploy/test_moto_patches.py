@@ -475,3 +475,178 @@ def test_cloudfront_distributions(servers: dict[str, Client]) -> None:
         client("cloudformation").delete_stack(StackName=stack["StackName"])  # the stack's deletion takes them along
         assert client("cloudfront").list_distributions()["DistributionList"].get("Items", []) == []
         assert client("cloudfront").list_origin_access_controls()["OriginAccessControlList"].get("Items", []) == []
+
+
+def _key_stack(statements: int, queues: int) -> dict[str, Any]:
+    """A key whose policy has `statements` statements and `queues` queues encrypted with it (GetAtt Key.Arn)."""
+    statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
+    return {"Resources": {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {"Description": f"{statements} statements",
+                                                        "EnableKeyRotation": True, "KeyPolicy": json.dumps(
+                                                            {"Version": "2012-10-17",
+                                                             "Statement": [statement] * statements})}},
+        **{f"Queue{i}": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": f"q{i}", "KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}} for i in range(queues)}}}
+
+
+def _physical(client: Client, logical: str) -> str | None:
+    listed = client("cloudformation").describe_stack_resources(StackName="s")["StackResources"]
+    return next((r.get("PhysicalResourceId") for r in listed if r.get("LogicalResourceId") == logical), None)
+
+
+def test_an_update_that_changes_a_key_policy_keeps_the_key(servers: dict[str, Client]) -> None:
+    """What adding a function does: its role joins the data key's policy, and its queue (table...) uses the key."""
+    for name, client in servers.items():
+        _stack(client, _key_stack(statements=1, queues=1))
+        key = _physical(client, "Key")
+        update = lambda: client("cloudformation").update_stack(  # noqa: E731
+            StackName="s", TemplateBody=json.dumps(_key_stack(statements=2, queues=2)))
+        update()
+        policy = json.loads(client("kms").get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        if name == "released":  # the key leaves the stack (a later GetAtt on it fails), its policy unchanged
+            assert _physical(client, "Key") is None and len(policy["Statement"]) == 1
+            again = lambda: client("cloudformation").update_stack(  # noqa: E731
+                StackName="s", TemplateBody=json.dumps(_key_stack(statements=2, queues=3)))
+            assert "Fn::GetAtt references undefined resource Key" in _server_error(again)
+            continue
+        assert _physical(client, "Key") == key
+        kms = client("kms")
+        policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        assert len(policy["Statement"]) == 2
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["Description"] == "2 statements"
+        queue = client("sqs").get_queue_url(QueueName="q1")["QueueUrl"]
+        attributes = client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["KmsMasterKeyId"])
+        assert attributes["Attributes"]["KmsMasterKeyId"] == kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+
+
+def _table_stack(indexes: list[str], stream: str | None, retention: int) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "TableName": "t", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [{"IndexName": index, "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+                                    "Projection": {"ProjectionType": "ALL"}} for index in indexes]}
+    if stream:
+        table["StreamSpecification"] = {"StreamViewType": stream}
+    return {"Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": table},
+        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "g", "RetentionInDays": retention}},
+        "Reader": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "${Table}-${Logs}"}}}}}
+
+
+def test_an_update_that_changes_a_table_and_a_log_group_keeps_them_and_applies_the_change(
+        servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        _stack(client, _table_stack(["a"], None, 7))
+        client("dynamodb").put_item(TableName="t", Item={"k": {"S": "kept"}})
+        client("cloudformation").update_stack(StackName="s", TemplateBody=json.dumps(
+            _table_stack(["b"], "NEW_AND_OLD_IMAGES", 30)))
+        table = client("dynamodb").describe_table(TableName="t")["Table"]
+        group = client("logs").describe_log_groups(logGroupNamePrefix="g")["logGroups"][0]
+        if name == "released":  # both leave the stack, unchanged
+            assert (_physical(client, "Table"), _physical(client, "Logs")) == (None, None)
+            assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["a"]
+            assert "StreamSpecification" not in table and group["retentionInDays"] == 7
+            continue
+        assert (_physical(client, "Table"), _physical(client, "Logs")) == ("t", "g")
+        assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["b"]
+        assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        assert group["retentionInDays"] == 30
+        assert client("dynamodb").get_item(TableName="t", Key={"k": {"S": "kept"}})["Item"]  # the same table
+
+
+def test_an_update_that_changes_a_nested_stack_updates_it_in_place(servers: dict[str, Client], aws: Any,
+                                                                   unpatched_server: Any) -> None:
+    """A split service's update changes its nested stacks' templates: their tables must stay (with their data)."""
+    def nested(queues: int) -> bytes:
+        return json.dumps({"Resources": {
+            "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {
+                "TableName": "nested", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}]}},
+            **{f"Queue{i}": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"nested-{i}"}}
+               for i in range(queues)}}}).encode()
+
+    for name, client in servers.items():
+        url = f"http://localhost:{(unpatched_server if name == 'released' else aws).port}/templates"
+        client("s3").create_bucket(Bucket="templates")
+        client("s3").put_object(Bucket="templates", Key="a.json", Body=nested(1))
+        client("s3").put_object(Bucket="templates", Key="b.json", Body=nested(2))
+
+        def parent(key: str) -> dict[str, Any]:
+            return {"Resources": {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {
+                "TemplateURL": f"{url}/{key}"}}}}
+
+        _stack(client, parent("a.json"))
+        child = _physical(client, "Nested")
+        client("dynamodb").put_item(TableName="nested", Item={"k": {"S": "kept"}})
+        client("cloudformation").update_stack(StackName="s", TemplateBody=json.dumps(parent("b.json")))
+        item = client("dynamodb").get_item(TableName="nested", Key={"k": {"S": "kept"}}).get("Item")
+        if name == "released":  # deleted and created again: a new stack, an empty table
+            assert _physical(client, "Nested") != child and item is None
+            continue
+        assert _physical(client, "Nested") == child and item is not None
+        assert sorted(u.rsplit("/", 1)[-1] for u in client("sqs").list_queues()["QueueUrls"]) == [
+            "nested-0", "nested-1"]
+
+
+def test_a_stack_instance_reports_the_id_of_its_stack(servers: dict[str, Client]) -> None:
+    """`specc status` reads each instance's resources through the stack ID ListStackInstances reports."""
+    for name, client in servers.items():
+        cfn = client("cloudformation")
+        cfn.create_stack_set(StackSetName="set", TemplateBody=json.dumps(QUEUE_STACK))
+        cfn.create_stack_instances(StackSetName="set", Accounts=[ADMIN_ACCOUNT], Regions=["us-east-1"])
+        reported = cfn.list_stack_instances(StackSetName="set")["Summaries"][0]["StackId"]
+        stacks = [s["StackId"] for s in cfn.describe_stacks()["Stacks"]]
+        if name == "released":  # a new random ID on every call, naming no stack
+            assert reported not in stacks
+            assert cfn.list_stack_instances(StackSetName="set")["Summaries"][0]["StackId"] != reported
+            continue
+        assert [reported] == stacks
+        resources = cfn.list_stack_resources(StackName=reported)["StackResourceSummaries"]
+        assert [r["LogicalResourceId"] for r in resources] == ["Queue"]
+
+
+ADMIN_ACCOUNT = "123456789012"
+
+
+def _topic_stack(display: str) -> dict[str, Any]:
+    return {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "t",
+                                                                                "DisplayName": display}}}}
+
+
+def test_an_update_that_changes_a_topic_keeps_its_subscriptions(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        arn = _stack(client, _topic_stack("first")) and client("sns").list_topics()["Topics"][0]["TopicArn"]
+        queue = client("sqs").create_queue(QueueName="listener")["QueueUrl"]
+        queue_arn = client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"]
+        client("sns").subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)  # another team's subscription
+        client("cloudformation").update_stack(StackName="s", TemplateBody=json.dumps(_topic_stack("second")))
+        attributes = client("sns").get_topic_attributes(TopicArn=arn)["Attributes"]
+        subscriptions = client("sns").list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        assert attributes["DisplayName"] == "second"
+        assert len(subscriptions) == (0 if name == "released" else 1)  # released: deleted and created again
+
+
+def _queue_stack(retention: int, dead_letters: bool) -> dict[str, Any]:
+    queue: dict[str, Any] = {"QueueName": "work", "MessageRetentionPeriod": retention, "VisibilityTimeout": 60}
+    if dead_letters:
+        queue["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": ["Dead", "Arn"]}, "maxReceiveCount": 3}
+    return {"Resources": {"Dead": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "dead"}},
+                          "Work": {"Type": "AWS::SQS::Queue", "Properties": queue}}}
+
+
+def test_an_update_that_changes_a_queue_applies_every_attribute(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        _stack(client, _queue_stack(345600, dead_letters=False))
+        client("cloudformation").update_stack(StackName="s", TemplateBody=json.dumps(
+            _queue_stack(1209600, dead_letters=True)))
+        sqs = client("sqs")
+        attributes = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="work")["QueueUrl"],
+                                              AttributeNames=["All"])["Attributes"]
+        if name == "released":  # UPDATE_COMPLETE, and neither change made
+            assert attributes["MessageRetentionPeriod"] == "345600" and "RedrivePolicy" not in attributes
+            continue
+        assert attributes["MessageRetentionPeriod"] == "1209600"
+        assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith(":dead")

@@ -82,23 +82,6 @@ def test_deploy_refuses_an_account_and_region_the_stack_set_already_deploys_to(a
         "another environment)"]
 
 
-def test_rollout_of_a_changed_spec_updates_every_instance(aws, runner, session, project) -> None:
-    spec = project()
-    assert runner.invoke(main, ["bootstrap", str(spec)]).exit_code == 0
-    assert runner.invoke(main, ["rollout", str(spec)]).exit_code == 0
-    project(lambda text: text.replace("    memory: 512\n", "    memory: 768\n"))
-    result = runner.invoke(main, ["rollout", str(spec)])
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == "stack set payments-prod in us-west-2: updated; 6 instance(s), 0 new"
-    for account in WORKLOADS:
-        for region in REGIONS:
-            config = session(account).client("lambda", region_name=region).get_function_configuration(
-                FunctionName="payments-create-payment-prod")
-            assert config["MemorySize"] == 768, (account, region)
-    status = runner.invoke(main, ["status", str(spec)])
-    assert next(r for r in status.stdout.splitlines() if " stack set " in r).split()[-2:] == ["ACTIVE", "matches"]
-
-
 def test_a_failing_instance_is_named_with_its_reason_and_the_others_are_left_alone(aws, runner, session) -> None:
     assert runner.invoke(main, ["bootstrap", PROD]).exit_code == 0
     # Something else already owns a name the service needs in one account and region.

@@ -35,6 +35,7 @@ class Instance:
     status: str  # CURRENT | OUTDATED | INOPERABLE
     detailed: str  # PENDING | RUNNING | SUCCEEDED | FAILED | CANCELLED | ...
     reason: str = ""
+    stack_id: str = ""  # the instance's stack, in its own account and region
 
     @property
     def failed(self) -> bool:
@@ -119,7 +120,7 @@ def instances(cfn: Any, name: str, order: list[str] | None = None) -> list[Insta
                 found.append(Instance(
                     region=summary["Region"], account=summary["Account"], status=summary.get("Status", ""),
                     detailed=(summary.get("StackInstanceStatus") or {}).get("DetailedStatus", ""),
-                    reason=summary.get("StatusReason", "") or ""))
+                    reason=summary.get("StatusReason", "") or "", stack_id=summary.get("StackId", "") or ""))
     order = order or []
     return sorted(found, key=lambda i: (order.index(i.region) if i.region in order else len(order), i.region,
                                         i.account))

@@ -391,15 +391,18 @@ def rollout_command(spec: Path, admin_region: str | None, profile: str | None, r
 @click.option("--stack-name", help="The stack `specc deploy` created (default: <service>-<environment>).")
 @click.option("--admin-region", help="Region the stack set lives in (default: the first region of the rollout "
               "order).")
-@click.option("--exit-code", is_flag=True, help=f"Exit {EXIT_CHANGES} when anything is not deployed or differs "
-              "from the compiled output.")
+@click.option("--exit-code", is_flag=True, help=f"Exit {EXIT_CHANGES} when anything is not deployed, differs "
+              "from the compiled output or has drifted.")
+@click.option("--templates-only", is_flag=True, help="Compare the templates only; skip checking each deployed "
+              "resource (CloudFormation drift detection on AWS, each service's API on a local emulator).")
 @profile_option
 @role_option
 @guarded
 @aws_errors
 def status_command(spec: Path, regions: tuple[str, ...], stack_name: str | None, admin_region: str | None,
-                   exit_code: bool, profile: str | None, role_name: str) -> None:
-    """What of SPEC is deployed where (bootstrap, stacks, stack set instances), and whether it matches."""
+                   exit_code: bool, templates_only: bool, profile: str | None, role_name: str) -> None:
+    """What of SPEC is deployed where (bootstrap, stacks, stack set instances), whether it matches the compiled
+    output, and whether each deployed resource is still there as deployed (drift)."""
     from specc.aws import stacksets, status, targets
     from specc.aws.session import Aws
     from specc.compiler import compile_spec
@@ -412,9 +415,10 @@ def status_command(spec: Path, regions: tuple[str, ...], stack_name: str | None,
     admin_region = admin_region or region_order(compiled.spec)[0]
     service_sha = stacksets.canonical_sha256(compiled.templates["service.json"])
     name = stack_name or stack_set_name(compiled.spec)
+    check = not templates_only
     rows = status.bootstrap_rows(aws, compiled, targets.bootstrap_targets(aws, compiled.spec, list(regions)),
-                                 role_name)
-    rows += [status.stack_row(aws, name, region, f"stack {name}", service_sha)
+                                 role_name, check)
+    rows += [status.stack_row(aws, name, region, f"stack {name}", service_sha, check)
              for region in region_order(compiled.spec) if not regions or region in regions]
     global_template = compiled.templates.get(GLOBAL_TEMPLATE)
     if global_template is not None and (not regions or GLOBAL_REGION in regions):
@@ -423,8 +427,7 @@ def status_command(spec: Path, regions: tuple[str, ...], stack_name: str | None,
                                      stacksets.canonical_sha256(global_template)))
     properties = stacksets.stack_set_properties(compiled.templates["stackset.json"], aws, admin_region,
                                                 aws.emulator_endpoint(admin_region))
-    rows += [row for row in status.stack_set_rows(aws, properties, service_sha or "", admin_region)
-             if row.what != "instance" or not regions or row.region in regions]
+    rows += status.stack_set_rows(aws, properties, service_sha or "", admin_region, role_name, check, list(regions))
     click.echo(status.render(rows), nl=False)
     click.echo(f"{spec}: {status.summary(rows)}.")
     if exit_code and status.differences(rows):  # a mode not used at all (no stack set by design) is no difference
