@@ -330,7 +330,7 @@ def test_a_split_service_says_exactly_what_it_says_whole(tmp_path, limits) -> No
     assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
 
 
-@pytest.mark.parametrize("case", ["api", "events", "private_api", "queues", "workflows"])
+@pytest.mark.parametrize("case", ["api", "events", "http_api", "private_api", "queues", "user_pools", "workflows"])
 def test_other_kinds_split_into_tiny_budgets_say_what_they_say_whole(tmp_path, case) -> None:
     """Golden cases squeezed into a tenth of each quota and two function stacks from the start: consumers, stream
     mappings, state machines, VPC endpoints and API methods read what moved, through the parent."""
@@ -338,7 +338,7 @@ def test_other_kinds_split_into_tiny_budgets_say_what_they_say_whole(tmp_path, c
     spec = tmp_path / case / "spec.yaml"
     whole = compile_spec(spec)
     data = yaml.safe_load(spec.read_text())
-    data["limits"] = {"margin": 0.9, "shards": 2}
+    data["limits"] = {"margin": 0.9, "shards": 8 if case == "http_api" else 2}  # http_api's functions share a half
     spec.write_text(yaml.safe_dump(data, sort_keys=False))
     split = compile_spec(spec)
     assert whole.layout is not None and not whole.layout.split
@@ -457,3 +457,22 @@ def test_every_nested_stack_carries_the_services_tags(tmp_path) -> None:
         assert stack["Properties"]["Tags"] == [
             {"Key": "cost-center", "Value": "42"}, {"Key": "specc:environment", "Value": "dev"},
             {"Key": "specc:service", "Value": "svc"}, {"Key": "team", "Value": "payments"}]
+
+
+def test_a_lambda_authorizer_names_its_function_by_arn_so_the_split_has_no_cycle(tmp_path) -> None:
+    """The function stacks read each authorizer's ID for the routes it guards; an authorizer reading its function's
+    ARN from a function stack's outputs made a cycle (E241). It names the function by its deterministic ARN."""
+    shutil.copytree(HERE / "golden" / "http_api", tmp_path / "http_api", ignore=shutil.ignore_patterns("expected"))
+    spec = tmp_path / "http_api" / "spec.yaml"
+    data = yaml.safe_load(spec.read_text())
+    data["limits"] = {"margin": 0.9, "shards": 2}
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    split = compile_spec(spec)
+    assert split.layout is not None and split.layout.split
+    parent = split.templates[PARENT]["Resources"]
+    authorizers = {t: r for t, r in parent.items() if r["Type"] == "AWS::ApiGatewayV2::Authorizer"
+                   and r["Properties"]["AuthorizerType"] == "REQUEST"}
+    assert authorizers
+    for resource in authorizers.values():
+        uri = json.dumps(resource["Properties"]["AuthorizerUri"])
+        assert ":function:" in uri and "Outputs." not in uri, uri

@@ -59,6 +59,9 @@ FUNCTIONS, SHARED, TABLES = "Functions", "Shared", "Tables"
 TABLE_STACK_DEPTH = 4  # 16 table stacks, fixed: a table's stack depends on its name alone, never on the others
 STATEFUL = frozenset({"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket",
                       "AWS::S3::BucketPolicy"})
+# Read by the function stacks whose routes they guard, so they must not wait for a function stack themselves: they
+# name their own function by its deterministic ARN (a GetAtt would make a cycle: authorizer -> stack -> authorizer).
+BY_NAME_IN_PARENT = frozenset({"AWS::ApiGatewayV2::Authorizer", "AWS::ApiGateway::Authorizer"})
 _SUB_TOKEN = re.compile(r"\$\{([^!}][^}]*)\}")
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
@@ -314,6 +317,7 @@ class _Splitter:
         self._seed_stacks: dict[tuple[str, str], _Stack] = {}
         self._trees: dict[str, ShardTree] = {}
         self.table_stacks = tables_in_stacks(ctx, self.resources)
+        self._names_only = False  # while rewriting a BY_NAME_IN_PARENT resource
 
     # ---- placement -------------------------------------------------------------------------------------
     def _family(self, title: str, resource: dict[str, Any], routes: dict[str, str],
@@ -487,8 +491,19 @@ class _Splitter:
                 name += "Param"
             stack.parameters[name] = value
             return {"Ref": name}
+        if self._names_only:
+            named = self._by_name(target, attribute)
+            if named is not None:
+                return named
         source = self.stacks[there]
         return {"Fn::GetAtt": [there, f"Outputs.{source.output_for(target, attribute or '', original)}"]}
+
+    def _rewrite_parent(self, resource: dict[str, Any]) -> Any:
+        self._names_only = resource["Type"] in BY_NAME_IN_PARENT
+        try:
+            return self._rewrite(PARENT, self._depends(PARENT, resource))
+        finally:
+            self._names_only = False
 
     def _table_by_name(self, target: str, attribute: str | None) -> Any:
         """A parent table by its deterministic name and ARN: two parameters fewer in every stack that uses it
@@ -665,7 +680,7 @@ class _Splitter:
         for stack in self.stacks.values():
             stack.resources = {t: self._rewrite(stack.logical_id, self._depends(stack.logical_id, r))
                                for t, r in stack.resources.items()}
-        parent_resources = {t: self._rewrite(PARENT, self._depends(PARENT, r)) for t, r in parent_resources.items()}
+        parent_resources = {t: self._rewrite_parent(r) for t, r in parent_resources.items()}
         for title, resource in parent_resources.items():  # a stack both waited for and read: reading is enough
             depends = resource.get("DependsOn")
             if depends and any(d in self.stacks for d in depends):
