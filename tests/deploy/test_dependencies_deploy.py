@@ -111,18 +111,21 @@ def test_a_function_with_packages_and_a_layer_deploys(aws: Any, runner: Any, ses
 
 def test_invoke_runs_the_handler_with_its_requirements_and_its_layers(aws: Any, runner: Any, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """`specc invoke` puts on sys.path what the zips hold: the function's installed requirements (attrs), then its
-    layer's code (greeting.py) and the layer's own requirements (python-dateutil). The handler runs isolated, so
-    a package neither ships would fail to import."""
+    """`specc invoke` puts on sys.path what the zips hold: the function's installed requirements (attrs, pure Python;
+    orjson, a compiled extension, built for python3.11 on Linux x86_64 like the Python running it here), then its
+    layer's code (greeting.py) and the layer's own requirements (python-dateutil). The handler runs isolated, so a
+    package neither ships would fail to import."""
     root = tmp_path / "project"
     (root / ".git").mkdir(parents=True)
     (root / "specs").mkdir()
     api = root / "handlers" / "api"
     api.mkdir(parents=True)
     (api / "app.py").write_text(
-        "import attrs\nfrom greeting import greet\n\n\n@attrs.define\nclass Reply:\n    message: str\n\n\n"
-        "def handler(event, context):\n    return attrs.asdict(Reply(greet(event['name'])))\n")
-    (api / "requirements.txt").write_text("attrs==24.2.0\n")
+        "import attrs\nimport orjson\nfrom greeting import greet\n\n\n"
+        "@attrs.define\nclass Reply:\n    message: str\n\n\n"
+        "def handler(event, context):\n"
+        "    return orjson.loads(orjson.dumps(attrs.asdict(Reply(greet(event['name'])))))\n")
+    (api / "requirements.txt").write_text("attrs==24.2.0\norjson==3.10.7\n")
     layer = root / "handlers" / "layers" / "common"
     layer.mkdir(parents=True)
     (layer / "greeting.py").write_text(
