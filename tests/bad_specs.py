@@ -391,6 +391,9 @@ def compile_in(workdir: Path, raw: bytes) -> Outcome:
             (workdir / handler).parent.mkdir(parents=True, exist_ok=True)
             (workdir / handler).write_text("".join(f"def {n}(event, context):\n    return {{}}\n"
                                                    for n in sorted(names)))
+    for directory in re.findall(rb"\bcode: ([\w./-]+)", raw)[:20]:  # layers' and functions' code directories
+        if b".." not in directory and not directory.startswith(b"/"):
+            (workdir / directory.decode()).mkdir(parents=True, exist_ok=True)
     spec = workdir / "spec.yaml"
     spec.write_bytes(raw)
     out = workdir / "out"

@@ -56,7 +56,7 @@ def test_the_wheel_carries_the_package_its_typing_marker_license_and_metadata(di
     assert "Typing :: Typed" in metadata.get_all("Classifier")
     assert metadata["Description-Content-Type"] == "text/markdown"
     requires = [r for r in metadata.get_all("Requires-Dist") if "extra ==" not in r]
-    assert len(requires) == 8 and all(">=" in r and "<" in r and "==" not in r for r in requires), requires
+    assert len(requires) == 10 and all(">=" in r and "<" in r and "==" not in r for r in requires), requires
     assert "specc = specc.cli:main" in entry_points
 
 

@@ -175,8 +175,11 @@ def test_outputs_through_the_cli(write_spec, runner, tmp_path) -> None:
     outputs = json.loads((tmp_path / "out" / "service.json").read_text())["Outputs"]
     assert outputs["OrdersArn"] == {"Description": "ARN of the orders table", "Export": {"Name": "svc-dev-orders-arn"},
                                     "Value": {"Fn::GetAtt": ["OrdersTable", "Arn"]}}
-    assert outputs["Trail"] == {"Value": {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:us-east-1:${AWS::AccountId}:"
-                                                     "trail/svc-trail-dev"}}
+    assert outputs["Trail"] == {"Value": {"Fn::Sub": [  # the home region from a Mapping: no region in a value
+        "arn:${AWS::Partition}:cloudtrail:${Home}:${AWS::AccountId}:trail/svc-trail-dev",
+        {"Home": {"Fn::FindInMap": ["AuditTrailHome", "Trail", "Region"]}}]}}
+    template = json.loads((tmp_path / "out" / "service.json").read_text())
+    assert template["Mappings"]["AuditTrailHome"] == {"Trail": {"Region": "us-east-1"}}
     # the same value as the output specc writes: one output, with the export
     assert outputs["OrdersTableName"] == {"Description": "Name of the orders table",
                                           "Export": {"Name": "svc-dev-orders-name"},

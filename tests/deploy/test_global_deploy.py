@@ -91,7 +91,8 @@ def test_deploy_ships_the_regional_stack_then_the_global_one(aws, runner, sessio
         f"site-prod-global in us-east-1 ({ADMIN}): unchanged (CREATE_COMPLETE)"]
     status = runner.invoke(main, ["status", spec])
     assert status.exit_code == 0, status.output
-    (row,) = [line for line in status.stdout.splitlines() if "global stack site-prod-global" in line]
+    resources = status.stdout.split("\nRESOURCES\n")[0]  # the stacks' rows; their resources are listed after
+    (row,) = [line for line in resources.splitlines() if "global stack site-prod-global" in line]
     assert row.split()[:2] == ["us-east-1", ADMIN] and row.endswith("matches")
 
 
