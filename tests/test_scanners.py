@@ -125,11 +125,20 @@ def test_a_weak_template_fails_both_scanners(scan_venv, tmp_path) -> None:
     assert {f["rule"] for _, f in cfripper([path]).blocking()} >= {"GenericResourceWildcardPolicyRule"}
 
 
+# checkov 3's CKV_AWS_45 (secrets in a Lambda environment) flagged golden functions whose variables hold no secret
+# ("ENVIRONMENT": "stg", "MODE": "strict") when the checkout was /tmp/ci-clone2, and not in /tmp/ci-clone or
+# /work/main, with byte-identical files, nor in a copy of the same golden directory elsewhere: its answer depends on
+# where the file lies, not on the template. specc refuses secrets in environments itself (E254,
+# tests/test_secret_values.py); the examples' scan (test_checkov_finds_nothing) keeps the check.
+LOCATION_DEPENDENT = frozenset({"CKV_AWS_45"})
+
+
 def test_every_golden_case_passes_both_scanners_too(scan_venv, tmp_path) -> None:
     """The golden cases exercise each kind's options and opt-outs, including ones no example spec uses yet."""
     templates = golden_templates()
     assert len(templates) >= 30
-    failed = [f"{f['file_path']} {f['resource']} {f['check_id']}" for f in checkov(templates, tmp_path).failed]
+    failed = [f"{f['file_path']} {f['resource']} {f['check_id']}" for f in checkov(templates, tmp_path).failed
+              if f["check_id"] not in LOCATION_DEPENDENT]
     assert failed == []
     result = cfripper(templates)
     assert [(path, f["rule"], f["resources"]) for path, f in result.blocking()] == []

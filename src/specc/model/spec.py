@@ -88,7 +88,7 @@ class ServiceFields(SpecModel):
     @classmethod
     def _implicit_key(cls, data: Any) -> Any:
         """Secure by default even in a minimal spec: no `keys` means one key named `main`."""
-        if isinstance(data, dict) and not data.get("keys"):
+        if isinstance(data, dict) and data.get("keys") in (None, {}):  # `keys: false` is a type error, not "none"
             data = {**data,
                     "keys": {IMPLICIT_KEY: {"description": "default key (created because the spec declares none)"}}}
         return data
