@@ -260,6 +260,9 @@ class _Builder:
                            "use a plain name as the key")
                 continue
             key = key_node.value
+            if key == "":  # `? ` or `: value`: YAML reads a null key, which names nothing
+                self.error(key_node, "E002", "a mapping key is empty", "write a name before the colon")
+                continue
             if key in first_seen:
                 first = first_seen[key].start_mark
                 self.error(key_node, "E003", f"duplicate key '{key}' (first defined at line {first.line + 1})",
