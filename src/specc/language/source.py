@@ -281,9 +281,16 @@ class _Builder:
             return node.value
         if tag in _SCALAR_TAGS:
             try:
-                return self._constructor.construct_object(node, deep=True)
+                value = self._constructor.construct_object(node, deep=True)
             except (yaml.YAMLError, ValueError, OverflowError):
                 return node.value
+            if type(value) is int and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+                # no AWS value is a number this large, and a template's JSON encoder refuses it: say so here
+                self.error(node, "E007", f"the number {node.value} is out of range (templates hold whole numbers "
+                           f"from {INT_RANGE[0]} to {INT_RANGE[1]})",
+                           "use a smaller number, or quote it if the value is text")
+                return None
+            return value
         self._bad_tag(node)
         return None
 
@@ -301,6 +308,10 @@ class _Builder:
 _CLOUDFORMATION_SHORT_FORMS = frozenset({
     "Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "And", "Or", "Not", "ImportValue", "Base64",
     "FindInMap", "GetAZs", "Cidr", "Condition", "Transform", "Length", "ToJsonString"})
+
+
+# what a template's JSON can hold: a signed or unsigned 64-bit whole number
+INT_RANGE = (-(2**63), 2**64 - 1)
 
 
 def _pos(node: yaml.Node) -> Position:
