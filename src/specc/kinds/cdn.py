@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from awacs.aws import Action, Allow, ArnLike, Condition, Principal, Statement, StringEquals
 from pydantic import Field, field_validator, model_validator
-from troposphere import Equals, GetAtt, Output, Ref, Sub, cloudfront
+from troposphere import GetAtt, Output, Ref, Sub, cloudfront
 
+from specc.build import region_conditions
 from specc.build.context import BuildContext
 from specc.build.global_region import GLOBAL_MARK, GLOBAL_REGION
 from specc.build.log_buckets import LogBucket, add_log_bucket, bucket_name_example
@@ -112,13 +113,11 @@ class CdnSpec(SpecModel):
 
 
 def _condition(ctx: BuildContext) -> None:
-    if CDN_REGION not in ctx.template.conditions:
-        ctx.template.add_condition(CDN_REGION, Equals(Ref("AWS::Region"), CLOUDFRONT_REGION))
+    region_conditions.add(ctx.template, CDN_REGION, [CLOUDFRONT_REGION])
 
 
 def _home_condition(ctx: BuildContext) -> None:
-    if HOME_REGION not in ctx.template.conditions:
-        ctx.template.add_condition(HOME_REGION, Equals(Ref("AWS::Region"), home_region(ctx.spec)))
+    region_conditions.add(ctx.template, HOME_REGION, [home_region(ctx.spec)])
 
 
 def home_region(spec: Any) -> str:
