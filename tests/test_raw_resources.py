@@ -367,3 +367,52 @@ def test_naming_a_raw_resource_of_fewer_regions_is_a_located_error(runner, write
     assert result.exit_code == 1
     assert "E323 resources.EuBusArn.Properties.Value.'Fn::GetAtt': 'EuBus' exists only in eu-west-1, but " \
            "'EuBusArn' names it in us-east-1 as well" in result.output
+
+
+def test_raw_properties_are_checked_against_the_schema_of_every_region_they_deploy_to(
+        runner, write_spec, tmp_path, monkeypatch) -> None:
+    """cfn-lint ships one schema per type and region (named by its content's hash). Today every region's schema of a
+    type is the same file, so a copy of the data in which eu-west-1's AWS::SSM::Parameter lacks `Tier` stands in
+    for a region that has an older schema: the property is refused there, and only there."""
+    from specc.build import cfn_schema
+
+    data = cfn_schema._data_dir()
+    digest = cfn_schema.resource_types("us-east-1")["AWS::SSM::Parameter"]
+    schema = json.loads((data / "resources" / f"{digest}.json").read_text())
+    del schema["properties"]["Tier"]
+    copy = tmp_path / "schemas"
+    (copy / "resources").mkdir(parents=True)
+    (copy / "providers").mkdir()
+    (copy / "resources" / f"{digest}.json").write_text(json.dumps(cfn_schema.resource_schema("AWS::SSM::Parameter")))
+    (copy / "resources" / "older.json").write_text(json.dumps(schema))
+    for region in ("us-east-1", "eu-west-1", "us-west-2"):
+        providers = {"AWS::SSM::Parameter": "older" if region == "eu-west-1" else digest}
+        (copy / "providers" / f"{region}.json").write_text(json.dumps(providers))
+    for cached in (cfn_schema.resource_types, cfn_schema.resource_schema, cfn_schema._validator):
+        cached.cache_clear()
+    monkeypatch.setattr(cfn_schema, "_data_dir", lambda: copy)
+    try:
+        spec = write_spec("""\
+specc: 1
+service: shop
+environment: dev
+regions: [us-east-1, eu-west-1, us-west-2]
+resources:
+  Everywhere:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: "on", Tier: Standard}
+  NotInEurope:
+    Type: AWS::SSM::Parameter
+    regions: [us-east-1, us-west-2]
+    Properties: {Type: String, Value: "on", Tier: Standard}
+""")
+        result = runner.invoke(main, ["validate", str(spec)])
+    finally:
+        for cached in (cfn_schema.resource_types, cfn_schema.resource_schema, cfn_schema._validator):
+            cached.cache_clear()
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if " E3" in line]
+    assert len(errors) == 1, result.output
+    assert "E311 resources.Everywhere.Properties.Tier: AWS::SSM::Parameter: unknown property 'Tier'" in errors[0]
+    assert errors[0].endswith("(in eu-west-1) (properties here: AllowedPattern, DataType, Description, Name, "
+                              "Policies, Tags, Type, Value)")

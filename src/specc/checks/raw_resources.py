@@ -39,7 +39,9 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         at = ("resources", name)
         regions = listed_regions(spec, resource) or list(spec.regions)  # none of the service's: E320 says so
         missing = [region for region in regions if resource.type not in cfn_schema.resource_types(region)]
-        if len(missing) == len(regions):
+        if len(missing) == len(regions) and not any(
+                resource.type in cfn_schema.resource_types(region)
+                for region in (*spec.regions, cfn_schema.FALLBACK_REGION)):
             found.append(source.diagnostic(
                 ID, at + ("Type",), f"unknown resource type '{resource.type}'"
                 + cfn_schema.suggest_type(resource.type),
@@ -50,8 +52,7 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
                 NOT_IN_REGION, at + ("Type",), f"'{resource.type}' is not available in {', '.join(missing)}",
                 "limit the resource to the regions that have it (`regions`), or use a type they all have"))
             continue
-        region = regions[0]
-        for problem in cfn_schema.check_properties(resource.type, resource.properties, region):
+        for problem in cfn_schema.check_properties_in(resource.type, resource.properties, regions):
             path = at + ("Properties",) + problem.path
             if problem.kind == cfn_schema.MISSING_PROPERTY and not resource.properties:
                 path = at
