@@ -93,6 +93,8 @@ class CdnSpec(SpecModel):
     content_security_policy: str = Field(DEFAULT_CSP, min_length=1, max_length=1783,
                                          description="The Content-Security-Policy header sent with every response.",
                                          examples=["default-src 'self'; img-src 'self' data:"])
+    ipv6: bool = Field(True, description="Viewers may connect over IPv6 as well as IPv4 (`IPV6Enabled`): on by "
+                       "default, as in CloudFront and CDK.", examples=[False])
     access_logs: bool = Field(True, description="Standard access logs to a log bucket (ACLs enabled, as CloudFront's "
                               "log delivery requires). Turning them off is recorded in the template.", examples=[True])
     access_log_retention_days: int = Field(365, ge=1, le=36500, description="Days access logs are kept.",
@@ -175,7 +177,7 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
         Comment=f"{ctx.spec.service} {name} ({ctx.spec.environment})",
         DefaultRootObject=spec.default_root_object,
         HttpVersion="http2and3",
-        IPV6Enabled=True,
+        IPV6Enabled=spec.ipv6,
         PriceClass=spec.price_class,
         Origins=[cloudfront.Origin(
             Id=spec.bucket,
