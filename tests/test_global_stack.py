@@ -93,3 +93,18 @@ def test_a_reference_across_the_two_stacks_is_refused() -> None:
     service["Resources"]["Bucket"]["Properties"] = {"Tags": [{"Key": "cdn", "Value": {"Ref": "Site"}}]}
     with pytest.raises(AssertionError, match="the regional template refers to Site of the other stack"):
         separate(spec, service)
+
+
+def test_cloudfront_serves_ipv6_by_default_and_a_spec_can_turn_it_off(runner, tmp_path) -> None:
+    """`cdn.NAME.ipv6` (seed 000 sets is_ipv6_enabled): on unless the spec says otherwise, as in CloudFront and CDK."""
+    def ipv6(text: str, out: Path) -> Any:
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(text)
+        result = runner.invoke(main, ["compile", str(spec), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        distribution = json.loads((out / "global.json").read_text())["Resources"]["WwwDistribution"]
+        return distribution["Properties"]["DistributionConfig"]["IPV6Enabled"]
+
+    text = CASE.read_text()
+    assert ipv6(text, tmp_path / "default") is True
+    assert ipv6(text.replace("    web_acl: edge\n", "    web_acl: edge\n    ipv6: false\n"), tmp_path / "off") is False

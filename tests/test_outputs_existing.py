@@ -248,12 +248,17 @@ def test_the_docs_examples_compile(write_spec, tmp_path) -> None:
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "outputs-and-existing-resources.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     head = "specc: 1\nservice: svc\nenvironment: dev\nregions: [us-east-1]\n"
     spec = write_spec(head + blocks[1], handlers=("src/worker.py",))
     compiled = compile_spec(spec)
     statements = policy_statements(compiled.templates["service.json"])
     assert statements["SendToLegacyJobsQueue"]["Resource"] == ["arn:aws:sqs:us-east-1:111111111111:legacy-jobs"]
+    function = "functions:\n  worker: {handler: src/worker.py:handler, network: private}\n"
+    spec = write_spec("specc: 1\nservice: svc\nenvironment: dev\n" + blocks[3] + function, "accounts.yaml",
+                      handlers=("src/worker.py",))
+    mappings = compile_spec(spec).templates["service.json"]["Mappings"]  # the per-account example, as written
+    assert mappings["ExistingNetworkVpc"]["eu-west-1"]["222222222222"] == "vpc-2222222222222222e"
 
 
 BY_REGION = """
@@ -347,3 +352,85 @@ functions:
     assert (statement["Action"], statement["Resource"]) == (
         ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], [arn])
     assert not [t for t in template["Resources"] if t.startswith("LegacyJobs") and not t.endswith("Mapping")]
+
+
+BY_ACCOUNT = """
+specc: 1
+service: svc
+environment: dev
+regions: [us-east-1, eu-west-1]
+accounts: ["111111111111", "222222222222"]
+network:
+  existing:
+    by_account:
+      "111111111111":
+        by_region:
+          us-east-1: {vpc: vpc-1111111111111111a, subnets: [subnet-1111111111111111a, subnet-1111111111111111b],
+                      security_groups: [sg-1111111111111111a]}
+          eu-west-1: {vpc: vpc-1111111111111111e, subnets: [subnet-1111111111111111e, subnet-1111111111111111f],
+                      security_groups: [sg-1111111111111111e]}
+      "222222222222":
+        by_region:
+          us-east-1: {vpc: vpc-2222222222222222a, subnets: [subnet-2222222222222222a, subnet-2222222222222222b],
+                      security_groups: [sg-2222222222222222a]}
+          eu-west-1: {vpc: vpc-2222222222222222e, subnets: [subnet-2222222222222222e, subnet-2222222222222222f],
+                      security_groups: [sg-2222222222222222e]}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    network: private
+outputs:
+  vpc: {value: "${network.vpc.id}"}
+"""
+
+
+def test_an_existing_vpc_per_account_and_region_of_a_stackset(runner, write_spec, tmp_path) -> None:
+    """One account-neutral template for every instance of the StackSet: each account's IDs in each region from
+    Mappings keyed by region and account, read with Fn::FindInMap; lint-clean in both regions."""
+    from specc.lint.cfn import lint_templates
+
+    spec = write_spec(BY_ACCOUNT)
+    result = runner.invoke(main, ["compile", str(spec), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    service = json.loads((tmp_path / "out" / "service.json").read_text())
+    mappings = service["Mappings"]
+    assert sorted(mappings) == ["ExistingNetworkSecurityGroups", "ExistingNetworkSubnets", "ExistingNetworkVpc"]
+    assert mappings["ExistingNetworkSubnets"]["eu-west-1"] == {
+        "111111111111": ["subnet-1111111111111111e", "subnet-1111111111111111f"],
+        "222222222222": ["subnet-2222222222222222e", "subnet-2222222222222222f"]}
+    assert mappings["ExistingNetworkVpc"]["us-east-1"] == {"111111111111": "vpc-1111111111111111a",
+                                                            "222222222222": "vpc-2222222222222222a"}
+    here = [{"Ref": "AWS::Region"}, {"Ref": "AWS::AccountId"}]
+    subnets = {"Fn::FindInMap": ["ExistingNetworkSubnets", *here]}
+    assert service["Resources"]["WorkerFunction"]["Properties"]["VpcConfig"] == {
+        "SecurityGroupIds": {"Fn::FindInMap": ["ExistingNetworkSecurityGroups", *here]}, "SubnetIds": subnets}
+    granted = [r["Fn::Sub"][1]["id"] for r in policy_statements(service)["CreateNetworkInterfaces"]["Resource"]
+               if "subnet/" in str(r)]
+    assert granted == [{"Fn::Select": [0, subnets]}, {"Fn::Select": [1, subnets]}]
+    assert service["Outputs"]["Vpc"] == {"Value": {"Fn::FindInMap": ["ExistingNetworkVpc", *here]}}
+    assert "111111111111" not in json.dumps(service["Resources"])  # account IDs only in the Mappings
+    assert [f.render("by_account") for f in lint_templates({"service.json": service}, ["us-east-1", "eu-west-1"])] == []
+
+
+def test_an_existing_vpc_per_account_of_a_one_region_stackset(write_spec) -> None:
+    spec = write_spec("""
+specc: 1
+service: svc
+environment: dev
+regions: [eu-west-1]
+accounts: ["111111111111", "222222222222"]
+network:
+  existing:
+    by_account:
+      "111111111111": {vpc: vpc-1111111111111111e, subnets: [subnet-1111111111111111e],
+                       security_groups: [sg-1111111111111111e]}
+      "222222222222": {vpc: vpc-2222222222222222e, subnets: [subnet-2222222222222222e],
+                       security_groups: [sg-2222222222222222e]}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    network: private
+""")
+    service = compile_spec(spec).templates["service.json"]
+    assert service["Mappings"]["ExistingNetworkSecurityGroups"] == {
+        "eu-west-1": {"111111111111": ["sg-1111111111111111e"], "222222222222": ["sg-2222222222222222e"]}}

@@ -309,3 +309,110 @@ def test_setting_a_property_to_its_own_value_changes_only_the_metadata(data: Any
     earlier = ((before.get("Metadata") or {}).get("specc") or {}).get("overrides") or []  # the spec's own
     assert changed["Metadata"]["specc"]["overrides"] == [*earlier, {"set": sorted(chosen),
                                                                     "spec": f"overrides.{address}"}]
+
+
+REGIONAL = """\
+specc: 1
+service: shop
+environment: dev
+regions: [us-east-1, eu-west-1, us-west-2]
+audit: {trail: {region: us-west-2}, security_alarms: []}
+resources:
+  EuBus:
+    Type: AWS::Events::EventBus
+    regions: [eu-west-1]
+    Properties: {Name: shop-eu-bus-dev}
+  EuBusArn:
+    Type: AWS::SSM::Parameter
+    Condition: RegionsEuWest1
+    Properties: {Type: String, Value: {"Fn::GetAtt": [EuBus, Arn]}}
+  TwoRegions:
+    Type: AWS::SSM::Parameter
+    regions: [us-west-2, us-east-1]
+    Properties: {Type: String, Value: "on"}
+  AllListed:
+    Type: AWS::SSM::Parameter
+    regions: [us-west-2, eu-west-1, us-east-1]
+    Properties: {Type: String, Value: "on"}
+  WithTheTrail:
+    Type: AWS::SSM::Parameter
+    Condition: AuditTrailRegion
+    Properties: {Type: String, Value: "on"}
+"""
+
+
+def test_a_raw_resource_limited_to_some_regions_carries_their_condition(runner, write_spec, tmp_path) -> None:
+    template = _compile(runner, write_spec(REGIONAL), tmp_path / "out")
+    resources, conditions = template["Resources"], template["Conditions"]
+    in_region = {"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}
+    assert resources["EuBus"]["Condition"] == "RegionsEuWest1" and conditions["RegionsEuWest1"] == in_region
+    assert resources["EuBusArn"]["Condition"] == "RegionsEuWest1"  # a user-written Condition the template has
+    # several regions: Fn::Or, named in the service's order of regions
+    assert resources["TwoRegions"]["Condition"] == "RegionsUsEast1UsWest2"
+    assert conditions["RegionsUsEast1UsWest2"] == {"Fn::Or": [
+        {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}, {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-west-2"]}]}
+    assert "Condition" not in resources["AllListed"]  # every region of the service: no condition at all
+    assert resources["WithTheTrail"]["Condition"] == "AuditTrailRegion"  # the trail's own condition, reused
+    assert conditions["AuditTrailRegion"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-west-2"]}
+
+
+def test_a_raw_resource_limited_to_some_regions_lints_clean_in_each(runner, write_spec) -> None:
+    result = runner.invoke(main, ["lint", str(write_spec(REGIONAL))])
+    assert result.exit_code == 0, result.output
+
+
+def test_naming_a_raw_resource_of_fewer_regions_is_a_located_error(runner, write_spec) -> None:
+    spec = write_spec(REGIONAL.replace('Condition: RegionsEuWest1\n', 'regions: [eu-west-1, us-east-1]\n'))
+    result = runner.invoke(main, ["validate", str(spec)])
+    assert result.exit_code == 1
+    assert "E323 resources.EuBusArn.Properties.Value.'Fn::GetAtt': 'EuBus' exists only in eu-west-1, but " \
+           "'EuBusArn' names it in us-east-1 as well" in result.output
+
+
+def test_raw_properties_are_checked_against_the_schema_of_every_region_they_deploy_to(
+        runner, write_spec, tmp_path, monkeypatch) -> None:
+    """cfn-lint ships one schema per type and region (named by its content's hash). Today every region's schema of a
+    type is the same file, so a copy of the data in which eu-west-1's AWS::SSM::Parameter lacks `Tier` stands in
+    for a region that has an older schema: the property is refused there, and only there."""
+    from specc.build import cfn_schema
+
+    data = cfn_schema._data_dir()
+    digest = cfn_schema.resource_types("us-east-1")["AWS::SSM::Parameter"]
+    schema = json.loads((data / "resources" / f"{digest}.json").read_text())
+    del schema["properties"]["Tier"]
+    copy = tmp_path / "schemas"
+    (copy / "resources").mkdir(parents=True)
+    (copy / "providers").mkdir()
+    (copy / "resources" / f"{digest}.json").write_text(json.dumps(cfn_schema.resource_schema("AWS::SSM::Parameter")))
+    (copy / "resources" / "older.json").write_text(json.dumps(schema))
+    for region in ("us-east-1", "eu-west-1", "us-west-2"):
+        providers = {"AWS::SSM::Parameter": "older" if region == "eu-west-1" else digest}
+        (copy / "providers" / f"{region}.json").write_text(json.dumps(providers))
+    for cached in (cfn_schema.resource_types, cfn_schema.resource_schema, cfn_schema._validator):
+        cached.cache_clear()
+    monkeypatch.setattr(cfn_schema, "_data_dir", lambda: copy)
+    try:
+        spec = write_spec("""\
+specc: 1
+service: shop
+environment: dev
+regions: [us-east-1, eu-west-1, us-west-2]
+resources:
+  Everywhere:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: "on", Tier: Standard}
+  NotInEurope:
+    Type: AWS::SSM::Parameter
+    regions: [us-east-1, us-west-2]
+    Properties: {Type: String, Value: "on", Tier: Standard}
+""")
+        result = runner.invoke(main, ["validate", str(spec)])
+    finally:
+        for cached in (cfn_schema.resource_types, cfn_schema.resource_schema, cfn_schema._validator):
+            cached.cache_clear()
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if " E3" in line]
+    assert len(errors) == 1, result.output
+    assert "E311 resources.Everywhere.Properties.Tier: AWS::SSM::Parameter: unknown property 'Tier'" in errors[0]
+    assert errors[0].endswith("(in eu-west-1) (properties here: AllowedPattern, DataType, Description, Name, "
+                              "Policies, Tags, Type, Value)")

@@ -61,3 +61,35 @@ def test_a_split_service_with_raw_resources_deploys(aws, runner, session, deploy
     again = runner.invoke(main, ["deploy", str(SPEC), "--region", REGION])
     assert again.exit_code == 0, again.output
     assert "unchanged" in again.stdout
+
+
+TWO_REGIONS = """\
+specc: 1
+service: rawreg
+environment: test
+regions: [us-east-1, eu-west-1]
+resources:
+  Everywhere:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: /rawreg/test/everywhere, Type: String, Value: "on"}
+  EuOnly:
+    Type: AWS::SSM::Parameter
+    regions: [eu-west-1]
+    Properties: {Name: /rawreg/test/eu-only, Type: String, Value: {Ref: Everywhere}}
+"""
+
+
+def test_a_raw_resource_limited_to_one_region_exists_only_in_that_regions_stack(
+        aws, runner, session, write_spec) -> None:
+    spec = write_spec(TWO_REGIONS)
+    for region in ("us-east-1", "eu-west-1"):
+        assert runner.invoke(main, ["bootstrap", str(spec), "--region", region]).exit_code == 0
+        result = runner.invoke(main, ["deploy", str(spec), "--region", region])
+        assert result.exit_code == 0, result.output
+    aws_session = session()
+    parameters = {region: {p["Name"] for p in aws_session.client("ssm", region_name=region).describe_parameters()[
+        "Parameters"]} for region in ("us-east-1", "eu-west-1")}
+    assert parameters["us-east-1"] == {"/rawreg/test/everywhere"}
+    assert parameters["eu-west-1"] == {"/rawreg/test/everywhere", "/rawreg/test/eu-only"}
+    assert aws_session.client("ssm", region_name="eu-west-1").get_parameter(Name="/rawreg/test/eu-only")[
+        "Parameter"]["Value"] == "/rawreg/test/everywhere"  # its Ref

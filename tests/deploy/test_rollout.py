@@ -145,3 +145,51 @@ def test_service_managed_rollout_to_an_organizational_unit(aws, runner, session,
     for account in members:
         tables = session(account).client("dynamodb", region_name="eu-west-1").list_tables()["TableNames"]
         assert "payments-transactions-prod" in tables, account
+
+
+EXISTING_VPC = """\
+specc: 1
+service: netset
+environment: test
+regions: [us-east-1, eu-west-1]
+accounts: ["111111111111", "222222222222"]
+network:
+  existing:
+    by_account:
+{by_account}
+functions:
+  worker:
+    handler: handlers/app.py:handler
+    network: private
+"""
+
+
+def test_a_function_in_an_existing_vpc_gets_each_accounts_subnets(aws, runner, session, write_spec) -> None:
+    """One template for the StackSet; each instance reads its own account's and region's VPC from the Mappings
+    (issue 15): the VPCs are made beforehand in each workload account and region, and Lambda in each reports the
+    subnets and security group of its own."""
+    made: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for account in WORKLOADS:
+        for region in ("us-east-1", "eu-west-1"):
+            ec2 = session(account).client("ec2", region_name=region)
+            vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+            group = ec2.create_security_group(GroupName="worker", Description="worker", VpcId=vpc)["GroupId"]
+            made[account, region] = vpc, subnet, group
+    by_account = "".join(
+        f'      "{account}":\n        by_region:\n' + "".join(
+            f"          {region}: {{vpc: {made[account, region][0]}, subnets: [{made[account, region][1]}], "
+            f"security_groups: [{made[account, region][2]}]}}\n" for region in ("us-east-1", "eu-west-1"))
+        for account in WORKLOADS)
+    spec = write_spec(EXISTING_VPC.format(by_account=by_account.rstrip("\n")))
+    assert runner.invoke(main, ["bootstrap", str(spec)]).exit_code == 0
+    result = runner.invoke(main, ["rollout", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert len([line for line in result.stdout.splitlines() if line.endswith(" SUCCEEDED")]) == 4
+    for (account, region), (vpc, subnet, group) in made.items():
+        config = session(account).client("lambda", region_name=region).get_function_configuration(
+            FunctionName="netset-worker-test")["VpcConfig"]
+        assert (config["SubnetIds"], config["SecurityGroupIds"]) == ([subnet], [group]), (account, region)
+        # (moto 5 answers a fixed VpcId, `vpc-123abc`, whatever the subnets: not checked; `vpc` is the subnet's)
+        assert session(account).client("ec2", region_name=region).describe_subnets(SubnetIds=config["SubnetIds"])[
+            "Subnets"][0]["VpcId"] == vpc

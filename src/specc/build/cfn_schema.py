@@ -20,7 +20,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,32 @@ def check_properties(resource_type: str, properties: Any, region: str = FALLBACK
     """What the schema of `resource_type` (which must exist) finds wrong in `properties`, in document order."""
     found = list(_problems(_validator(resource_type, region), properties))
     return sorted(found, key=lambda p: [str(part) for part in p.path])
+
+
+def check_properties_in(resource_type: str, properties: Any, regions: list[str]) -> list[SchemaProblem]:
+    """What the schemas of `resource_type` in `regions` find wrong in `properties`: each distinct schema once (the
+    providers name a schema by its content's hash, and most types have one for every region), and a problem that
+    not every region's schema finds says where it holds (`(in eu-west-1)`). Regions without the type are skipped:
+    their absence is the caller's error."""
+    by_schema: dict[str, list[str]] = {}
+    for region in regions:
+        digest = resource_types(region).get(resource_type)
+        if digest is not None:
+            by_schema.setdefault(digest, []).append(region)
+    if not by_schema:
+        return []
+    if len(by_schema) == 1:
+        return check_properties(resource_type, properties, next(iter(by_schema.values()))[0])
+    found: dict[tuple[str, tuple[Any, ...], str], tuple[SchemaProblem, list[str]]] = {}
+    for schema_regions in by_schema.values():
+        for problem in check_properties(resource_type, properties, schema_regions[0]):
+            key = (problem.kind, problem.path, problem.message)
+            found.setdefault(key, (problem, []))[1].extend(schema_regions)
+    every = sum(len(r) for r in by_schema.values())
+    problems = [problem if len(where) == every else replace(
+        problem, message=f"{problem.message} (in {', '.join(r for r in regions if r in where)})")
+        for problem, where in found.values()]
+    return sorted(problems, key=lambda p: [str(part) for part in p.path])
 
 
 def _problems(validator: Any, properties: Any) -> Iterator[SchemaProblem]:

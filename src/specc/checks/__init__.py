@@ -30,6 +30,7 @@ from specc.checks import (
     placement,
     queue_consumers,
     queue_names,
+    raw_regions,
     raw_resources,
     references,
     regions,
@@ -59,8 +60,8 @@ CHECKS: tuple[Check, ...] = tuple(
                    rollout_targets,
                    bucket_triggers, bucket_metrics, cdn_web_acls, queue_consumers, queue_names, streams, event_metrics,
                    secret_rotation, secret_values,
-                   perimeter, workflows, http_api, security, cycles, expressions, service_triggers, raw_resources,
-                   neutral_values, existing, outputs)
+                   perimeter, workflows, http_api, security, cycles, expressions, service_triggers, raw_regions,
+                   raw_resources, neutral_values, existing, outputs)
 ) + (Check(handlers.FUNCTION_ID, handlers.FUNCTION_DESCRIPTION, handlers.check_functions),)
 
 # Findings that do not stop a compile (severity "note"): printed by `specc compile` and `specc validate`.

@@ -4,7 +4,8 @@ in ways that need no resource of ours: `uses`, `${...}` values and outputs, and 
 A hard-coded region or account in an existing ARN is refused when the service deploys to several regions or
 accounts: every stack instance of the StackSet would name that one resource (write `${aws.region}` and
 `${aws.account_id}`, or a bare name, which the stack completes with its own). An existing VPC's IDs hold in one
-region and account only.
+region and account only: a service of several gives every region's (`by_region`), and every account's of
+`accounts` (`by_account`), each exactly once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ HARD_CODED = "E355"
 BUILT_ON = "E356"
 DEFAULT_KEY = "E357"
 NETWORK = "E358"
+MISSING_IDS = "E359"  # by_account: an account and region of the service without IDs
+NOT_DEPLOYED = "E361"  # by_account: an account or region the service does not deploy to
+NO_REGION = "E362"  # by_account: one region's IDs for an account of a service of several regions
+ACCOUNTS_UNKNOWN = "E363"  # by_account without `accounts`
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -78,24 +83,80 @@ def _value(spec: Any, source: SourceFile, section: str, name: str, value: str) -
 
 def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
     given = spec.network.existing
-    if len(spec.accounts) > 1 or spec.organizational_units is not None:
+    at = ("network", "existing")
+    if spec.organizational_units is not None:
         return [source.diagnostic(
-            NETWORK, ("network", "existing"), "an existing VPC is named by IDs that hold in one account, but the "
-            "service deploys to several", "deploy one spec per account with its VPC, or let specc create the "
-            "network (remove `existing`)", at_key=True)]
+            NETWORK, at, "an existing VPC is named by IDs that hold in one account, but the service deploys to the "
+            "accounts of organizational units, which are not known when it is compiled", "list the accounts in "
+            "`accounts` and give each one's IDs under `by_account`, or let specc create the network (remove "
+            "`existing`)", at_key=True)]
+    if given.by_account is not None:
+        return _by_account(spec, source, given.by_account)
+    if len(spec.accounts) > 1:
+        return [source.diagnostic(
+            NETWORK, at, "an existing VPC is named by IDs that hold in one account, but the service deploys to "
+            f"{len(spec.accounts)}", "give each account's IDs under `by_account`", at_key=True)]
     if given.by_region is None and len(spec.regions) > 1:
         return [source.diagnostic(
-            NETWORK, ("network", "existing"), f"an existing VPC is named by IDs that hold in one region, but the "
-            f"service deploys to {len(spec.regions)}", "give each region's IDs under `by_region`", at_key=True)]
-    if given.by_region is not None and sorted(given.by_region) != sorted(spec.regions):
-        missing = sorted(set(spec.regions) - set(given.by_region))
-        extra = sorted(set(given.by_region) - set(spec.regions))
-        wrong = ([f"no IDs for {', '.join(missing)}"] if missing else []) + (
-            [f"IDs for {', '.join(extra)}, which `regions` does not list"] if extra else [])
-        return [source.diagnostic(
-            NETWORK, ("network", "existing", "by_region"), "`by_region` gives " + " and ".join(wrong),
-            "give exactly the service's regions: " + ", ".join(spec.regions), at_key=True)]
+            NETWORK, at, f"an existing VPC is named by IDs that hold in one region, but the service deploys to "
+            f"{len(spec.regions)}", "give each region's IDs under `by_region`", at_key=True)]
+    if given.by_region is not None:
+        return _regions_given(spec, source, at + ("by_region",), given.by_region, "`by_region`")
     return []
+
+
+def _regions_given(spec: Any, source: SourceFile, path: tuple[Any, ...], by_region: dict[str, Any],
+                   what: str) -> list[Diagnostic]:
+    if sorted(by_region) == sorted(spec.regions):
+        return []
+    missing = sorted(set(spec.regions) - set(by_region))
+    extra = sorted(set(by_region) - set(spec.regions))
+    wrong = ([f"no IDs for {', '.join(missing)}"] if missing else []) + (
+        [f"IDs for {', '.join(extra)}, which `regions` does not list"] if extra else [])
+    return [source.diagnostic(NETWORK, path, f"{what} gives " + " and ".join(wrong),
+                              "give exactly the service's regions: " + ", ".join(spec.regions), at_key=True)]
+
+
+def _by_account(spec: Any, source: SourceFile, by_account: dict[str, Any]) -> list[Diagnostic]:
+    """Every account of `accounts`, in every region of `regions`, has the existing VPC's IDs, and no other."""
+    import difflib
+
+    at = ("network", "existing", "by_account")
+    if not spec.accounts:
+        return [source.diagnostic(
+            ACCOUNTS_UNKNOWN, at, "`by_account` gives IDs per account, but the service names no `accounts` (it "
+            "deploys to the account that runs the rollout, which is not known when it is compiled)",
+            "list the accounts in `accounts`, or give the one account's IDs without `by_account`", at_key=True)]
+    found = []
+    for account, ids in sorted(by_account.items()):
+        if account not in spec.accounts:
+            guess = difflib.get_close_matches(account, spec.accounts, n=1)
+            found.append(source.diagnostic(
+                NOT_DEPLOYED, at + (account,), f"account {account} is not one of the service's `accounts` ("
+                f"{', '.join(spec.accounts)})" + (f"; did you mean '{guess[0]}'?" if guess else ""),
+                "give IDs for the accounts the service deploys to", at_key=True))
+        elif ids.by_region is None and len(spec.regions) > 1:
+            found.append(source.diagnostic(
+                NO_REGION, at + (account,), f"account {account}'s IDs hold in one region, but the service deploys "
+                f"to {len(spec.regions)}", f"give its IDs for each of {', '.join(spec.regions)} under `by_region`",
+                at_key=True))
+        elif ids.by_region is not None:
+            extra = sorted(set(ids.by_region) - set(spec.regions))
+            for region in extra:
+                guess = difflib.get_close_matches(region, spec.regions, n=1)
+                found.append(source.diagnostic(
+                    NOT_DEPLOYED, at + (account, "by_region", region), f"{region} is not one of the service's "
+                    f"regions ({', '.join(spec.regions)})" + (f"; did you mean '{guess[0]}'?" if guess else ""),
+                    "give IDs for the regions the service deploys to", at_key=True))
+    missing = [f"{account} in {region}" for account in spec.accounts for region in spec.regions
+               if account not in by_account or (by_account[account].by_region is not None
+                                                and region not in by_account[account].by_region)]
+    if missing:
+        found.append(source.diagnostic(
+            MISSING_IDS, at, f"`by_account` has no IDs for {', '.join(missing)}: a stack instance there would "
+            "have no subnets to run the functions in", "give the existing VPC's IDs of every account of "
+            "`accounts` in every region of `regions`", at_key=True))
+    return found
 
 
 def _built_on(spec: Any, source: SourceFile) -> list[Diagnostic]:

@@ -1,5 +1,5 @@
-"""Raw resources (`resources:`) are valid CloudFormation: a type that exists in every region of the spec, properties
-its schema accepts, and references (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `DependsOn`) to raw resources that exist.
+"""Raw resources (`resources:`) are valid CloudFormation: a type that exists in every region it is deployed to,
+properties its schema accepts, and references (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `DependsOn`) to raw resources that exist.
 
 Checked against the schemas cfn-lint ships (build/cfn_schema.py), before anything is built, each at the line of
 the offending value: what would otherwise be a failed deployment minutes later, or a cfn-lint finding pointing
@@ -9,7 +9,6 @@ into a generated template.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +23,6 @@ WRONG_TYPE = "E313"
 NOT_ALLOWED = "E314"
 UNKNOWN_TARGET = "E318"
 NOT_IN_REGION = "E319"
-_SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -32,14 +30,18 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
     if not resources:
         return []
     from specc.build import cfn_schema
+    from specc.kinds.resources import listed_regions
 
     codes = {cfn_schema.UNKNOWN_PROPERTY: UNKNOWN_PROPERTY, cfn_schema.MISSING_PROPERTY: MISSING_PROPERTY,
              cfn_schema.WRONG_TYPE: WRONG_TYPE, cfn_schema.NOT_IN_ENUM: NOT_ALLOWED}
     found: list[Diagnostic] = []
     for name, resource in sorted(resources.items()):
         at = ("resources", name)
-        missing = [region for region in spec.regions if resource.type not in cfn_schema.resource_types(region)]
-        if len(missing) == len(spec.regions):
+        regions = listed_regions(spec, resource) or list(spec.regions)  # none of the service's: E320 says so
+        missing = [region for region in regions if resource.type not in cfn_schema.resource_types(region)]
+        if len(missing) == len(regions) and not any(
+                resource.type in cfn_schema.resource_types(region)
+                for region in (*spec.regions, cfn_schema.FALLBACK_REGION)):
             found.append(source.diagnostic(
                 ID, at + ("Type",), f"unknown resource type '{resource.type}'"
                 + cfn_schema.suggest_type(resource.type),
@@ -48,10 +50,9 @@ def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
         if missing:
             found.append(source.diagnostic(
                 NOT_IN_REGION, at + ("Type",), f"'{resource.type}' is not available in {', '.join(missing)}",
-                "remove those regions, or use a type every region of the service has"))
+                "limit the resource to the regions that have it (`regions`), or use a type they all have"))
             continue
-        region = spec.regions[0]
-        for problem in cfn_schema.check_properties(resource.type, resource.properties, region):
+        for problem in cfn_schema.check_properties_in(resource.type, resource.properties, regions):
             path = at + ("Properties",) + problem.path
             if problem.kind == cfn_schema.MISSING_PROPERTY and not resource.properties:
                 path = at
@@ -128,13 +129,15 @@ def _shape_problem(key: str, inner: Any) -> tuple[str, str] | None:
 
 def _targets(spec: Any, source: SourceFile, name: str, resource: Any) -> list[Diagnostic]:
     """Raw CloudFormation names raw resources and pseudo parameters; spec entries are named as `${...}`."""
+    from specc.kinds.resources import raw_names
+
     known = sorted(spec.resources)
     found = []
     for index, target in enumerate(resource.dependencies()):
         path = ("resources", name, "DependsOn") + ((index,) if isinstance(resource.depends_on, list) else ())
         if target not in spec.resources:
             found.append(_unknown(source, path, target, known, "DependsOn"))
-    for path, target, variables in _named(resource.properties, ("resources", name, "Properties")):
+    for path, target, variables in raw_names(resource.properties, ("resources", name, "Properties")):
         if target.startswith("AWS::") or target in spec.resources or target in variables:
             continue
         found.append(_unknown(source, path, target, known, "a reference", _generated_by(spec, target)))
@@ -169,31 +172,3 @@ def _unknown(source: SourceFile, path: tuple[Any, ...], target: str, known: list
         + (f"; did you mean '{guess[0]}'?" if guess else ""),
         "Ref, Fn::GetAtt, Fn::Sub and DependsOn name `resources` entries and AWS:: pseudo parameters; name a spec "
         "entry in a plain string as ${section.entry.attribute}")
-
-
-def _named(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str, set[str]]]:
-    """(path, logical ID, Fn::Sub variables in scope) of every Ref, GetAtt and Fn::Sub name in `value`."""
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _named(item, path + (index,))
-        return
-    if not isinstance(value, dict):
-        return
-    for key, inner in value.items():
-        here = path + (key,)
-        if key == "Ref" and isinstance(inner, str):
-            yield here, inner, set()
-        elif key == "Fn::GetAtt":
-            target = inner[0] if isinstance(inner, list) and inner else inner
-            if isinstance(target, str):
-                yield here, target.split(".", 1)[0], set()
-        elif key == "Fn::Sub":
-            text, variables = (inner[0], inner[1]) if isinstance(inner, list) and len(inner) == 2 else (inner, {})
-            names = set(variables) if isinstance(variables, dict) else set()
-            if isinstance(text, str):
-                for match in _SUB_NAME.finditer(text):
-                    yield here, match.group(1).split(".", 1)[0].strip(), names
-            if isinstance(variables, dict):
-                yield from _named(variables, here + (1,))
-        else:
-            yield from _named(inner, here)

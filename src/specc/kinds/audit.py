@@ -19,8 +19,9 @@ from typing import Any, Literal
 from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from pydantic import Field, field_validator
-from troposphere import Equals, FindInMap, GetAtt, If, Ref, Sub, cloudtrail, config, iam, logs, securityhub
+from troposphere import FindInMap, GetAtt, If, Ref, Sub, cloudtrail, config, iam, logs, securityhub
 
+from specc.build import region_conditions
 from specc.build.context import BuildContext
 from specc.build.iam import Grant, key_grant, use_logs_key
 from specc.build.log_buckets import LogBucket, access_log_statement, add_log_bucket, bucket_name_example
@@ -222,7 +223,7 @@ def selected(spec: Any, section: str, selection: list[str] | None) -> list[str]:
 def build(ctx: BuildContext, name: str, spec: AuditSpec | None) -> None:
     if spec is None:
         return
-    ctx.template.add_condition(TRAIL_REGION, Equals(Ref("AWS::Region"), trail_region(ctx.spec)))
+    region_conditions.add(ctx.template, TRAIL_REGION, [trail_region(ctx.spec)])
     key = ctx.key_for(spec.trail.encryption)
     _buckets(ctx, spec, key)
     _trail(ctx, spec, key)

@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from awacs.aws import Action, Allow, ArnLike, Condition, Principal, Statement, StringEquals
 from pydantic import Field, field_validator, model_validator
-from troposphere import Equals, GetAtt, Output, Ref, Sub, cloudfront
+from troposphere import GetAtt, Output, Ref, Sub, cloudfront
 
+from specc.build import region_conditions
 from specc.build.context import BuildContext
 from specc.build.global_region import GLOBAL_MARK, GLOBAL_REGION
 from specc.build.log_buckets import LogBucket, add_log_bucket, bucket_name_example
@@ -92,6 +93,8 @@ class CdnSpec(SpecModel):
     content_security_policy: str = Field(DEFAULT_CSP, min_length=1, max_length=1783,
                                          description="The Content-Security-Policy header sent with every response.",
                                          examples=["default-src 'self'; img-src 'self' data:"])
+    ipv6: bool = Field(True, description="Viewers may connect over IPv6 as well as IPv4 (`IPV6Enabled`): on by "
+                       "default, as in CloudFront and CDK.", examples=[False])
     access_logs: bool = Field(True, description="Standard access logs to a log bucket (ACLs enabled, as CloudFront's "
                               "log delivery requires). Turning them off is recorded in the template.", examples=[True])
     access_log_retention_days: int = Field(365, ge=1, le=36500, description="Days access logs are kept.",
@@ -112,13 +115,11 @@ class CdnSpec(SpecModel):
 
 
 def _condition(ctx: BuildContext) -> None:
-    if CDN_REGION not in ctx.template.conditions:
-        ctx.template.add_condition(CDN_REGION, Equals(Ref("AWS::Region"), CLOUDFRONT_REGION))
+    region_conditions.add(ctx.template, CDN_REGION, [CLOUDFRONT_REGION])
 
 
 def _home_condition(ctx: BuildContext) -> None:
-    if HOME_REGION not in ctx.template.conditions:
-        ctx.template.add_condition(HOME_REGION, Equals(Ref("AWS::Region"), home_region(ctx.spec)))
+    region_conditions.add(ctx.template, HOME_REGION, [home_region(ctx.spec)])
 
 
 def home_region(spec: Any) -> str:
@@ -176,7 +177,7 @@ def build(ctx: BuildContext, name: str, spec: CdnSpec) -> None:
         Comment=f"{ctx.spec.service} {name} ({ctx.spec.environment})",
         DefaultRootObject=spec.default_root_object,
         HttpVersion="http2and3",
-        IPV6Enabled=True,
+        IPV6Enabled=spec.ipv6,
         PriceClass=spec.price_class,
         Origins=[cloudfront.Origin(
             Id=spec.bucket,

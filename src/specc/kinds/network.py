@@ -40,6 +40,7 @@ from specc.build.iam import Grant, use_logs_key
 from specc.build.naming import camel, logical_id
 from specc.build.scanners import skip
 from specc.kinds.base import Attribute, Kind, NameRule
+from specc.language.rollout import AccountId
 from specc.language.types import RetentionDays, SpecModel
 
 VPC_ID = "Vpc"
@@ -108,6 +109,9 @@ VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8,17}$")]
 SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]
 EXISTING_MAPPING = "ExistingNetwork"  # by_region: region -> Vpc, Subnets, SecurityGroups
+# by_account: one Mapping per value (a Mapping holds two levels of keys): region -> account -> the value
+ACCOUNT_MAPPINGS = {"Vpc": "ExistingNetworkVpc", "Subnets": "ExistingNetworkSubnets",
+                    "SecurityGroups": "ExistingNetworkSecurityGroups"}
 
 
 def _unique(ids: Any) -> None:
@@ -133,9 +137,8 @@ class NetworkIds(SpecModel):
         return self
 
 
-class ExistingNetwork(SpecModel):
-    """A VPC made elsewhere: functions with `network: private` run in these subnets with these security groups.
-    Its IDs hold in one region: a service of several regions gives them per region (`by_region`)."""
+class AccountNetwork(SpecModel):
+    """One account's VPC made elsewhere: its IDs, or each region's (`by_region`)."""
 
     vpc: VpcId | None = Field(None, description="The VPC's ID.", examples=["vpc-0abc1234def567890"])
     subnets: list[SubnetId] | None = Field(
@@ -151,30 +154,68 @@ class ExistingNetwork(SpecModel):
                                  "security_groups": ["sg-0abc1234def567890"]}}])
 
     @model_validator(mode="after")
-    def _shape(self) -> ExistingNetwork:
-        given = [f for f in ("vpc", "subnets", "security_groups") if getattr(self, f) is not None]
-        if self.by_region is not None:
-            if given:
-                raise ValueError(f"`by_region` gives every region's IDs: remove `{given[0]}`")
-            if len({len(ids.subnets) for ids in self.by_region.values()}) > 1 or len(
-                    {len(ids.security_groups) for ids in self.by_region.values()}) > 1:
-                raise ValueError("every region of `by_region` has as many subnets, and as many security groups "
-                                 "(the functions' role names each)")
-            return self
-        missing = [f for f in ("vpc", "subnets", "security_groups") if getattr(self, f) is None]
-        if missing:
-            raise ValueError(f"an existing network gives `vpc`, `subnets` and `security_groups` (or `by_region`): "
-                             f"add `{missing[0]}`")
-        _unique(self)
+    def _shape(self) -> AccountNetwork:
+        _one_account(self, "(or `by_region`)")
         return self
 
+    def all_ids(self) -> list[NetworkIds]:
+        """Every region's IDs it gives (one region's, without `by_region`)."""
+        if self.by_region is not None:
+            return list(self.by_region.values())
+        assert self.vpc is not None and self.subnets is not None and self.security_groups is not None
+        return [NetworkIds(vpc=self.vpc, subnets=self.subnets, security_groups=self.security_groups)]
+
+
+def _one_account(ids: AccountNetwork, alternatives: str) -> None:
+    given = [f for f in ("vpc", "subnets", "security_groups") if getattr(ids, f) is not None]
+    if ids.by_region is not None:
+        if given:
+            raise ValueError(f"`by_region` gives every region's IDs: remove `{given[0]}`")
+        _same_counts(list(ids.by_region.values()), "every region of `by_region`")
+        return
+    missing = [f for f in ("vpc", "subnets", "security_groups") if getattr(ids, f) is None]
+    if missing:
+        raise ValueError(f"an existing network gives `vpc`, `subnets` and `security_groups` {alternatives}: "
+                         f"add `{missing[0]}`")
+    _unique(ids)
+
+
+def _same_counts(ids: list[NetworkIds], where: str) -> None:
+    if len({len(one.subnets) for one in ids}) > 1 or len({len(one.security_groups) for one in ids}) > 1:
+        raise ValueError(f"{where} has as many subnets, and as many security groups (the functions' role names "
+                         "each)")
+
+
+class ExistingNetwork(AccountNetwork):
+    """A VPC made elsewhere: functions with `network: private` run in these subnets with these security groups.
+    Its IDs hold in one account and region: a service of several regions gives them per region (`by_region`), a
+    StackSet of several accounts per account (`by_account`)."""
+
+    by_account: dict[AccountId, AccountNetwork] | None = Field(
+        None, description="Instead of the IDs or `by_region`: each account's (of `accounts`), and in a service of "
+        "several regions each account's `by_region` (template Mappings by account and region, so one template "
+        "serves every account). Every account and region has as many subnets, and as many security groups.",
+        examples=[{"111111111111": {"vpc": "vpc-0abc1234def567890", "subnets": ["subnet-0abc1234def567890"],
+                                    "security_groups": ["sg-0abc1234def567890"]}}])
+
+    @model_validator(mode="after")
+    def _shape(self) -> ExistingNetwork:
+        if self.by_account is None:
+            _one_account(self, "(or `by_region`, or `by_account`)")
+            return self
+        given = [f for f in ("vpc", "subnets", "security_groups", "by_region") if getattr(self, f) is not None]
+        if given:
+            raise ValueError(f"`by_account` gives every account's IDs: remove `{given[0]}`")
+        _same_counts([ids for account in self.by_account.values() for ids in account.all_ids()],
+                     "every account and region of `by_account`")
+        return self
 
 class NetworkSpec(SpecModel):
     """The service's VPC. Functions with `network: private` run in its private subnets."""
 
     existing: ExistingNetwork | None = Field(
         None, description="A VPC that exists, named by its IDs: specc creates no network, and functions with "
-        "`network: private` run in its subnets (per region with `by_region`; one account: IDs differ in each).",
+        "`network: private` run in its subnets (per region with `by_region`, per account with `by_account`).",
         examples=[{"vpc": "vpc-0abc1234def567890", "subnets": ["subnet-0abc1234def567890"],
                    "security_groups": ["sg-0abc1234def567890"]}])
 
@@ -507,13 +548,13 @@ def function_vpc(ctx: BuildContext) -> tuple[Any, list[Grant]]:
     """What a `network: private` function gets: its VpcConfig, and the ENI permissions Lambda needs in its role."""
     ec2_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}"
     given: ExistingNetwork | None = ctx.spec.network.existing
-    if given is not None and given.by_region is not None:  # each region's IDs, from the template's Mapping
-        regions = _existing_mapping(ctx, given.by_region)
-        config = awslambda.VPCConfig(SubnetIds=_mapped("Subnets"), SecurityGroupIds=_mapped("SecurityGroups"))
-        subnets = [Sub(f"{ec2_arn}:subnet/${{id}}", id=Select(i, _mapped("Subnets")))
-                   for i in range(len(regions[0].subnets))]
-        groups = [Sub(f"{ec2_arn}:security-group/${{id}}", id=Select(i, _mapped("SecurityGroups")))
-                  for i in range(len(regions[0].security_groups))]
+    mapped = _existing_mapping(ctx) if given is not None else None
+    if mapped is not None:  # each region's (account's) IDs, from the template's Mappings
+        config = awslambda.VPCConfig(SubnetIds=_mapped(ctx, "Subnets"), SecurityGroupIds=_mapped(ctx, "SecurityGroups"))
+        subnets = [Sub(f"{ec2_arn}:subnet/${{id}}", id=Select(i, _mapped(ctx, "Subnets")))
+                   for i in range(len(mapped[0].subnets))]
+        groups = [Sub(f"{ec2_arn}:security-group/${{id}}", id=Select(i, _mapped(ctx, "SecurityGroups")))
+                  for i in range(len(mapped[0].security_groups))]
     elif given is not None:  # an existing VPC: its subnets and security groups, by ID
         assert given.subnets is not None and given.security_groups is not None  # the model requires them
         config = awslambda.VPCConfig(SubnetIds=list(given.subnets), SecurityGroupIds=list(given.security_groups))
@@ -535,32 +576,57 @@ def function_vpc(ctx: BuildContext) -> tuple[Any, list[Grant]]:
     ]
 
 
-def _existing_mapping(ctx: BuildContext, by_region: dict[str, NetworkIds]) -> list[NetworkIds]:
-    """The template's Mapping of each region's IDs (written once), and those IDs in region order."""
-    ctx.template.mappings[EXISTING_MAPPING] = {
-        region: {"SecurityGroups": list(ids.security_groups), "Subnets": list(ids.subnets), "Vpc": ids.vpc}
-        for region, ids in sorted(by_region.items())}
-    return [by_region[region] for region in sorted(by_region)]
+def _existing_mapping(ctx: BuildContext) -> list[NetworkIds] | None:
+    """The template's Mappings of the existing VPC's IDs (written once), and those IDs in key order; None when the
+    IDs are given once (one account, one region), and written in the template as they are."""
+    given: ExistingNetwork = ctx.spec.network.existing
+    if given.by_account is not None:
+        # region -> account: a Mapping's second-level keys are alphanumeric (cfn-lint E7001), as account IDs are
+        per_region: dict[str, dict[str, NetworkIds]] = {}
+        for account, ids in sorted(given.by_account.items()):
+            for region, region_ids in _by_region(ctx.spec, ids).items():
+                per_region.setdefault(region, {})[account] = region_ids
+        for what, field in (("Vpc", "vpc"), ("Subnets", "subnets"), ("SecurityGroups", "security_groups")):
+            ctx.template.mappings[ACCOUNT_MAPPINGS[what]] = {
+                region: {account: _value(getattr(ids, field)) for account, ids in sorted(accounts.items())}
+                for region, accounts in sorted(per_region.items())}
+        return [ids for _, accounts in sorted(per_region.items()) for _, ids in sorted(accounts.items())]
+    if given.by_region is not None:
+        ctx.template.mappings[EXISTING_MAPPING] = {
+            region: {"SecurityGroups": list(ids.security_groups), "Subnets": list(ids.subnets), "Vpc": ids.vpc}
+            for region, ids in sorted(given.by_region.items())}
+        return [given.by_region[region] for region in sorted(given.by_region)]
+    return None
 
 
-def _mapped(what: str) -> FindInMap:
+def _by_region(spec: Any, ids: AccountNetwork) -> dict[str, NetworkIds]:
+    """One account's IDs by region: given so, or the IDs of a service of one region (checks/existing.py refuses
+    them in a service of several)."""
+    return dict(ids.by_region) if ids.by_region is not None else {spec.regions[0]: ids.all_ids()[0]}
+
+
+def _value(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
+def _mapped(ctx: BuildContext, what: str) -> FindInMap:
+    """This stack's value from the Mappings: by region, or by account and region."""
+    if ctx.spec.network.existing.by_account is not None:
+        return FindInMap(ACCOUNT_MAPPINGS[what], Ref("AWS::Region"), Ref("AWS::AccountId"))
     return FindInMap(EXISTING_MAPPING, Ref("AWS::Region"), what)
 
 
 def existing_vpc(ctx: BuildContext) -> Any:
-    """The existing VPC's ID: given, or this region's from the Mapping."""
-    given: ExistingNetwork = ctx.spec.network.existing
-    if given.by_region is not None:
-        _existing_mapping(ctx, given.by_region)
-        return _mapped("Vpc")
-    return given.vpc
+    """The existing VPC's ID: given, or this region's (account's) from the Mappings."""
+    if _existing_mapping(ctx) is not None:
+        return _mapped(ctx, "Vpc")
+    return ctx.spec.network.existing.vpc
 
 
 def _first_group(ctx: BuildContext) -> Any:
+    if _existing_mapping(ctx) is not None:
+        return Select(0, _mapped(ctx, "SecurityGroups"))
     given: ExistingNetwork = ctx.spec.network.existing
-    if given.by_region is not None:
-        _existing_mapping(ctx, given.by_region)
-        return Select(0, _mapped("SecurityGroups"))
     assert given.security_groups is not None
     return given.security_groups[0]
 

@@ -178,11 +178,11 @@ def _remove(properties: dict[str, Any], parts: list[Any]) -> bool:
 
 def _absent(ctx: BuildContext, resource_type: str, address: str, index: int, key: str, parts: list[Any]) -> Diagnostic:
     from specc.build.cfn_schema import UNKNOWN_PROPERTY as UNKNOWN
-    from specc.build.cfn_schema import check_properties
+    from specc.build.cfn_schema import check_properties_in
 
     probe: dict[str, Any] = {}
     _set(probe, parts, {"Ref": "AWS::NoValue"})
-    unknown = [p for p in check_properties(resource_type, probe, ctx.spec.regions[0])
+    unknown = [p for p in check_properties_in(resource_type, probe, list(ctx.spec.regions))
                if p.kind == UNKNOWN and list(p.path) == parts[:len(p.path)]]
     path = ("overrides", address, "remove", index)
     if unknown:
@@ -201,7 +201,7 @@ def _schema_problems(ctx: BuildContext, resource_type: str, address: str, overri
              cfn_schema.WRONG_TYPE: WRONG_TYPE, cfn_schema.NOT_IN_ENUM: NOT_ALLOWED}
     set_paths = sorted(((key, _parts(key)) for key in override.set_), key=lambda item: -len(item[1]))
     found = []
-    for problem in cfn_schema.check_properties(resource_type, properties, ctx.spec.regions[0]):
+    for problem in cfn_schema.check_properties_in(resource_type, properties, list(ctx.spec.regions)):
         path = list(problem.path)
         spec_path: tuple[Any, ...] | None = None
         for key, parts in set_paths:

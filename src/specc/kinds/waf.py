@@ -21,8 +21,9 @@ from typing import Any, Literal, cast
 
 from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
 from pydantic import Field, field_validator, model_validator
-from troposphere import Equals, GetAtt, Ref, Sub, encode_to_dict, kms, logs, wafv2
+from troposphere import GetAtt, Ref, Sub, encode_to_dict, kms, logs, wafv2
 
+from specc.build import region_conditions
 from specc.build.context import BuildContext
 from specc.build.global_region import GLOBAL_MARK, GLOBAL_REGION
 from specc.build.iam import LOGS_KEY_ACTIONS, LOGS_SERVICE, logs_condition, use_logs_key
@@ -183,8 +184,7 @@ class WebAclSpec(SpecModel):
 
 
 def _condition(ctx: BuildContext) -> None:
-    if CDN_REGION not in ctx.template.conditions:
-        ctx.template.add_condition(CDN_REGION, Equals(Ref("AWS::Region"), CLOUDFRONT_REGION))
+    region_conditions.add(ctx.template, CDN_REGION, [CLOUDFRONT_REGION])
 
 
 def metric_name(spec: Any, name: str) -> str:
