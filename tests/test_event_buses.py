@@ -128,3 +128,16 @@ def test_a_private_publisher_needs_the_events_endpoint(runner, tmp_path) -> None
     assert result.exit_code == 1
     assert ("E209 functions.worker.uses.event_buses: this function runs in the private subnets, which have no NAT "
             "and no events endpoint") in result.output
+
+
+def test_the_docs_example_compiles(write_spec) -> None:
+    """docs/outputs-and-existing-resources.md's event buses example, as written (with its handlers)."""
+    from specc.compiler import compile_spec
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "outputs-and-existing-resources.md").read_text()
+    example = page.split("## Event buses\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    head = "specc: 1\nservice: shop\nenvironment: prod\nregions: [us-east-1]\n"
+    compiled = compile_spec(write_spec(head + example, handlers=("src/checkout.py", "src/fulfil.py")))
+    resources = compiled.templates["service.json"]["Resources"]
+    assert resources["OrdersEventBus"]["Properties"]["Name"] == "shop-orders-prod"
+    assert resources["OrderPlacedRule"]["Properties"]["EventBusName"] == {"Fn::GetAtt": ["OrdersEventBus", "Name"]}
