@@ -141,3 +141,12 @@ def test_the_docs_example_compiles(write_spec) -> None:
     resources = compiled.templates["service.json"]["Resources"]
     assert resources["OrdersEventBus"]["Properties"]["Name"] == "shop-orders-prod"
     assert resources["OrderPlacedRule"]["Properties"]["EventBusName"] == {"Fn::GetAtt": ["OrdersEventBus", "Name"]}
+
+
+def test_a_rule_listens_on_an_existing_partner_bus(runner, tmp_path) -> None:
+    """A SaaS partner's bus is named `aws.partner/<partner>/<id>/<name>`: the `/` are part of its name."""
+    spec = _project(tmp_path, shared="aws.partner/saas.example/1234/orders")
+    spec.write_text(spec.read_text().replace("bus: orders", "bus: shared"))
+    template = _compile(runner, spec, tmp_path)
+    assert template["Resources"]["PlacedRule"]["Properties"]["EventBusName"] == {"Fn::Sub": (
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/aws.partner/saas.example/1234/orders")}

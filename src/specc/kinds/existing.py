@@ -54,7 +54,8 @@ FORMS: dict[str, Form] = {
                    "arn:${aws.partition}:sqs:${aws.region}:${aws.account_id}:legacy-jobs"),
     "topics": Form("topic name", "sns", "", r"[A-Za-z0-9_-]{1,256}(\.fifo)?",
                    "arn:${aws.partition}:sns:${aws.region}:${aws.account_id}:legacy-alerts"),
-    "event_buses": Form("event bus name", "events", "event-bus/", r"[.\-_A-Za-z0-9]{1,256}",
+    # A partner bus's name holds `/` (aws.partner/saas.example/123/orders): rules listen on it like on any other.
+    "event_buses": Form("event bus name", "events", "event-bus/", r"[/.\-_A-Za-z0-9]{1,256}",
                         "arn:${aws.partition}:events:${aws.region}:${aws.account_id}:event-bus/legacy-orders"),
     "keys": Form("key ID", "kms", "key/", r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"
                  r"mrk-[0-9a-f]{32})",
