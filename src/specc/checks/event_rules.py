@@ -18,6 +18,8 @@ FILTER = "E381"
 # EventBridge's content filters: `{prefix: "ord-"}` in a field's list.
 CONTENT_FILTERS = ("anything-but", "cidr", "equals-ignore-case", "exists", "numeric", "prefix", "suffix", "wildcard")
 EXAMPLE = "like `source: [shop.orders]` or `detail: {status: [placed]}`"
+NUMERIC = 5.0e9  # EventBridge's numeric filter compares numbers between -5.0e9 and +5.0e9
+INTEGERS = 2**63 - 1  # what a template's JSON carries as a number (specc's encoder, CloudFormation's parser)
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -70,7 +72,25 @@ def _values(source: SourceFile, path: tuple[Any, ...], values: list[Any]) -> lis
                                            "list the values themselves, one level deep"))
         elif isinstance(value, dict):
             found += _filter(source, path + (index,), value)
+        else:
+            found += _numbers(source, path + (index,), value)
     return found
+
+
+def _numbers(source: SourceFile, path: tuple[Any, ...], value: Any, limit: float = INTEGERS) -> list[Diagnostic]:
+    """Numbers a pattern cannot hold: beyond what a template carries (or, in a `numeric` filter, what EventBridge
+    compares), infinite or NaN."""
+    if isinstance(value, dict):
+        return [d for key, inner in value.items() for d in _numbers(source, path + (key,), inner, limit)]
+    if isinstance(value, list):
+        return [d for index, inner in enumerate(value) for d in _numbers(source, path + (index,), inner, limit)]
+    if isinstance(value, bool) or not isinstance(value, int | float) or -limit <= value <= limit:  # NaN: False
+        return []
+    if limit == NUMERIC:
+        return [source.diagnostic(ID, path, f"{value} is outside the numbers a `numeric` filter compares "
+                                  "(-5.0e9 to 5.0e9)", "compare with a bound in that range")]
+    return [source.diagnostic(ID, path, f"{value} is not a number a template can hold (at most 64 bits)",
+                              f"match it as text: `\"{value}\"`")]
 
 
 def _filter(source: SourceFile, path: tuple[Any, ...], value: dict[str, Any]) -> list[Diagnostic]:
@@ -80,7 +100,7 @@ def _filter(source: SourceFile, path: tuple[Any, ...], value: dict[str, Any]) ->
                                   "write each filter as its own list item, like `[{prefix: ord-}, {suffix: -x}]`")]
     (name,) = value
     if name in CONTENT_FILTERS:
-        return []
+        return _numbers(source, path + (name,), value[name], NUMERIC if name == "numeric" else INTEGERS)
     guess = difflib.get_close_matches(str(name), CONTENT_FILTERS, n=1)
     return [source.diagnostic(FILTER, path + (name,), f"unknown content filter '{name}'"
                               f"{f'; did you mean {guess[0]!r}?' if guess else ''}",
