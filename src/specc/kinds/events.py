@@ -102,7 +102,8 @@ class EventSpec(SpecModel):
         if self.pattern is not None and self.function is None:
             raise ValueError("an event rule (`pattern`) needs the `function` it invokes")
         if self.bus is not None and self.pattern is None:
-            raise ValueError("`bus` applies to event rules (`pattern`): a schedule runs on the account's default bus")
+            why = ": a schedule runs on the account's default bus" if self.schedule is not None else ""
+            raise ValueError(f"`bus` applies to event rules (`pattern`){why}")
         scheduled_only = {"function", "input", "enabled", "retries", "max_event_age_seconds"}
         given = sorted(scheduled_only & self.model_fields_set)
         if self.stream is not None and given:
