@@ -134,6 +134,10 @@ PATCHES = (
           "an update that changes a nested stack deletes that stack and creates it again: every resource in it is "
           "deleted and recreated (a table loses its data) and fails on names still taken. AWS updates the nested "
           "stack in place."),
+    Patch("moto.events.models.EventBus.create_from_cloudformation_json",
+          "an AWS::Events::EventBus created from a template drops its `Description` and `Tags` (CreateEventBus "
+          "takes both): DescribeEventBus shows no description and ListTagsForResource no tags, so the service's "
+          "required tags are missing on the bus."),
 )
 
 
@@ -174,6 +178,20 @@ def apply_patches() -> None:
     _topics_update_in_place()
     _queue_updates()
     _nested_stack_updates_in_place()
+    _event_bus_description_and_tags()
+
+
+def _event_bus_description_and_tags() -> None:
+    from moto.events.models import EventBus, events_backends
+
+    def create(cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        properties = cloudformation_json.get("Properties") or {}
+        return events_backends[account_id][region_name].create_event_bus(
+            name=resource_name, event_source_name=properties.get("EventSourceName"),
+            description=properties.get("Description"), tags=properties.get("Tags"))
+
+    EventBus.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
 
 
 def _ssm_parameter_tags() -> None:

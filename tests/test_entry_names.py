@@ -35,6 +35,8 @@ tables:
   NAME: {partition_key: {name: id, type: S}}
 topics:
   NAME: {}
+event_buses:
+  NAME: {}
 queues:
   QUEUE: {}
 buckets:
@@ -55,6 +57,7 @@ functions:
       secrets: {NAME: read}
       keys: {NAME: decrypt}
       workflows: {NAME: start}
+      event_buses: {NAME: publish}
 workflows:
   NAME:
     start: run

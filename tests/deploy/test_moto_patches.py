@@ -650,3 +650,18 @@ def test_an_update_that_changes_a_queue_applies_every_attribute(servers: dict[st
             continue
         assert attributes["MessageRetentionPeriod"] == "1209600"
         assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith(":dead")
+
+
+BUS_WITH_TAGS = {"Resources": {"Bus": {"Type": "AWS::Events::EventBus", "Properties": {
+    "Name": "orders", "Description": "Order events", "Tags": [{"Key": "team", "Value": "a"}]}}}}
+
+
+def test_event_bus_description_and_tags(servers: dict[str, Client]) -> None:
+    for name, client in servers.items():
+        assert _stack(client, BUS_WITH_TAGS)["StackStatus"] == "CREATE_COMPLETE"
+        bus = client("events").describe_event_bus(Name="orders")
+        tags = client("events").list_tags_for_resource(ResourceARN=bus["Arn"])["Tags"]
+        if name == "released":
+            assert ("Description" not in bus, tags) == (True, [])
+        else:
+            assert (bus["Description"], tags) == ("Order events", [{"Key": "team", "Value": "a"}])

@@ -18,6 +18,7 @@ from specc.checks import (
     cycles,
     defaults,
     event_metrics,
+    event_rules,
     existing,
     expressions,
     handlers,
@@ -59,6 +60,7 @@ CHECKS: tuple[Check, ...] = tuple(
     for module in (regions, references, defaults, api_shape, handlers, layers, requirements, names, placement,
                    rollout_targets,
                    bucket_triggers, bucket_metrics, cdn_web_acls, queue_consumers, queue_names, streams, event_metrics,
+                   event_rules,
                    secret_rotation, secret_values,
                    perimeter, workflows, http_api, security, cycles, expressions, service_triggers, raw_regions,
                    raw_resources, neutral_values, existing, outputs)

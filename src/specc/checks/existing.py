@@ -64,8 +64,9 @@ def _value(spec: Any, source: SourceFile, section: str, name: str, value: str) -
     found = understand(section, value)
     if isinstance(found, str):
         form = FORMS[section]
-        return [source.diagnostic(MALFORMED, path, found, f"write the existing {form.what.split()[0]}'s ARN or its "
-                                  f"{form.what}, like '{form.example}'")]
+        thing = form.what.rsplit(" ", 1)[0]  # "event bus name" -> "event bus"
+        return [source.diagnostic(MALFORMED, path, found, f"write the existing {thing}'s ARN or its {form.what}, "
+                                  f"like '{form.example}'")]
     problems = []
     if found.region and len(spec.regions) > 1:
         problems.append(source.diagnostic(
@@ -167,7 +168,8 @@ def _built_on(spec: Any, source: SourceFile) -> list[Diagnostic]:
 
     found = []
     for ref in all_references(spec):
-        if ref.section not in FORMS or ref.relation in ("uses", "notifies"):  # alarms notify an existing topic by ARN
+        # Alarms notify an existing topic by ARN; an event rule listens on an existing bus (the rule is ours).
+        if ref.section not in FORMS or ref.relation in ("uses", "notifies", "listens"):
             continue
         target = (getattr(spec, ref.section, None) or {}).get(ref.target)
         if target is None or not is_existing(target):

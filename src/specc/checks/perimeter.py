@@ -46,7 +46,8 @@ def _network(spec: Any, source: SourceFile) -> list[Diagnostic]:
 
 # What a function's `uses` section calls, as the VPC endpoint service that carries those calls.
 ENDPOINT_FOR_SECTION = {"tables": "dynamodb", "buckets": "s3", "topics": "sns", "queues": "sqs", "keys": "kms",
-                        "functions": "lambda", "secrets": "secretsmanager", "workflows": "states"}
+                        "functions": "lambda", "secrets": "secretsmanager", "workflows": "states",
+                        "event_buses": "events"}
 
 
 def _reachable(spec: Any, source: SourceFile, network: Any) -> list[Diagnostic]:

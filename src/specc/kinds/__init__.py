@@ -28,6 +28,7 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("keys", "keys"),
     Entry("tables", "tables"),
     Entry("topics", "topics"),
+    Entry("event_buses", "event_buses"),
     Entry("layers", "layers"),  # before functions: they name their layers
     Entry("functions", "functions"),
     Entry("workflows", "workflows"),  # after functions: its states invoke them

@@ -54,6 +54,9 @@ FORMS: dict[str, Form] = {
                    "arn:${aws.partition}:sqs:${aws.region}:${aws.account_id}:legacy-jobs"),
     "topics": Form("topic name", "sns", "", r"[A-Za-z0-9_-]{1,256}(\.fifo)?",
                    "arn:${aws.partition}:sns:${aws.region}:${aws.account_id}:legacy-alerts"),
+    # A partner bus's name holds `/` (aws.partner/saas.example/123/orders): rules listen on it like on any other.
+    "event_buses": Form("event bus name", "events", "event-bus/", r"[/.\-_A-Za-z0-9]{1,256}",
+                        "arn:${aws.partition}:events:${aws.region}:${aws.account_id}:event-bus/legacy-orders"),
     "keys": Form("key ID", "kms", "key/", r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"
                  r"mrk-[0-9a-f]{32})",
                  "arn:${aws.partition}:kms:${aws.region}:${aws.account_id}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
@@ -152,10 +155,11 @@ def existing_field(section: str) -> Any:
     from pydantic import Field
 
     form = FORMS[section]
+    key = (" (and on the key `encryption` names, the only other field it takes)"
+           if "encryption" in ALLOWED_IN.get(section, ALLOWED) else "")
     return Field(None, min_length=1, max_length=2048, description=f"An existing resource: its ARN or {form.what}, "
                  "where `${aws.region}`, `${aws.account_id}` and `${aws.partition}` stand for the stack's own. "
-                 "specc creates nothing for it; `uses` grants on exactly it (and on the key `encryption` names, the "
-                 "only other field it takes).", examples=[form.example])
+                 f"specc creates nothing for it; `uses` grants on exactly it{key}.", examples=[form.example])
 
 
 # Fields an existing entry may set, besides `existing`: `encryption` names the key (from `keys`, itself usually
@@ -163,4 +167,5 @@ def existing_field(section: str) -> Any:
 ALLOWED = frozenset({"existing", "encryption"})
 # ...and what a section still builds on an existing entry: Lambda's consumers of an existing queue (CDK's
 # SqsEventSource on `Queue.fromQueueArn`).
-ALLOWED_IN = {"queues": ALLOWED | {"consumers"}}
+# An event bus has no `encryption` to name: `uses` grants events:PutEvents, which needs no key of the caller.
+ALLOWED_IN = {"queues": ALLOWED | {"consumers"}, "event_buses": frozenset({"existing"})}

@@ -1,0 +1,115 @@
+"""An event rule's `pattern` is one EventBridge accepts: a non-empty mapping of fields, each a list of values or
+content filters (or a mapping of nested fields), never a bare value. EventBridge refuses anything else only when
+the stack deploys (InvalidEventPatternException); here the mistake is located at its line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from specc.language.diagnostics import Diagnostic
+from specc.language.source import SourceFile
+
+ID = "E380"
+DESCRIPTION = "event rule patterns are non-empty mappings of fields to lists of values or content filters"
+FILTER = "E381"
+
+# EventBridge's content filters: `{prefix: "ord-"}` in a field's list.
+CONTENT_FILTERS = ("anything-but", "cidr", "equals-ignore-case", "exists", "numeric", "prefix", "suffix", "wildcard")
+EXAMPLE = "like `source: [shop.orders]` or `detail: {status: [placed]}`"
+NUMERIC = 5.0e9  # EventBridge's numeric filter compares numbers between -5.0e9 and +5.0e9
+INTEGERS = 2**63 - 1  # what a template's JSON carries as a number (specc's encoder, CloudFormation's parser)
+
+
+def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for name, event in sorted(getattr(spec, "events", {}).items()):
+        if event.pattern is not None:
+            found += _fields(source, ("events", name, "pattern"), event.pattern)
+    return found
+
+
+def _fields(source: SourceFile, path: tuple[Any, ...], fields: dict[str, Any]) -> list[Diagnostic]:
+    if not fields:
+        what = "the event pattern" if path[-1] == "pattern" else f"field '{path[-1]}'"
+        return [source.diagnostic(ID, path, f"{what} is an empty mapping, which EventBridge refuses: it matches on "
+                                  "no field", f"name the fields an event must have, {EXAMPLE}")]
+    found: list[Diagnostic] = []
+    for field, value in fields.items():
+        here = path + (field,)
+        if field == "$or":
+            found += _alternatives(source, here, value)
+        elif isinstance(value, dict):
+            found += _fields(source, here, value)
+        elif isinstance(value, list):
+            found += _values(source, here, value)
+        else:
+            found.append(source.diagnostic(
+                ID, here, f"field '{field}' is a single value: EventBridge matches a field against a list of "
+                "values (or a mapping of nested fields)", f"write `{field}: [{_text(value)}]`"))
+    return found
+
+
+def _alternatives(source: SourceFile, path: tuple[Any, ...], value: Any) -> list[Diagnostic]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        return [source.diagnostic(ID, path, "`$or` is a list of patterns, one of which an event must match",
+                                  "write `$or: [{source: [a]}, {detail-type: [b]}]`")]
+    found: list[Diagnostic] = []
+    for index, alternative in enumerate(value):
+        found += _fields(source, path + (index,), alternative)
+    return found
+
+
+def _values(source: SourceFile, path: tuple[Any, ...], values: list[Any]) -> list[Diagnostic]:
+    if not values:
+        return [source.diagnostic(ID, path, f"field '{path[-1]}' lists no value, so it matches no event",
+                                  "list the values it may have, or remove the field to match any value")]
+    found: list[Diagnostic] = []
+    for index, value in enumerate(values):
+        if isinstance(value, list):
+            found.append(source.diagnostic(ID, path + (index,), "a list inside a field's list of values",
+                                           "list the values themselves, one level deep"))
+        elif isinstance(value, dict):
+            found += _filter(source, path + (index,), value)
+        else:
+            found += _numbers(source, path + (index,), value)
+    return found
+
+
+def _numbers(source: SourceFile, path: tuple[Any, ...], value: Any, limit: float = INTEGERS) -> list[Diagnostic]:
+    """Numbers a pattern cannot hold: beyond what a template carries (or, in a `numeric` filter, what EventBridge
+    compares), infinite or NaN."""
+    if isinstance(value, dict):
+        return [d for key, inner in value.items() for d in _numbers(source, path + (key,), inner, limit)]
+    if isinstance(value, list):
+        return [d for index, inner in enumerate(value) for d in _numbers(source, path + (index,), inner, limit)]
+    if isinstance(value, bool) or not isinstance(value, int | float) or -limit <= value <= limit:  # NaN: False
+        return []
+    if limit == NUMERIC:
+        return [source.diagnostic(ID, path, f"{value} is outside the numbers a `numeric` filter compares "
+                                  "(-5.0e9 to 5.0e9)", "compare with a bound in that range")]
+    return [source.diagnostic(ID, path, f"{value} is not a number a template can hold (at most 64 bits)",
+                              f"match it as text: `\"{value}\"`")]
+
+
+def _filter(source: SourceFile, path: tuple[Any, ...], value: dict[str, Any]) -> list[Diagnostic]:
+    """A content filter: one mapping of one known filter name."""
+    if len(value) != 1:
+        return [source.diagnostic(FILTER, path, f"a content filter names one filter, not {len(value)}",
+                                  "write each filter as its own list item, like `[{prefix: ord-}, {suffix: -x}]`")]
+    (name,) = value
+    if name in CONTENT_FILTERS:
+        return _numbers(source, path + (name,), value[name], NUMERIC if name == "numeric" else INTEGERS)
+    guess = difflib.get_close_matches(str(name), CONTENT_FILTERS, n=1)
+    return [source.diagnostic(FILTER, path + (name,), f"unknown content filter '{name}'"
+                              f"{f'; did you mean {guess[0]!r}?' if guess else ''}",
+                              "EventBridge's filters: " + ", ".join(CONTENT_FILTERS), at_key=True)]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
