@@ -95,8 +95,10 @@ any_value = st.recursive(
 
 
 # fields holding any JSON: an event's input; a workflow state's payload, message, pass result and map item; in raw
-# CloudFormation, what the resource schemas leave free (policy documents, metadata)
-FREE_FORM = {"input", "payload", "message", "result", "item", "PolicyDocument", "Metadata"}
+# CloudFormation, what the resource schemas leave free (policy documents, metadata); an event rule's pattern, where a
+# value in place of a content filter (`source: [false]`) or a list in place of nested fields is still a pattern
+# EventBridge takes (E380/E381 refuse the shapes it does not: tests/errors/event_buses.yaml)
+FREE_FORM = {"input", "payload", "message", "result", "item", "PolicyDocument", "Metadata", "pattern"}
 
 
 @dataclass

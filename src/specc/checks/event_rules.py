@@ -19,6 +19,17 @@ FILTER = "E381"
 CONTENT_FILTERS = ("anything-but", "cidr", "equals-ignore-case", "exists", "numeric", "prefix", "suffix", "wildcard")
 EXAMPLE = "like `source: [shop.orders]` or `detail: {status: [placed]}`"
 NUMERIC = 5.0e9  # EventBridge's numeric filter compares numbers between -5.0e9 and +5.0e9
+NUMERIC_OPERATORS = ("<", "<=", "=", ">", ">=")
+FILTER_EXAMPLES = {
+    "numeric": 'write `numeric: [">", 0, "<=", 5]`',
+    "exists": "write `exists: true`",
+    "prefix": "write `prefix: ord-`",
+    "suffix": "write `suffix: .png`",
+    "equals-ignore-case": "write `equals-ignore-case: Placed`",
+    "wildcard": 'write `wildcard: "orders/*"`',
+    "cidr": "write `cidr: 10.0.0.0/24`",
+    "anything-but": "write `anything-but: [test, staging]`",
+}
 INTEGERS = 2**63 - 1  # what a template's JSON carries as a number (specc's encoder, CloudFormation's parser)
 
 
@@ -100,11 +111,54 @@ def _filter(source: SourceFile, path: tuple[Any, ...], value: dict[str, Any]) ->
                                   "write each filter as its own list item, like `[{prefix: ord-}, {suffix: -x}]`")]
     (name,) = value
     if name in CONTENT_FILTERS:
+        expected = _filter_shape(name, value[name])
+        if expected is not None:
+            return [source.diagnostic(FILTER, path + (name,), f"`{name}` takes {expected}", FILTER_EXAMPLES[name])]
         return _numbers(source, path + (name,), value[name], NUMERIC if name == "numeric" else INTEGERS)
     guess = difflib.get_close_matches(str(name), CONTENT_FILTERS, n=1)
     return [source.diagnostic(FILTER, path + (name,), f"unknown content filter '{name}'"
                               f"{f'; did you mean {guess[0]!r}?' if guess else ''}",
                               "EventBridge's filters: " + ", ".join(CONTENT_FILTERS), at_key=True)]
+
+
+def _filter_shape(name: str, value: Any) -> str | None:
+    """What EventBridge expects of a content filter's value, when `value` is not that; None when it is."""
+    if name == "numeric":
+        if (isinstance(value, list) and len(value) in (2, 4) and all(op in NUMERIC_OPERATORS for op in value[0::2])
+                and all(_is_number(n) for n in value[1::2]) and not (len(value) == 4 and "=" in value[0::2])):
+            return None
+        return "one or two [operator, number] pairs (operators " + ", ".join(NUMERIC_OPERATORS) + "; `=` alone)"
+    if name == "exists":
+        return None if isinstance(value, bool) else "true or false"
+    if name in ("prefix", "suffix"):
+        if isinstance(value, str) or (isinstance(value, dict) and list(value) == ["equals-ignore-case"]
+                                      and isinstance(value["equals-ignore-case"], str)):
+            return None
+        return "a text, or `{equals-ignore-case: <text>}`"
+    if name in ("equals-ignore-case", "wildcard", "cidr"):
+        return None if isinstance(value, str) else "a text"
+    # anything-but: a value, a non-empty list of values, or one of the filters it may negate
+    if _is_scalar(value) or (isinstance(value, list) and value and all(_is_scalar(v) for v in value)):
+        return None
+    if isinstance(value, dict) and len(value) == 1:
+        (inner,) = value
+        inner_value = value[inner]
+        if inner in ("prefix", "suffix") and isinstance(inner_value, str):
+            return None
+        if inner in ("equals-ignore-case", "wildcard") and (
+                isinstance(inner_value, str) or (isinstance(inner_value, list) and inner_value
+                                                 and all(isinstance(v, str) for v in inner_value))):
+            return None
+    return ("a value, a non-empty list of values, or one of `{prefix: <text>}`, `{suffix: <text>}`, "
+            "`{equals-ignore-case: <text or texts>}`, `{wildcard: <text or texts>}`")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str) or _is_number(value)
 
 
 def _text(value: Any) -> str:
