@@ -36,7 +36,8 @@ run: $(STAMP)
 
 ## test: set up, check style, types and layers, and run the whole suite (what CI runs)
 test: $(STAMP) $(SCAN_STAMP) static
-	$(BIN)/python -m pytest
+	@# one worker per core (pytest-xdist); worksteal evens out the few long deploy and install tests
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 ## static: ruff, mypy and the import-linter layers (ARCHITECTURE.md)
 static: $(STAMP)
