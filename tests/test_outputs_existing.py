@@ -248,7 +248,7 @@ def test_the_docs_examples_compile(write_spec, tmp_path) -> None:
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "outputs-and-existing-resources.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
-    assert len(blocks) == 5  # outputs, existing things, the VPC by region and by account, event buses (test_event_buses)
+    assert len(blocks) == 5  # outputs, existing entries, the VPC by region and by account, event buses
     head = "specc: 1\nservice: svc\nenvironment: dev\nregions: [us-east-1]\n"
     spec = write_spec(head + blocks[1], handlers=("src/worker.py",))
     compiled = compile_spec(spec)

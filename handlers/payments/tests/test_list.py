@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -71,10 +70,10 @@ def test_invalid_limit_is_400(payments_env, limit):
 
 @pytest.mark.parametrize("token", [
     "", "!!!", "bm90IGpzb24", base64.urlsafe_b64encode(b"[1]").decode(), "A" * 600,
-    base64.urlsafe_b64encode(json.dumps(
-        {"merchant_id": "m-2", "created_at": 1, "payment_id": "9059efab-d2a2-48c4-9ffe-b72b0e331e71"}).encode()).decode(),
-    base64.urlsafe_b64encode(json.dumps(
-        {"merchant_id": "m-1", "created_at": "1", "payment_id": "a7867e56-45db-46b5-8d35-d72757f6c7a1"}).encode()).decode(),
+    base64.urlsafe_b64encode(json.dumps({"merchant_id": "m-2", "created_at": 1,
+                                         "payment_id": "9059efab-d2a2-48c4-9ffe-b72b0e331e71"}).encode()).decode(),
+    base64.urlsafe_b64encode(json.dumps({"merchant_id": "m-1", "created_at": "1",
+                                         "payment_id": "a7867e56-45db-46b5-8d35-d72757f6c7a1"}).encode()).decode(),
 ])
 def test_invalid_token_is_400(payments_env, three_payments, token):
     result = payments_env.list("m-1", next=token)
