@@ -134,10 +134,11 @@ PATCHES = (
           "an update that changes a nested stack deletes that stack and creates it again: every resource in it is "
           "deleted and recreated (a table loses its data) and fails on names still taken. AWS updates the nested "
           "stack in place."),
-    Patch("moto.events.models.EventBus.create_from_cloudformation_json",
+    Patch("moto.events.models.EventBus.create_from_cloudformation_json, EventBus.physical_resource_id",
           "an AWS::Events::EventBus created from a template drops its `Description` and `Tags` (CreateEventBus "
           "takes both): DescribeEventBus shows no description and ListTagsForResource no tags, so the service's "
-          "required tags are missing on the bus."),
+          "required tags are missing on the bus; and it has no physical ID (AWS's is the bus's name), so the "
+          "stack lists it with an empty PhysicalResourceId and `specc status` cannot read it back."),
 )
 
 
@@ -192,6 +193,7 @@ def _event_bus_description_and_tags() -> None:
             description=properties.get("Description"), tags=properties.get("Tags"))
 
     EventBus.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
+    EventBus.physical_resource_id = property(lambda self: self.name)  # type: ignore[attr-defined]
 
 
 def _ssm_parameter_tags() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from specc.cli.app import main
+from specc.cli.ship import EXIT_CHANGES
 
 pytestmark = pytest.mark.slow
 
@@ -104,6 +105,30 @@ def test_a_bus_its_rule_and_its_publisher(aws, runner, session, tmp_path, monkey
         ("PartnerEventBusPutEvents", ("events:PutEvents",), (partner_arn,))]
     variables = functions.get_function_configuration(FunctionName="shop-checkout-test")["Environment"]["Variables"]
     assert (variables["EVENT_BUS_ORDERS"], variables["EVENT_BUS_PARTNER"]) == (bus_arn, partner_arn)
+
+
+def test_status_reads_the_bus_through_eventbridge(aws, runner, session, tmp_path, monkeypatch) -> None:
+    """`specc status` asks EventBridge whether the bus is there: deleted behind the stack's back, it is MISSING."""
+    events = session().client("events", region_name=REGION)
+    events.create_event_bus(Name="partner-events")
+    spec = _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(main, ["bootstrap", str(spec), "--region", REGION]).exit_code == 0
+    assert runner.invoke(main, ["deploy", str(spec), "--region", REGION]).exit_code == 0
+    before = runner.invoke(main, ["status", str(spec), "--region", REGION, "--exit-code"])
+    assert before.exit_code == 0, before.output
+    line = next(r for r in before.stdout.splitlines() if "stack shop-test:" in r)
+    assert "MISSING" not in line and "Events::EventBus" not in line.split(" not checked (")[-1], line
+
+    targets = events.list_targets_by_rule(Rule="shop-order-placed-test", EventBusName="shop-orders-test")["Targets"]
+    events.remove_targets(Rule="shop-order-placed-test", EventBusName="shop-orders-test",
+                          Ids=[t["Id"] for t in targets])
+    events.delete_rule(Name="shop-order-placed-test", EventBusName="shop-orders-test")
+    events.delete_event_bus(Name="shop-orders-test")
+    after = runner.invoke(main, ["status", str(spec), "--region", REGION, "--exit-code"])
+    assert after.exit_code == EXIT_CHANGES, after.output
+    line = next(r for r in after.stdout.splitlines() if "stack shop-test:" in r)
+    assert "1 MISSING: OrdersEventBus (AWS::Events::EventBus shop-orders-test)" in line, line
 
 
 def _list(value: object) -> list[str]:

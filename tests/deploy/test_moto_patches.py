@@ -661,7 +661,9 @@ def test_event_bus_description_and_tags(servers: dict[str, Client]) -> None:
         assert _stack(client, BUS_WITH_TAGS)["StackStatus"] == "CREATE_COMPLETE"
         bus = client("events").describe_event_bus(Name="orders")
         tags = client("events").list_tags_for_resource(ResourceARN=bus["Arn"])["Tags"]
+        [listed] = client("cloudformation").describe_stack_resources(StackName="s")["StackResources"]
         if name == "released":
-            assert ("Description" not in bus, tags) == (True, [])
+            assert ("Description" not in bus, tags, listed.get("PhysicalResourceId")) == (True, [], None)
         else:
             assert (bus["Description"], tags) == ("Order events", [{"Key": "team", "Value": "a"}])
+            assert listed["PhysicalResourceId"] == "orders"  # AWS's physical ID of a bus: its name

@@ -76,6 +76,7 @@ CHECKS: dict[str, Check] = {
                                      NOT_FOUND),
     "AWS::SecretsManager::Secret": _check("secretsmanager", lambda c, arn: c.describe_secret(SecretId=arn),
                                           NOT_FOUND),
+    "AWS::Events::EventBus": _check("events", lambda c, name: c.describe_event_bus(Name=name), NOT_FOUND),
     "AWS::EC2::VPC": _check("ec2", lambda c, vpc: c.describe_vpcs(VpcIds=[vpc]), "InvalidVpcID.NotFound"),
     "AWS::EC2::Subnet": _check("ec2", lambda c, subnet: c.describe_subnets(SubnetIds=[subnet]),
                                "InvalidSubnetID.NotFound"),
