@@ -117,6 +117,8 @@ class Replacement:
         free-form JSON (an event's `input`, a workflow state's payload)."""
         if self.value is None or set(self.path[:-1]) & FREE_FORM:
             return False
+        if self.path[-1] == "DependsOn" and isinstance(self.value, list):  # a raw resource's: one name, or a list
+            return not all(isinstance(item, str) for item in self.value)
         if isinstance(self.original, dict):  # `keys: []` is read as no keys: an empty list is an empty section
             return not isinstance(self.value, dict) and self.value != []
         if isinstance(self.original, list):

@@ -140,8 +140,9 @@ def denies_insecure_transport(statement: dict[str, Any]) -> bool:
     """A Deny of requests without TLS (`aws:SecureTransport` false)."""
     if statement.get("Effect") != "Deny":
         return False
-    condition = statement.get("Condition") or {}
-    flag = (condition.get("Bool") or {}).get("aws:SecureTransport")
+    condition = statement.get("Condition")
+    test = condition.get("Bool") if isinstance(condition, dict) else None  # a raw document may be malformed
+    flag = test.get("aws:SecureTransport") if isinstance(test, dict) else None
     return str(flag).lower() == "false"
 
 

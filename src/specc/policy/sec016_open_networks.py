@@ -55,8 +55,9 @@ def _api_source_ips(view: TemplateView) -> Iterator[Finding]:
         for statement in statements((api.get("Properties") or {}).get("Policy")):
             if statement.get("Effect") != "Allow":
                 continue
-            condition = statement.get("Condition") or {}
-            addresses = as_list((condition.get("IpAddress") or {}).get("aws:SourceIp"))
+            condition = statement.get("Condition")
+            test = condition.get("IpAddress") if isinstance(condition, dict) else None  # overrides may write anything
+            addresses = as_list(test.get("aws:SourceIp") if isinstance(test, dict) else None)
             open_versions = whole_internet(addresses)
             if open_versions:
                 yield Finding(logical_id, f"the resource policy of {logical_id} admits every "
@@ -67,7 +68,7 @@ def _api_source_ips(view: TemplateView) -> Iterator[Finding]:
 def _web_acl_allow_lists(view: TemplateView) -> Iterator[Finding]:
     for _, acl in view.of_type("AWS::WAFv2::WebACL"):
         for rule in as_list((acl.get("Properties") or {}).get("Rules")):
-            if not isinstance(rule, dict) or "Block" not in (rule.get("Action") or {}):
+            if not isinstance(rule, dict) or not isinstance(rule.get("Action"), dict) or "Block" not in rule["Action"]:
                 continue
             inner = ((rule.get("Statement") or {}).get("NotStatement") or {}).get("Statement") or {}
             references = [inner] if "IPSetReferenceStatement" in inner else [
