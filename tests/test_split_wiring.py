@@ -476,3 +476,120 @@ def test_a_lambda_authorizer_names_its_function_by_arn_so_the_split_has_no_cycle
     for resource in authorizers.values():
         uri = json.dumps(resource["Properties"]["AuthorizerUri"])
         assert ":function:" in uri and "Outputs." not in uri, uri
+
+
+def _squeezed(directory: Path, case: str, limits: dict[str, Any], edit: Any = None) -> tuple[Any, Any]:
+    """A golden case compiled whole and split (its spec edited by `edit` in both)."""
+    shutil.copytree(HERE / "golden" / case, directory / case, ignore=shutil.ignore_patterns("expected"))
+    spec = directory / case / "spec.yaml"
+    data = yaml.safe_load(spec.read_text())
+    if edit is not None:
+        edit(data)
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    whole = compile_spec(spec)
+    spec.write_text(yaml.safe_dump({**data, "limits": limits}, sort_keys=False))
+    return whole, compile_spec(spec)
+
+
+def _edited_service(directory: Path, limits: dict[str, Any], edit: Any) -> Path:
+    path = _service(directory, limits)
+    spec = json.loads(path.read_text())
+    edit(spec)
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def _private_functions_in_an_existing_vpc(spec: dict[str, Any]) -> None:
+    spec["regions"] = ["us-east-1", "eu-west-1"]
+    spec["network"] = {"existing": {"by_region": {
+        "us-east-1": {"vpc": "vpc-0000000000000000a", "subnets": ["subnet-0000000000000000a", "subnet-0000000000000000b"],
+                      "security_groups": ["sg-0000000000000000a"]},
+        "eu-west-1": {"vpc": "vpc-0000000000000000e", "subnets": ["subnet-0000000000000000e", "subnet-0000000000000000f"],
+                      "security_groups": ["sg-0000000000000000e"]}}}}
+    for name in ("fn0", "fn1", "fn2"):
+        spec["functions"][name]["network"] = "private"
+
+
+def test_a_private_function_moved_into_a_nested_stack_finds_its_regions_subnets_there(tmp_path) -> None:
+    """An existing network given per region is a Mapping the functions' VpcConfig and ENI policies read
+    (`Fn::FindInMap`). A nested template is its own scope: each one that holds a private function carries the
+    Mapping, as the parent defines it; one that holds none carries no Mapping."""
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, _private_functions_in_an_existing_vpc))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, _private_functions_in_an_existing_vpc))
+    assert split.layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
+    mapping = whole.templates[PARENT]["Mappings"]["ExistingNetwork"]
+    holding = {split.layout.stacks[split.layout.placement[f"Fn{i}Function"]].file for i in (0, 1, 2)}
+    assert holding == {"nested/functions-0000.json", "nested/functions-8000.json"}
+    for name, template in split.templates.items():
+        if name.startswith("nested/"):
+            assert template.get("Mappings") == ({"ExistingNetwork": mapping} if name in holding else None), name
+
+
+def _audit_with_functions_reading_a_condition(data: dict[str, Any]) -> None:
+    for index in range(8):
+        data["functions"][f"extra{index}"] = {"handler": "handlers/app.py:handler"}
+    data["overrides"] = {"functions.writer.function": {
+        "set": {"Environment.Variables.HOME_REGION": {"Fn::If": ["AuditTrailRegion", "yes", "no"]}},
+        "reason": "the function behaves differently in the trail's home region"}}
+
+
+def test_a_condition_an_override_reads_is_defined_in_the_nested_stack_it_moves_to(tmp_path) -> None:
+    """`overrides:` may write `Fn::If` on a condition specc defines (here the audit trail's home region) into a
+    function's properties. Moved into a nested stack, the function's template defines that condition, as the
+    parent does, and no other."""
+    whole, split = _squeezed(tmp_path, "audit", {"margin": 0.85, "shards": 2}, _audit_with_functions_reading_a_condition)
+    assert split.layout is not None and split.layout.split
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
+    home = split.layout.stacks[split.layout.placement["WriterFunction"]].file
+    condition = whole.templates[PARENT]["Conditions"]["AuditTrailRegion"]
+    assert split.templates[home]["Conditions"] == {"AuditTrailRegion": condition}
+    variables = split.templates[home]["Resources"]["WriterFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["HOME_REGION"] == {"Fn::If": ["AuditTrailRegion", "yes", "no"]}
+    assert [n for n, t in split.templates.items() if n.startswith("nested/") and "Conditions" in t] == [home]
+
+
+def test_a_function_calls_the_live_alias_of_one_in_another_stack_by_its_name(tmp_path) -> None:
+    """A function with provisioned concurrency is called through its `live` alias. A caller in another function
+    stack names that alias by its deterministic ARN (no output, no dependency between function stacks); a caller
+    beside it refers to the alias itself."""
+    def aliased(spec: dict[str, Any]) -> None:
+        spec["functions"]["fn1"]["provisioned_concurrency"] = 1
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, aliased))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, aliased))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    assert [layout.placement[t] for t in ("Fn0Function", "Fn1Alias", "Fn2Function")] == [
+        "Functions8000Stack", "Functions0000Stack", "Functions0000Stack"]
+
+    def invoked(caller: str) -> list[Any]:
+        template = split.templates[layout.stacks[layout.placement[f"{caller}Function"]].file]
+        statements = template["Resources"][f"{caller}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        [statement] = [s for s in statements if s["Sid"] == "InvokeFn1"]
+        return statement["Resource"]
+
+    arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-fn1-dev"
+    assert invoked("Fn0") == [{"Fn::Sub": arn}, {"Fn::Sub": arn + ":live"}]
+    assert invoked("Fn2") == [{"Fn::GetAtt": ["Fn1Function", "Arn"]}, {"Ref": "Fn1Alias"}]
+    assert layout.stacks["Functions8000Stack"].depends_on == ["Shared0000Stack"]
+
+
+def test_a_key_statement_keeps_the_roles_beside_the_key_and_notes_the_others(tmp_path) -> None:
+    """The state machine's role stays in the parent with the key; the functions' roles, in the same statement
+    (same actions), move. The statement keeps naming the state machine's role with the same actions; the key's
+    Metadata lists the roles it no longer names; the statements that name no role are untouched."""
+    whole, split = _squeezed(tmp_path, "workflows", {"margin": 0.9, "shards": 2})
+    before = whole.templates[PARENT]["Resources"]["DataKey"]
+    after = split.templates[PARENT]["Resources"]["DataKey"]
+    [shared] = [s for s in before["Properties"]["KeyPolicy"]["Statement"] if s["Sid"] == "ServiceRolesUseKey1"]
+    assert len(shared["Principal"]["AWS"]) == 5
+    assert after["Properties"]["KeyPolicy"]["Statement"] == [
+        {**s, "Principal": {"AWS": [{"Fn::GetAtt": ["OrderWorkflowRole", "Arn"]}]}} if s is shared else s
+        for s in before["Properties"]["KeyPolicy"]["Statement"]]
+    assert after["Metadata"]["specc"]["split"]["roles_in_nested_stacks"] == [
+        "ChargeRole", "IntakeRole", "ShipLineRole", "ValidateOrderRole"]
+    assert after["Metadata"]["cfripper"] == before["Metadata"]["cfripper"]  # the key's other notes stay
+    logs = split.templates[PARENT]["Resources"]["LogsKey"]
+    assert logs == whole.templates[PARENT]["Resources"]["LogsKey"]  # names no role: as it was, no note
