@@ -502,10 +502,9 @@ def _edited_service(directory: Path, limits: dict[str, Any], edit: Any) -> Path:
 def _private_functions_in_an_existing_vpc(spec: dict[str, Any]) -> None:
     spec["regions"] = ["us-east-1", "eu-west-1"]
     spec["network"] = {"existing": {"by_region": {
-        "us-east-1": {"vpc": "vpc-0000000000000000a", "subnets": ["subnet-0000000000000000a", "subnet-0000000000000000b"],
-                      "security_groups": ["sg-0000000000000000a"]},
-        "eu-west-1": {"vpc": "vpc-0000000000000000e", "subnets": ["subnet-0000000000000000e", "subnet-0000000000000000f"],
-                      "security_groups": ["sg-0000000000000000e"]}}}}
+        region: {"vpc": f"vpc-000000000000000{x}", "security_groups": [f"sg-000000000000000{x}"],
+                 "subnets": [f"subnet-000000000000000{x}", f"subnet-000000000000000{y}"]}
+        for region, x, y in (("us-east-1", "a", "b"), ("eu-west-1", "e", "f"))}}}
     for name in ("fn0", "fn1", "fn2"):
         spec["functions"][name]["network"] = "private"
 
@@ -538,7 +537,8 @@ def test_a_condition_an_override_reads_is_defined_in_the_nested_stack_it_moves_t
     """`overrides:` may write `Fn::If` on a condition specc defines (here the audit trail's home region) into a
     function's properties. Moved into a nested stack, the function's template defines that condition, as the
     parent does, and no other."""
-    whole, split = _squeezed(tmp_path, "audit", {"margin": 0.85, "shards": 2}, _audit_with_functions_reading_a_condition)
+    limits = {"margin": 0.85, "shards": 2}
+    whole, split = _squeezed(tmp_path, "audit", limits, _audit_with_functions_reading_a_condition)
     assert split.layout is not None and split.layout.split
     assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
     home = split.layout.stacks[split.layout.placement["WriterFunction"]].file
