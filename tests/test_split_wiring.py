@@ -593,3 +593,65 @@ def test_a_key_statement_keeps_the_roles_beside_the_key_and_notes_the_others(tmp
     assert after["Metadata"]["cfripper"] == before["Metadata"]["cfripper"]  # the key's other notes stay
     logs = split.templates[PARENT]["Resources"]["LogsKey"]
     assert logs == whole.templates[PARENT]["Resources"]["LogsKey"]  # names no role: as it was, no note
+
+
+def _as_deployed(value: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """A value of the parent as CloudFormation gives it in us-east-1 of account 111111111111, with these parameter
+    values: Ref, Fn::Sub (a string), Fn::If, Fn::Not, Fn::Equals."""
+    pseudo = {"AWS::AccountId": "111111111111", "AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com"}
+    names = {**pseudo, **parameters}
+    if isinstance(value, dict) and len(value) == 1:
+        [(key, inner)] = value.items()
+        if key == "Ref":
+            return names[inner]
+        if key == "Fn::Sub":
+            return TOKEN.sub(lambda m: names[m.group(1)], inner)
+        if key == "Fn::If":
+            name, then, otherwise = inner
+            chosen = then if _as_deployed(conditions[name], parameters, conditions) else otherwise
+            return _as_deployed(chosen, parameters, conditions)
+        if key == "Fn::Not":
+            return not _as_deployed(inner[0], parameters, conditions)
+        if key == "Fn::Equals":
+            return _as_deployed(inner[0], parameters, conditions) == _as_deployed(inner[1], parameters, conditions)
+    return value
+
+
+def test_each_nested_stack_is_read_from_where_specc_deploy_uploads_it_on_aws_and_on_an_emulator(tmp_path) -> None:
+    """The parent takes one optional parameter, ArtifactsEndpoint: left empty (AWS), each nested stack's TemplateURL
+    is its content-addressed key in the artifact bucket of the account and region; set to an emulator's endpoint,
+    the same key under that endpoint, path style. Both are the URLs the deploy uploads to (rollout.template_url)."""
+    from specc.output.rollout import template_url
+
+    compiled = compile_spec(_service(tmp_path, {"margin": 0.5}))
+    layout = compiled.layout
+    parent = compiled.templates[PARENT]
+    assert list(parent["Parameters"]) == ["ArtifactsEndpoint"] and parent["Parameters"]["ArtifactsEndpoint"]["Type"] \
+        == "String"
+    assert "emulator" in parent["Parameters"]["ArtifactsEndpoint"]["Description"]
+    stacks = {t: r for t, r in parent["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"}
+    assert len(stacks) == 3
+    bucket = "specc-artifacts-111111111111-us-east-1"
+    for endpoint in (parent["Parameters"]["ArtifactsEndpoint"]["Default"], "http://localhost:4566"):
+        for title, stack in stacks.items():
+            file = layout.stacks[title].file
+            key = f"svc/templates/{hashlib.sha256(layout.rendered[file]).hexdigest()}.json"
+            url = _as_deployed(stack["Properties"]["TemplateURL"], {"ArtifactsEndpoint": endpoint},
+                               parent["Conditions"])
+            assert url == template_url(bucket, "us-east-1", key, endpoint or None), (title, endpoint)
+
+
+def test_a_stack_that_only_carries_a_tables_outputs_holds_a_resource_that_creates_nothing(tmp_path) -> None:
+    """Past the parent's output budget a table's outputs go to its group's shared stack. With the standard table
+    alarms off, the `stock` table has no alarm, so that stack holds nothing else; a template needs a resource, so it
+    gets one WaitConditionHandle (which creates nothing)."""
+    def no_table_alarms(spec: dict[str, Any]) -> None:
+        spec["monitoring"] = {"standard_alarms": {"table_read_throttles": {"enabled": False},
+                                                  "table_write_throttles": {"enabled": False}}}
+
+    layout = compile_spec(_edited_service(tmp_path, {"margin": 0.88}, no_table_alarms)).layout
+    assert layout is not None
+    [stock] = [s for s in layout.stacks.values() if s.entries == ["tables.stock"]]
+    template = layout.templates[stock.file]
+    assert template["Resources"] == {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
+    assert list(template["Outputs"]) == ["StockTableName"]  # the service's output of the table's name
