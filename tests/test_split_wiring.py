@@ -655,3 +655,32 @@ def test_a_stack_that_only_carries_a_tables_outputs_holds_a_resource_that_create
     template = layout.templates[stock.file]
     assert template["Resources"] == {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
     assert list(template["Outputs"]) == ["StockTableName"]  # the service's output of the table's name
+
+
+def test_tables_in_table_stacks_stay_in_the_stack_their_name_picks_and_are_read_by_name(tmp_path) -> None:
+    """`limits.table_stacks: true`: each table lives in one of sixteen fixed `Tables` stacks picked by the hash of its
+    name alone, so adding a table moves no other (a table that moves is replaced, its data gone). The service says
+    what it says whole; a function stack reads a table of a table stack by its name and ARN (no parameter) and
+    waits for that stack."""
+    def more_tables(*names: str) -> Any:
+        def edit(spec: dict[str, Any]) -> None:
+            spec["tables"].update({n: {"partition_key": {"name": "id", "type": "S"}} for n in names})
+        return edit
+
+    two = compile_spec(_edited_service(tmp_path / "two", {"margin": 0.5, "table_stacks": True}, more_tables()))
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, more_tables("ledger")))
+    three = compile_spec(_edited_service(tmp_path / "three", {"margin": 0.5, "table_stacks": True},
+                                         more_tables("ledger")))
+    assert two.layout is not None and three.layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, three.templates, three.layout.placement)
+    tables = ("OrdersTable", "StockTable")
+    assert {t: two.layout.placement[t] for t in tables} == {"OrdersTable": "Tables1000Stack",
+                                                           "StockTable": "Tables0000Stack"}
+    assert {t: three.layout.placement[t] for t in (*tables, "LedgerTable")} == {
+        "OrdersTable": "Tables1000Stack", "StockTable": "Tables0000Stack", "LedgerTable": "Tablesf000Stack"}
+    parent = three.templates[PARENT]["Resources"]
+    for stack in ("Functions0000Stack", "Functions8000Stack"):
+        assert parent[stack]["DependsOn"] == ["Tables0000Stack", "Tables1000Stack"]  # fn* use orders and stock
+        assert not [p for p in parent[stack]["Properties"]["Parameters"] if "Table" in p]
+    fn1 = three.templates[three.layout.stacks["Functions0000Stack"].file]["Resources"]["Fn1Function"]
+    assert fn1["Properties"]["Environment"]["Variables"]["TABLE_ORDERS"] == "svc-orders-dev"
