@@ -684,3 +684,20 @@ def test_tables_in_table_stacks_stay_in_the_stack_their_name_picks_and_are_read_
         assert not [p for p in parent[stack]["Properties"]["Parameters"] if "Table" in p]
     fn1 = three.templates[three.layout.stacks["Functions0000Stack"].file]["Resources"]["Fn1Function"]
     assert fn1["Properties"]["Environment"]["Variables"]["TABLE_ORDERS"] == "svc-orders-dev"
+
+
+def test_the_keys_note_names_every_role_it_no_longer_names_whatever_statement_named_it(tmp_path) -> None:
+    """Functions that read a table and functions that write one use the key with different actions: two statements.
+    Every function's role moved, so both statements go, and the key's Metadata names all 24 roles (an auditor
+    reading the key policy learns there who else uses the key, through IAM)."""
+    whole = compile_spec(_service(tmp_path / "whole", {"margin": 0.1}))
+    split = compile_spec(_service(tmp_path / "split", {"margin": 0.5}))
+    before = whole.templates[PARENT]["Resources"]["MainKey"]["Properties"]["KeyPolicy"]["Statement"]
+    named = {sid: [p["Fn::GetAtt"][0] for p in s["Principal"]["AWS"]] for s in before
+             if isinstance(s["Principal"].get("AWS"), list) for sid in [s["Sid"]]}
+    assert sorted(named) == ["ServiceRolesUseKey1", "ServiceRolesUseKey2"]
+    key = split.templates[PARENT]["Resources"]["MainKey"]
+    assert [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]] == [
+        s["Sid"] for s in before if s["Sid"] not in named]
+    assert key["Metadata"]["specc"]["split"]["roles_in_nested_stacks"] == sorted(r for rs in named.values() for r in rs)
+    assert len(key["Metadata"]["specc"]["split"]["roles_in_nested_stacks"]) == 24
