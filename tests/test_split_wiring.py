@@ -701,3 +701,26 @@ def test_the_keys_note_names_every_role_it_no_longer_names_whatever_statement_na
         s["Sid"] for s in before if s["Sid"] not in named]
     assert key["Metadata"]["specc"]["split"]["roles_in_nested_stacks"] == sorted(r for rs in named.values() for r in rs)
     assert len(key["Metadata"]["specc"]["split"]["roles_in_nested_stacks"]) == 24
+
+
+SPLIT_GOLDEN = HERE / "split_golden"
+
+
+@pytest.mark.parametrize("case", ["half", "outputs-past-the-parents-budget"])
+def test_a_split_service_compiles_to_the_bytes_it_compiled_to_before(tmp_path, case) -> None:
+    """A nested stack's TemplateURL is the sha256 of its body: any change in how the split writes a template, even
+    one CloudFormation reads the same (a `${Name}` written as a variable, another Description), updates every nested
+    stack of every split service on its next deploy. The bytes are written out once; to accept a deliberate change:
+    `SPECC_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/test_split_wiring.py -k bytes`, then read the diff."""
+    layout = compile_spec(_service(tmp_path, LAYOUTS[case][0])).layout
+    assert layout is not None and layout.split
+    expected_dir = SPLIT_GOLDEN / case
+    if os.environ.get("SPECC_REGEN_GOLDEN"):
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        for name, body in layout.rendered.items():
+            (expected_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / name).write_bytes(body)
+    expected = {p.relative_to(expected_dir).as_posix(): p.read_bytes() for p in expected_dir.rglob("*.json")}
+    assert sorted(layout.rendered) == sorted(expected)
+    for name, body in layout.rendered.items():
+        assert body.decode() == expected[name].decode(), f"{case}/{name} differs from the committed bytes"
