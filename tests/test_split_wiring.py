@@ -724,3 +724,37 @@ def test_a_split_service_compiles_to_the_bytes_it_compiled_to_before(tmp_path, c
     assert sorted(layout.rendered) == sorted(expected)
     for name, body in layout.rendered.items():
         assert body.decode() == expected[name].decode(), f"{case}/{name} differs from the committed bytes"
+
+
+def test_references_an_override_writes_in_any_form_follow_what_they_name_into_other_stacks(tmp_path) -> None:
+    """`overrides:` may write references as CloudFormation accepts them: `Fn::GetAtt` as "Name.Attribute", `${...}` in
+    `Fn::Sub` with and without variables, pseudo parameters and `${!Literal}`. In a function moved to a nested stack
+    they still name what they named: another stack's function by its ARN, the parent's topic and a shared stack's
+    path resource through parameters; the pseudo parameter and the literal stay as they are."""
+    arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-fn1-dev"
+
+    def references(spec: dict[str, Any]) -> None:
+        spec["overrides"] = {"functions.fn0.function": {"set": {
+            "Environment.Variables.PEER": {"Fn::GetAtt": "Fn1Function.Arn"},
+            "Environment.Variables.BOTH": {"Fn::Sub": ["${Topic} and ${Fn1Function.Arn}",
+                                                       {"Topic": {"Ref": "AlertsTopic"}}]},
+            "Environment.Variables.PATH": {"Fn::Sub": "${ApiResourceApiFn1OrderIdParam}/${AWS::Region}/${!Literal}"},
+        }, "reason": "the function reports where its peers are"}}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, references))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, references))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    stack = layout.stacks[layout.placement["Fn0Function"]]
+    assert (stack.logical_id, layout.placement["Fn1Function"]) == ("Functions8000Stack", "Functions0000Stack")
+    template = split.templates[stack.file]
+    variables = template["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["PEER"] == {"Fn::Sub": arn}
+    assert variables["BOTH"] == {"Fn::Sub": ["${Topic} and " + arn, {"Topic": {"Ref": "AlertsTopic"}}]}
+    assert variables["PATH"] == {"Fn::Sub": "${ApiResourceApiFn1OrderIdParam}/${AWS::Region}/${!Literal}"}
+    passed = split.templates[PARENT]["Resources"][stack.logical_id]["Properties"]["Parameters"]
+    assert passed["AlertsTopic"] == {"Ref": "AlertsTopic"}
+    assert passed["ApiResourceApiFn1OrderIdParam"] == {
+        "Fn::GetAtt": ["Shared0000Stack", "Outputs.ApiResourceApiFn1OrderIdParam"]}
+    assert stack.depends_on == ["Shared0000Stack"]  # the other function stack is named, not waited for
