@@ -758,3 +758,21 @@ def test_references_an_override_writes_in_any_form_follow_what_they_name_into_ot
     assert passed["ApiResourceApiFn1OrderIdParam"] == {
         "Fn::GetAtt": ["Shared0000Stack", "Outputs.ApiResourceApiFn1OrderIdParam"]}
     assert stack.depends_on == ["Shared0000Stack"]  # the other function stack is named, not waited for
+
+
+def test_a_hundred_tables_stay_in_the_parent_and_the_hundred_and_first_moves_them_all_to_table_stacks(tmp_path) -> None:
+    """By default (no `limits.table_stacks`) tables stay beside the API and keys up to 100 of them; past that they
+    all live in the sixteen `Tables` stacks. Moving a table replaces it, so the threshold is pinned exactly."""
+    def tables(count: int) -> Path:
+        directory = tmp_path / str(count)
+        directory.mkdir()
+        spec = {"specc": 1, "service": "svc", "environment": "dev", "regions": ["us-east-1"],
+                "tables": {f"t{i}": {"partition_key": {"name": "id", "type": "S"}} for i in range(count)}}
+        (directory / "spec.yaml").write_text(json.dumps(spec))
+        return directory / "spec.yaml"
+
+    hundred = compile_spec(tables(100)).layout
+    assert hundred is not None and not hundred.split
+    more = compile_spec(tables(101)).layout
+    assert more is not None and more.split
+    assert {more.placement[f"T{i}Table"][:6] for i in range(101)} == {"Tables"}
