@@ -401,6 +401,11 @@ LAYOUTS = {  # stack -> its entries (`fn3` for functions.fn3), each stack's depe
         "Functions8000Stack": "fn18 fn19 fn3 fn6 fn9",
         "Functionsc000Stack": "fn0 fn13 fn7",
         "Shared0000Stack": "paths.api tables.orders tables.stock"}, "Shared0000Stack"),
+    "eight-shards": ({"margin": 0.5, "shards": 8}, {  # a quarter as many shared stacks from the start: two
+        "Functions0000Stack": "fn20 fn8", "Functions2000Stack": "fn11 fn15 fn2",
+        "Functions4000Stack": "fn10 fn12 fn16 fn17 fn22 fn23", "Functions6000Stack": "fn1 fn14 fn21 fn4 fn5",
+        "Functions8000Stack": "fn3 fn6", "Functionsa000Stack": "fn18 fn19 fn9", "Functionse000Stack": "fn0 fn13 fn7",
+        "Shared0000Stack": "tables.stock", "Shared8000Stack": "paths.api tables.orders"}, "Shared8000Stack"),
     "outputs-past-the-parents-budget": ({"margin": 0.88}, {
         "Functions0000Stack": "fn20 fn8", "Functions2000Stack": "fn11 fn15 fn2", "Functions5000Stack": "fn12",
         "Functions5800Stack": "fn16 fn22 fn23", "Functions5c00Stack": "fn10 fn17",
@@ -776,3 +781,46 @@ def test_a_hundred_tables_stay_in_the_parent_and_the_hundred_and_first_moves_the
     more = compile_spec(tables(101)).layout
     assert more is not None and more.split
     assert {more.placement[f"T{i}Table"][:6] for i in range(101)} == {"Tables"}
+
+
+def test_a_key_changed_by_an_override_keeps_that_record_beside_the_splits_note(tmp_path) -> None:
+    """The key's Metadata already says the spec overrode it (kinds/overrides.py); the split adds its note about the
+    roles of nested stacks without dropping that record."""
+    def override(spec: dict[str, Any]) -> None:
+        spec["overrides"] = {"keys.main.key": {"set": {"Description": "svc data"}, "reason": "named for the console"}}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, override))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, override))
+    before = whole.templates[PARENT]["Resources"]["MainKey"]["Metadata"]
+    after = split.templates[PARENT]["Resources"]["MainKey"]["Metadata"]
+    assert before["specc"]["overrides"] and after["specc"]["overrides"] == before["specc"]["overrides"]
+    assert len(after["specc"]["split"]["roles_in_nested_stacks"]) == 24
+    assert {k: v for k, v in after.items() if k != "specc"} == {k: v for k, v in before.items() if k != "specc"}
+
+
+def test_an_alarm_named_like_a_function_goes_with_what_it_watches_not_with_that_function(tmp_path) -> None:
+    """Names are per section: an alarm `fn3` on the API's latency is the API's alarm and stays in the parent with the
+    API, while an alarm `fn5_errors` on fn5 goes with fn5; the function `fn3` plays no part."""
+    def alarm(spec: dict[str, Any]) -> None:
+        spec["alarms"]["fn3"] = {"metric": "api.Latency", "threshold": "> 1000"}
+
+    layout = compile_spec(_edited_service(tmp_path, {"margin": 0.5}, alarm)).layout
+    assert layout is not None
+    assert layout.placement["Fn3Alarm"] == "" and layout.placement["Fn3Function"] == "Functions8000Stack"
+    assert layout.placement["Fn5ErrorsAlarm"] == layout.placement["Fn5Function"] == "Functions0000Stack"
+
+
+def test_every_key_stops_naming_the_roles_of_nested_stacks_whichever_comes_first(tmp_path) -> None:
+    """A key no function uses (`archive`, declared first) and the key they all use (`main`): the split looks at each
+    key, so `main` names no role of a nested stack (a circular dependency otherwise) and `archive` is untouched."""
+    def keys(spec: dict[str, Any]) -> None:
+        spec["keys"] = {"archive": {"description": "kept for later"}, "main": {}}
+        spec["defaults"] = {"key": "main"}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, keys))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, keys))
+    parent = split.templates[PARENT]["Resources"]
+    assert [t for t, r in parent.items() if r["Type"] == "AWS::KMS::Key"] == ["ArchiveKey", "MainKey"]
+    assert parent["ArchiveKey"] == whole.templates[PARENT]["Resources"]["ArchiveKey"]
+    assert len(parent["MainKey"]["Metadata"]["specc"]["split"]["roles_in_nested_stacks"]) == 24
+    assert "Fn0Role" not in json.dumps(parent["MainKey"]["Properties"]["KeyPolicy"])
