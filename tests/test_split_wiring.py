@@ -824,3 +824,16 @@ def test_every_key_stops_naming_the_roles_of_nested_stacks_whichever_comes_first
     assert parent["ArchiveKey"] == whole.templates[PARENT]["Resources"]["ArchiveKey"]
     assert len(parent["MainKey"]["Metadata"]["specc"]["split"]["roles_in_nested_stacks"]) == 24
     assert "Fn0Role" not in json.dumps(parent["MainKey"]["Properties"]["KeyPolicy"])
+
+
+def test_outputs_exactly_at_the_parents_budget_all_stay_in_the_parent(tmp_path) -> None:
+    """30 outputs where the margin leaves room for 30: every output stays where users read the stack's outputs (one
+    more output than the budget, and they move beside what they describe, as at 0.88)."""
+    from specc.output.split import Budget
+
+    compiled = compile_spec(_service(tmp_path, {"margin": 0.85}))
+    assert compiled.layout is not None and compiled.layout.split and Budget.with_margin(0.85).outputs == 30
+    outputs = compiled.templates[PARENT]["Outputs"]
+    assert len(outputs) == 30
+    assert not [n for n, t in compiled.templates.items() if n.startswith("nested/") and "Outputs" in t
+                and set(t["Outputs"]) & set(outputs)]
