@@ -328,6 +328,28 @@ def test_sec015_public_apis_sit_behind_a_web_acl() -> None:
     private = {"Type": "AWS::ApiGateway::RestApi", "Properties": {"EndpointConfiguration": {"Types": ["PRIVATE"]}}}
     assert found("SEC015", {"Api": private}) == []
 
+    http = {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "HTTP"}}
+    assert found("SEC015", {"Http": http}) == [  # no web ACL can attach: the hint says what to do instead
+        ("Http", "Http is an HTTP API, which AWS WAF cannot protect",
+         "use `api.kind: rest` with a `waf` entry, or excuse it, saying what filters requests in front of it "
+         "(`security.exceptions.SEC015.reason`)")]
+
+
+def test_sec016_finds_an_open_allow_list_after_other_rules_of_the_web_acl() -> None:
+    """A web ACL's managed rule groups come before its allow list (they count or block, the allow list blocks
+    everything outside it): the allow list is still read, and one that admits every IPv4 address is a finding."""
+    allow = {"Type": "AWS::WAFv2::IPSet", "Properties": {"IPAddressVersion": "IPV4", "Addresses": ["0.0.0.0/0"]}}
+    managed = {"Name": "Common", "Priority": 0, "OverrideAction": {"None": {}}, "Statement": {
+        "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}}
+    outside = {"Name": "AllowList", "Priority": 1, "Action": {"Block": {}}, "Statement": {"NotStatement": {
+        "Statement": {"IPSetReferenceStatement": {"Arn": {"Fn::GetAtt": ["Allow", "Arn"]}}}}}}
+    acl = {"Type": "AWS::WAFv2::WebACL", "Properties": {"Rules": [managed, outside]}}
+    assert found("SEC016", {"Acl": acl, "Allow": allow}) == [
+        ("Allow", "the allow list (Allow) admits every IPv4 address", "list the networks that may pass, or leave "
+         "`allow` out")]
+    narrow = {**allow, "Properties": {**allow["Properties"], "Addresses": ["192.0.2.0/24"]}}
+    assert found("SEC016", {"Acl": acl, "Allow": narrow}) == []
+
 
 # base.py: how checks read templates
 def test_policy_documents_are_read_as_objects_json_text_or_a_sub_of_json_text() -> None:
