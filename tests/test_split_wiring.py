@@ -223,6 +223,10 @@ def assert_split_changes_nothing_but_placement(whole_templates: dict[str, Any], 
     assert set(split.home) == set(whole.home), set(split.home) ^ set(whole.home)
     moved = {title for title, home in split.home.items() if home != PARENT}
     assert moved and moved == {t for t, place in split_placement.items() if place}
+    for stack, file in split.stack_files.items():  # each parameter declared is passed, under a name CFN accepts
+        declared = set(split.templates[file].get("Parameters", {}))
+        passed = set(split.templates[PARENT]["Resources"][stack]["Properties"].get("Parameters", {}))
+        assert declared == passed and all(name.isalnum() for name in declared), (file, declared ^ passed)
     for title, home in split.home.items():
         before, after = whole.resource(title), split.resource(title)
         assert after["Type"] == before["Type"], title
