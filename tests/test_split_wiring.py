@@ -841,3 +841,12 @@ def test_outputs_exactly_at_the_parents_budget_all_stay_in_the_parent(tmp_path) 
     assert len(outputs) == 30
     assert not [n for n, t in compiled.templates.items() if n.startswith("nested/") and "Outputs" in t
                 and set(t["Outputs"]) & set(outputs)]
+
+
+def test_the_stackset_deploys_the_parent_from_the_key_of_its_own_bytes(tmp_path) -> None:
+    """stackset.json points every region at the parent template's content-addressed key, the sha256 of the bytes
+    written as service.json (a split parent's digest comes from the split, not from hashing it again)."""
+    compiled = compile_spec(_service(tmp_path, {"margin": 0.5}))
+    assert compiled.layout is not None and compiled.layout.split
+    digest = hashlib.sha256(compiled.layout.rendered[PARENT]).hexdigest()
+    assert f"svc/templates/{digest}.json" in json.dumps(compiled.templates["stackset.json"])
