@@ -280,6 +280,15 @@ def test_sec010_reports_a_tag_missing_from_tags_once_and_each_untagged_resource(
     assert found("SEC010", resources, spec=_spec([], {}), taggable=taggable) == []
 
 
+
+def test_sec008_holds_an_http_api_to_mutual_tls_too() -> None:
+    http = {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "HTTP"}}
+    assert found("SEC008", {"Http": http}) == [
+        ("Http", "Http has no custom domain with mutual TLS", "add a `domains` entry with `mutual_tls`, or make the "
+         "API private (`api.access.vpc_endpoints`)")]
+    closed = {**http, "Properties": {**http["Properties"], "DisableExecuteApiEndpoint": True}}
+    assert found("SEC008", {"Http": closed}) == []
+
 # SEC011-SEC015
 def test_sec011_data_stores_declare_both_policies() -> None:
     for kind in ("AWS::DynamoDB::Table", "AWS::RDS::DBInstance", "AWS::Cognito::UserPool", "AWS::EFS::FileSystem"):
@@ -327,6 +336,60 @@ def test_sec015_public_apis_sit_behind_a_web_acl() -> None:
     assert found("SEC015", {"Api": API, "W": association}) == []
     private = {"Type": "AWS::ApiGateway::RestApi", "Properties": {"EndpointConfiguration": {"Types": ["PRIVATE"]}}}
     assert found("SEC015", {"Api": private}) == []
+
+    http = {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "HTTP"}}
+    assert found("SEC015", {"Http": http}) == [  # no web ACL can attach: the hint says what to do instead
+        ("Http", "Http is an HTTP API, which AWS WAF cannot protect",
+         "use `api.kind: rest` with a `waf` entry, or excuse it, saying what filters requests in front of it "
+         "(`security.exceptions.SEC015.reason`)")]
+
+
+def test_sec016_finds_an_open_allow_list_after_other_rules_of_the_web_acl() -> None:
+    """A web ACL's managed rule groups come before its allow list (they count or block, the allow list blocks
+    everything outside it): the allow list is still read, and one that admits every IPv4 address is a finding."""
+    allow = {"Type": "AWS::WAFv2::IPSet", "Properties": {"IPAddressVersion": "IPV4", "Addresses": ["0.0.0.0/0"]}}
+    managed = {"Name": "Common", "Priority": 0, "OverrideAction": {"None": {}}, "Statement": {
+        "ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}}
+    outside = {"Name": "AllowList", "Priority": 1, "Action": {"Block": {}}, "Statement": {"NotStatement": {
+        "Statement": {"IPSetReferenceStatement": {"Arn": {"Fn::GetAtt": ["Allow", "Arn"]}}}}}}
+    acl = {"Type": "AWS::WAFv2::WebACL", "Properties": {"Rules": [managed, outside]}}
+    assert found("SEC016", {"Acl": acl, "Allow": allow}) == [
+        ("Allow", "the allow list (Allow) admits every IPv4 address", "list the networks that may pass, or leave "
+         "`allow` out")]
+    narrow = {**allow, "Properties": {**allow["Properties"], "Addresses": ["192.0.2.0/24"]}}
+    assert found("SEC016", {"Acl": acl, "Allow": narrow}) == []
+    geo = {"Name": "Countries", "Priority": 1, "Action": {"Block": {}}, "Statement": {"NotStatement": {
+        "Statement": {"GeoMatchStatement": {"CountryCodes": ["DE"]}}}}}
+    both = {**outside, "Priority": 2, "Statement": {"NotStatement": {"Statement": {"OrStatement": {"Statements": [
+        outside["Statement"]["NotStatement"]["Statement"], geo["Statement"]["NotStatement"]["Statement"]]}}}}}
+    after_geo = {**acl, "Properties": {"Rules": [managed, geo, {**outside, "Priority": 2}]}}
+    assert [m for _, m, _ in found("SEC016", {"Acl": after_geo, "Allow": allow})] == [
+        "the allow list (Allow) admits every IPv4 address"]  # a rule on something else before it hides nothing
+    mixed = {**acl, "Properties": {"Rules": [managed, both]}}  # outside the set *or* outside Germany: a perimeter
+    assert found("SEC016", {"Acl": mixed, "Allow": allow}) == []
+    six = {"Type": "AWS::WAFv2::IPSet", "Properties": {"IPAddressVersion": "IPV6", "Addresses": ["::/0"]}}
+    dual = {**outside, "Statement": {"NotStatement": {"Statement": {"OrStatement": {"Statements": [
+        {"IPSetReferenceStatement": {"Arn": {"Fn::GetAtt": [name, "Arn"]}}} for name in ("Allow", "Six")]}}}}}
+    assert [m for _, m, _ in found("SEC016", {"Acl": {**acl, "Properties": {"Rules": [dual]}}, "Allow": allow,
+                                              "Six": six})] == ["the allow list (Allow, Six) admits every IPv4 and "
+                                                                "IPv6 address"]
+
+
+def test_sec016_reads_an_api_policys_allow_after_its_deny_statements() -> None:
+    statements = [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*",
+                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                  {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*",
+                   "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "0.0.0.0/0"]}}}]
+    api = {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Policy": {"Statement": statements}}}
+    assert [m for _, m, _ in found("SEC016", {"Api": api})] == [
+        "the resource policy of Api admits every IPv4 address"]
+
+
+def test_sec016_counts_a_network_written_with_host_bits_and_skips_what_is_not_a_network() -> None:
+    from specc.policy.sec016_open_networks import whole_internet
+
+    assert whole_internet(["10.0.0.1/0"]) == ["IPv4"]  # the host bits change nothing: every address
+    assert whole_internet(["${Parameter}", "0.0.0.0/0"]) == ["IPv4"]  # a value that is no network hides nothing
 
 
 # base.py: how checks read templates

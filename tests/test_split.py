@@ -136,6 +136,19 @@ def test_a_shard_over_budget_splits_and_the_half_with_bit_zero_keeps_its_name() 
         assert {tree.index_of(hash_bits(n)) for n in zero_first} <= {"0000"}
 
 
+def test_shards_past_sixteen_bits_keep_distinct_names_a_logical_id_accepts() -> None:
+    """Entries too large to share a stack whose hashes agree in their first 16 bits (0x420c here) split below
+    them: each shard's name is the 16-bit prefix, `b`, and its further bits, so a shard at depth 18 (`10`) and one
+    at depth 19 (`010`) are two stacks, and the name fits a logical ID (letters and digits)."""
+    budget = Budget(resources=100, outputs=100, parameters=100, bytes=10_000_000)
+    entries = {"fn373": "b011", "fn577": "b010", "fn204286": "b11", "fn108762": "b10"}  # bits after 0x420c
+    assert {hash_bits(n) >> 48 for n in entries} == {0x420C}
+    tree = ShardTree.grown({hash_bits(n): _Size(60, 0, 100) for n in entries}, budget, 0)
+    assert {n: tree.index_of(hash_bits(n)) for n in entries} == {n: "420c" + bits for n, bits in entries.items()}
+    assert hash_bits("create_payment") >> 63 and tree.index_of(hash_bits("create_payment")) == "8000"  # one shard
+    assert ShardTree(0).index_of(hash_bits("fn0")) == "0000"  # no member at all: one shard
+
+
 def test_limits_shards_pre_splits_into_at_least_that_many_shards() -> None:
     budget = Budget(resources=1000, outputs=100, parameters=100, bytes=10_000_000)
     names = [f"f{i}" for i in range(200)]

@@ -223,6 +223,10 @@ def assert_split_changes_nothing_but_placement(whole_templates: dict[str, Any], 
     assert set(split.home) == set(whole.home), set(split.home) ^ set(whole.home)
     moved = {title for title, home in split.home.items() if home != PARENT}
     assert moved and moved == {t for t, place in split_placement.items() if place}
+    for stack, file in split.stack_files.items():  # each parameter declared is passed, under a name CFN accepts
+        declared = set(split.templates[file].get("Parameters", {}))
+        passed = set(split.templates[PARENT]["Resources"][stack]["Properties"].get("Parameters", {}))
+        assert declared == passed and all(name.isalnum() for name in declared), (file, declared ^ passed)
     for title, home in split.home.items():
         before, after = whole.resource(title), split.resource(title)
         assert after["Type"] == before["Type"], title
@@ -401,6 +405,11 @@ LAYOUTS = {  # stack -> its entries (`fn3` for functions.fn3), each stack's depe
         "Functions8000Stack": "fn18 fn19 fn3 fn6 fn9",
         "Functionsc000Stack": "fn0 fn13 fn7",
         "Shared0000Stack": "paths.api tables.orders tables.stock"}, "Shared0000Stack"),
+    "eight-shards": ({"margin": 0.5, "shards": 8}, {  # a quarter as many shared stacks from the start: two
+        "Functions0000Stack": "fn20 fn8", "Functions2000Stack": "fn11 fn15 fn2",
+        "Functions4000Stack": "fn10 fn12 fn16 fn17 fn22 fn23", "Functions6000Stack": "fn1 fn14 fn21 fn4 fn5",
+        "Functions8000Stack": "fn3 fn6", "Functionsa000Stack": "fn18 fn19 fn9", "Functionse000Stack": "fn0 fn13 fn7",
+        "Shared0000Stack": "tables.stock", "Shared8000Stack": "paths.api tables.orders"}, "Shared8000Stack"),
     "outputs-past-the-parents-budget": ({"margin": 0.88}, {
         "Functions0000Stack": "fn20 fn8", "Functions2000Stack": "fn11 fn15 fn2", "Functions5000Stack": "fn12",
         "Functions5800Stack": "fn16 fn22 fn23", "Functions5c00Stack": "fn10 fn17",
@@ -476,3 +485,368 @@ def test_a_lambda_authorizer_names_its_function_by_arn_so_the_split_has_no_cycle
     for resource in authorizers.values():
         uri = json.dumps(resource["Properties"]["AuthorizerUri"])
         assert ":function:" in uri and "Outputs." not in uri, uri
+
+
+def _squeezed(directory: Path, case: str, limits: dict[str, Any], edit: Any = None) -> tuple[Any, Any]:
+    """A golden case compiled whole and split (its spec edited by `edit` in both)."""
+    shutil.copytree(HERE / "golden" / case, directory / case, ignore=shutil.ignore_patterns("expected"))
+    spec = directory / case / "spec.yaml"
+    data = yaml.safe_load(spec.read_text())
+    if edit is not None:
+        edit(data)
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    whole = compile_spec(spec)
+    spec.write_text(yaml.safe_dump({**data, "limits": limits}, sort_keys=False))
+    return whole, compile_spec(spec)
+
+
+def _edited_service(directory: Path, limits: dict[str, Any], edit: Any) -> Path:
+    path = _service(directory, limits)
+    spec = json.loads(path.read_text())
+    edit(spec)
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def _private_functions_in_an_existing_vpc(spec: dict[str, Any]) -> None:
+    spec["regions"] = ["us-east-1", "eu-west-1"]
+    spec["network"] = {"existing": {"by_region": {
+        region: {"vpc": f"vpc-000000000000000{x}", "security_groups": [f"sg-000000000000000{x}"],
+                 "subnets": [f"subnet-000000000000000{x}", f"subnet-000000000000000{y}"]}
+        for region, x, y in (("us-east-1", "a", "b"), ("eu-west-1", "e", "f"))}}}
+    for name in ("fn0", "fn1", "fn2"):
+        spec["functions"][name]["network"] = "private"
+
+
+def test_a_private_function_moved_into_a_nested_stack_finds_its_regions_subnets_there(tmp_path) -> None:
+    """An existing network given per region is a Mapping the functions' VpcConfig and ENI policies read
+    (`Fn::FindInMap`). A nested template is its own scope: each one that holds a private function carries the
+    Mapping, as the parent defines it; one that holds none carries no Mapping."""
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, _private_functions_in_an_existing_vpc))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, _private_functions_in_an_existing_vpc))
+    assert split.layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
+    mapping = whole.templates[PARENT]["Mappings"]["ExistingNetwork"]
+    holding = {split.layout.stacks[split.layout.placement[f"Fn{i}Function"]].file for i in (0, 1, 2)}
+    assert holding == {"nested/functions-0000.json", "nested/functions-8000.json"}
+    for name, template in split.templates.items():
+        if name.startswith("nested/"):
+            assert template.get("Mappings") == ({"ExistingNetwork": mapping} if name in holding else None), name
+
+
+def _audit_with_functions_reading_a_condition(data: dict[str, Any]) -> None:
+    for index in range(8):
+        data["functions"][f"extra{index}"] = {"handler": "handlers/app.py:handler"}
+    data["overrides"] = {"functions.writer.function": {
+        "set": {"Environment.Variables.HOME_REGION": {"Fn::If": ["AuditTrailRegion", "yes", "no"]}},
+        "reason": "the function behaves differently in the trail's home region"}}
+
+
+def test_a_condition_an_override_reads_is_defined_in_the_nested_stack_it_moves_to(tmp_path) -> None:
+    """`overrides:` may write `Fn::If` on a condition specc defines (here the audit trail's home region) into a
+    function's properties. Moved into a nested stack, the function's template defines that condition, as the
+    parent does, and no other."""
+    limits = {"margin": 0.85, "shards": 2}
+    whole, split = _squeezed(tmp_path, "audit", limits, _audit_with_functions_reading_a_condition)
+    assert split.layout is not None and split.layout.split
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, split.layout.placement)
+    home = split.layout.stacks[split.layout.placement["WriterFunction"]].file
+    condition = whole.templates[PARENT]["Conditions"]["AuditTrailRegion"]
+    assert split.templates[home]["Conditions"] == {"AuditTrailRegion": condition}
+    variables = split.templates[home]["Resources"]["WriterFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["HOME_REGION"] == {"Fn::If": ["AuditTrailRegion", "yes", "no"]}
+    assert [n for n, t in split.templates.items() if n.startswith("nested/") and "Conditions" in t] == [home]
+
+
+def test_a_function_calls_the_live_alias_of_one_in_another_stack_by_its_name(tmp_path) -> None:
+    """A function with provisioned concurrency is called through its `live` alias. A caller in another function
+    stack names that alias by its deterministic ARN (no output, no dependency between function stacks); a caller
+    beside it refers to the alias itself."""
+    def aliased(spec: dict[str, Any]) -> None:
+        spec["functions"]["fn1"]["provisioned_concurrency"] = 1
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, aliased))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, aliased))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    assert [layout.placement[t] for t in ("Fn0Function", "Fn1Alias", "Fn2Function")] == [
+        "Functions8000Stack", "Functions0000Stack", "Functions0000Stack"]
+
+    def invoked(caller: str) -> list[Any]:
+        template = split.templates[layout.stacks[layout.placement[f"{caller}Function"]].file]
+        statements = template["Resources"][f"{caller}Policy"]["Properties"]["PolicyDocument"]["Statement"]
+        [statement] = [s for s in statements if s["Sid"] == "InvokeFn1"]
+        return statement["Resource"]
+
+    arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-fn1-dev"
+    assert invoked("Fn0") == [{"Fn::Sub": arn}, {"Fn::Sub": arn + ":live"}]
+    assert invoked("Fn2") == [{"Fn::GetAtt": ["Fn1Function", "Arn"]}, {"Ref": "Fn1Alias"}]
+    assert layout.stacks["Functions8000Stack"].depends_on == ["Shared0000Stack"]
+
+
+def test_a_key_statement_keeps_the_roles_beside_the_key_and_notes_the_others(tmp_path) -> None:
+    """The state machine's role stays in the parent with the key; the functions' roles, in the same statement
+    (same actions), move. The statement keeps naming the state machine's role with the same actions; the key's
+    Metadata lists the roles it no longer names; the statements that name no role are untouched."""
+    whole, split = _squeezed(tmp_path, "workflows", {"margin": 0.9, "shards": 2})
+    before = whole.templates[PARENT]["Resources"]["DataKey"]
+    after = split.templates[PARENT]["Resources"]["DataKey"]
+    [shared] = [s for s in before["Properties"]["KeyPolicy"]["Statement"] if s["Sid"] == "ServiceRolesUseKey1"]
+    assert len(shared["Principal"]["AWS"]) == 5
+    assert after["Properties"]["KeyPolicy"]["Statement"] == [
+        {**s, "Principal": {"AWS": [{"Fn::GetAtt": ["OrderWorkflowRole", "Arn"]}]}} if s is shared else s
+        for s in before["Properties"]["KeyPolicy"]["Statement"]]
+    assert after["Metadata"]["specc"]["split"]["roles_in_nested_stacks"] == [
+        "ChargeRole", "IntakeRole", "ShipLineRole", "ValidateOrderRole"]
+    assert after["Metadata"]["cfripper"] == before["Metadata"]["cfripper"]  # the key's other notes stay
+    logs = split.templates[PARENT]["Resources"]["LogsKey"]
+    assert logs == whole.templates[PARENT]["Resources"]["LogsKey"]  # names no role: as it was, no note
+
+
+def _as_deployed(value: Any, parameters: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """A value of the parent as CloudFormation gives it in us-east-1 of account 111111111111, with these parameter
+    values: Ref, Fn::Sub (a string), Fn::If, Fn::Not, Fn::Equals."""
+    pseudo = {"AWS::AccountId": "111111111111", "AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com"}
+    names = {**pseudo, **parameters}
+    if isinstance(value, dict) and len(value) == 1:
+        [(key, inner)] = value.items()
+        if key == "Ref":
+            return names[inner]
+        if key == "Fn::Sub":
+            return TOKEN.sub(lambda m: names[m.group(1)], inner)
+        if key == "Fn::If":
+            name, then, otherwise = inner
+            chosen = then if _as_deployed(conditions[name], parameters, conditions) else otherwise
+            return _as_deployed(chosen, parameters, conditions)
+        if key == "Fn::Not":
+            return not _as_deployed(inner[0], parameters, conditions)
+        if key == "Fn::Equals":
+            return _as_deployed(inner[0], parameters, conditions) == _as_deployed(inner[1], parameters, conditions)
+    return value
+
+
+def test_each_nested_stack_is_read_from_where_specc_deploy_uploads_it_on_aws_and_on_an_emulator(tmp_path) -> None:
+    """The parent takes one optional parameter, ArtifactsEndpoint: left empty (AWS), each nested stack's TemplateURL
+    is its content-addressed key in the artifact bucket of the account and region; set to an emulator's endpoint,
+    the same key under that endpoint, path style. Both are the URLs the deploy uploads to (rollout.template_url)."""
+    from specc.output.rollout import template_url
+
+    compiled = compile_spec(_service(tmp_path, {"margin": 0.5}))
+    layout = compiled.layout
+    parent = compiled.templates[PARENT]
+    assert list(parent["Parameters"]) == ["ArtifactsEndpoint"] and parent["Parameters"]["ArtifactsEndpoint"]["Type"] \
+        == "String"
+    assert "emulator" in parent["Parameters"]["ArtifactsEndpoint"]["Description"]
+    stacks = {t: r for t, r in parent["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"}
+    assert len(stacks) == 3
+    bucket = "specc-artifacts-111111111111-us-east-1"
+    for endpoint in (parent["Parameters"]["ArtifactsEndpoint"]["Default"], "http://localhost:4566"):
+        for title, stack in stacks.items():
+            file = layout.stacks[title].file
+            key = f"svc/templates/{hashlib.sha256(layout.rendered[file]).hexdigest()}.json"
+            url = _as_deployed(stack["Properties"]["TemplateURL"], {"ArtifactsEndpoint": endpoint},
+                               parent["Conditions"])
+            assert url == template_url(bucket, "us-east-1", key, endpoint or None), (title, endpoint)
+
+
+def test_a_stack_that_only_carries_a_tables_outputs_holds_a_resource_that_creates_nothing(tmp_path) -> None:
+    """Past the parent's output budget a table's outputs go to its group's shared stack. With the standard table
+    alarms off, the `stock` table has no alarm, so that stack holds nothing else; a template needs a resource, so it
+    gets one WaitConditionHandle (which creates nothing)."""
+    def no_table_alarms(spec: dict[str, Any]) -> None:
+        spec["monitoring"] = {"standard_alarms": {"table_read_throttles": {"enabled": False},
+                                                  "table_write_throttles": {"enabled": False}}}
+
+    layout = compile_spec(_edited_service(tmp_path, {"margin": 0.88}, no_table_alarms)).layout
+    assert layout is not None
+    [stock] = [s for s in layout.stacks.values() if s.entries == ["tables.stock"]]
+    template = layout.templates[stock.file]
+    assert template["Resources"] == {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
+    assert list(template["Outputs"]) == ["StockTableName"]  # the service's output of the table's name
+
+
+def test_tables_in_table_stacks_stay_in_the_stack_their_name_picks_and_are_read_by_name(tmp_path) -> None:
+    """`limits.table_stacks: true`: each table lives in one of sixteen fixed `Tables` stacks picked by the hash of its
+    name alone, so adding a table moves no other (a table that moves is replaced, its data gone). The service says
+    what it says whole; a function stack reads a table of a table stack by its name and ARN (no parameter) and
+    waits for that stack."""
+    def more_tables(*names: str) -> Any:
+        def edit(spec: dict[str, Any]) -> None:
+            spec["tables"].update({n: {"partition_key": {"name": "id", "type": "S"}} for n in names})
+        return edit
+
+    two = compile_spec(_edited_service(tmp_path / "two", {"margin": 0.5, "table_stacks": True}, more_tables()))
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, more_tables("ledger")))
+    three = compile_spec(_edited_service(tmp_path / "three", {"margin": 0.5, "table_stacks": True},
+                                         more_tables("ledger")))
+    assert two.layout is not None and three.layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, three.templates, three.layout.placement)
+    tables = ("OrdersTable", "StockTable")
+    assert {t: two.layout.placement[t] for t in tables} == {"OrdersTable": "Tables1000Stack",
+                                                           "StockTable": "Tables0000Stack"}
+    assert {t: three.layout.placement[t] for t in (*tables, "LedgerTable")} == {
+        "OrdersTable": "Tables1000Stack", "StockTable": "Tables0000Stack", "LedgerTable": "Tablesf000Stack"}
+    parent = three.templates[PARENT]["Resources"]
+    for stack in ("Functions0000Stack", "Functions8000Stack"):
+        assert parent[stack]["DependsOn"] == ["Tables0000Stack", "Tables1000Stack"]  # fn* use orders and stock
+        assert not [p for p in parent[stack]["Properties"]["Parameters"] if "Table" in p]
+    fn1 = three.templates[three.layout.stacks["Functions0000Stack"].file]["Resources"]["Fn1Function"]
+    assert fn1["Properties"]["Environment"]["Variables"]["TABLE_ORDERS"] == "svc-orders-dev"
+
+
+def test_the_keys_note_names_every_role_it_no_longer_names_whatever_statement_named_it(tmp_path) -> None:
+    """Functions that read a table and functions that write one use the key with different actions: two statements.
+    Every function's role moved, so both statements go, and the key's Metadata names all 24 roles (an auditor
+    reading the key policy learns there who else uses the key, through IAM)."""
+    whole = compile_spec(_service(tmp_path / "whole", {"margin": 0.1}))
+    split = compile_spec(_service(tmp_path / "split", {"margin": 0.5}))
+    before = whole.templates[PARENT]["Resources"]["MainKey"]["Properties"]["KeyPolicy"]["Statement"]
+    named = {sid: [p["Fn::GetAtt"][0] for p in s["Principal"]["AWS"]] for s in before
+             if isinstance(s["Principal"].get("AWS"), list) for sid in [s["Sid"]]}
+    assert sorted(named) == ["ServiceRolesUseKey1", "ServiceRolesUseKey2"]
+    key = split.templates[PARENT]["Resources"]["MainKey"]
+    assert [s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]] == [
+        s["Sid"] for s in before if s["Sid"] not in named]
+    assert key["Metadata"]["specc"]["split"]["roles_in_nested_stacks"] == sorted(r for rs in named.values() for r in rs)
+    assert len(key["Metadata"]["specc"]["split"]["roles_in_nested_stacks"]) == 24
+
+
+SPLIT_GOLDEN = HERE / "split_golden"
+
+
+@pytest.mark.parametrize("case", ["half", "outputs-past-the-parents-budget"])
+def test_a_split_service_compiles_to_the_bytes_it_compiled_to_before(tmp_path, case) -> None:
+    """A nested stack's TemplateURL is the sha256 of its body: any change in how the split writes a template, even
+    one CloudFormation reads the same (a `${Name}` written as a variable, another Description), updates every nested
+    stack of every split service on its next deploy. The bytes are written out once; to accept a deliberate change:
+    `SPECC_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/test_split_wiring.py -k bytes`, then read the diff."""
+    layout = compile_spec(_service(tmp_path, LAYOUTS[case][0])).layout
+    assert layout is not None and layout.split
+    expected_dir = SPLIT_GOLDEN / case
+    if os.environ.get("SPECC_REGEN_GOLDEN"):
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        for name, body in layout.rendered.items():
+            (expected_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / name).write_bytes(body)
+    expected = {p.relative_to(expected_dir).as_posix(): p.read_bytes() for p in expected_dir.rglob("*.json")}
+    assert sorted(layout.rendered) == sorted(expected)
+    for name, body in layout.rendered.items():
+        assert body.decode() == expected[name].decode(), f"{case}/{name} differs from the committed bytes"
+
+
+def test_references_an_override_writes_in_any_form_follow_what_they_name_into_other_stacks(tmp_path) -> None:
+    """`overrides:` may write references as CloudFormation accepts them: `Fn::GetAtt` as "Name.Attribute", `${...}` in
+    `Fn::Sub` with and without variables, pseudo parameters and `${!Literal}`. In a function moved to a nested stack
+    they still name what they named: another stack's function by its ARN, the parent's topic and a shared stack's
+    path resource through parameters; the pseudo parameter and the literal stay as they are."""
+    arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:svc-fn1-dev"
+
+    def references(spec: dict[str, Any]) -> None:
+        spec["overrides"] = {"functions.fn0.function": {"set": {
+            "Environment.Variables.PEER": {"Fn::GetAtt": "Fn1Function.Arn"},
+            "Environment.Variables.BOTH": {"Fn::Sub": ["${Topic} and ${Fn1Function.Arn}",
+                                                       {"Topic": {"Ref": "AlertsTopic"}}]},
+            "Environment.Variables.PATH": {"Fn::Sub": "${ApiResourceApiFn1OrderIdParam}/${AWS::Region}/${!Literal}"},
+        }, "reason": "the function reports where its peers are"}}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, references))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, references))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    stack = layout.stacks[layout.placement["Fn0Function"]]
+    assert (stack.logical_id, layout.placement["Fn1Function"]) == ("Functions8000Stack", "Functions0000Stack")
+    template = split.templates[stack.file]
+    variables = template["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["PEER"] == {"Fn::Sub": arn}
+    assert variables["BOTH"] == {"Fn::Sub": ["${Topic} and " + arn, {"Topic": {"Ref": "AlertsTopic"}}]}
+    assert variables["PATH"] == {"Fn::Sub": "${ApiResourceApiFn1OrderIdParam}/${AWS::Region}/${!Literal}"}
+    passed = split.templates[PARENT]["Resources"][stack.logical_id]["Properties"]["Parameters"]
+    assert passed["AlertsTopic"] == {"Ref": "AlertsTopic"}
+    assert passed["ApiResourceApiFn1OrderIdParam"] == {
+        "Fn::GetAtt": ["Shared0000Stack", "Outputs.ApiResourceApiFn1OrderIdParam"]}
+    assert stack.depends_on == ["Shared0000Stack"]  # the other function stack is named, not waited for
+
+
+def test_a_hundred_tables_stay_in_the_parent_and_the_hundred_and_first_moves_them_all_to_table_stacks(tmp_path) -> None:
+    """By default (no `limits.table_stacks`) tables stay beside the API and keys up to 100 of them; past that they
+    all live in the sixteen `Tables` stacks. Moving a table replaces it, so the threshold is pinned exactly."""
+    def tables(count: int) -> Path:
+        directory = tmp_path / str(count)
+        directory.mkdir()
+        spec = {"specc": 1, "service": "svc", "environment": "dev", "regions": ["us-east-1"],
+                "tables": {f"t{i}": {"partition_key": {"name": "id", "type": "S"}} for i in range(count)}}
+        (directory / "spec.yaml").write_text(json.dumps(spec))
+        return directory / "spec.yaml"
+
+    hundred = compile_spec(tables(100)).layout
+    assert hundred is not None and not hundred.split
+    more = compile_spec(tables(101)).layout
+    assert more is not None and more.split
+    assert {more.placement[f"T{i}Table"][:6] for i in range(101)} == {"Tables"}
+
+
+def test_a_key_changed_by_an_override_keeps_that_record_beside_the_splits_note(tmp_path) -> None:
+    """The key's Metadata already says the spec overrode it (kinds/overrides.py); the split adds its note about the
+    roles of nested stacks without dropping that record."""
+    def override(spec: dict[str, Any]) -> None:
+        spec["overrides"] = {"keys.main.key": {"set": {"Description": "svc data"}, "reason": "named for the console"}}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, override))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, override))
+    before = whole.templates[PARENT]["Resources"]["MainKey"]["Metadata"]
+    after = split.templates[PARENT]["Resources"]["MainKey"]["Metadata"]
+    assert before["specc"]["overrides"] and after["specc"]["overrides"] == before["specc"]["overrides"]
+    assert len(after["specc"]["split"]["roles_in_nested_stacks"]) == 24
+    assert {k: v for k, v in after.items() if k != "specc"} == {k: v for k, v in before.items() if k != "specc"}
+
+
+def test_an_alarm_named_like_a_function_goes_with_what_it_watches_not_with_that_function(tmp_path) -> None:
+    """Names are per section: an alarm `fn3` on the API's latency is the API's alarm and stays in the parent with the
+    API, while an alarm `fn5_errors` on fn5 goes with fn5; the function `fn3` plays no part."""
+    def alarm(spec: dict[str, Any]) -> None:
+        spec["alarms"]["fn3"] = {"metric": "api.Latency", "threshold": "> 1000"}
+
+    layout = compile_spec(_edited_service(tmp_path, {"margin": 0.5}, alarm)).layout
+    assert layout is not None
+    assert layout.placement["Fn3Alarm"] == "" and layout.placement["Fn3Function"] == "Functions8000Stack"
+    assert layout.placement["Fn5ErrorsAlarm"] == layout.placement["Fn5Function"] == "Functions0000Stack"
+
+
+def test_every_key_stops_naming_the_roles_of_nested_stacks_whichever_comes_first(tmp_path) -> None:
+    """A key no function uses (`archive`, declared first) and the key they all use (`main`): the split looks at each
+    key, so `main` names no role of a nested stack (a circular dependency otherwise) and `archive` is untouched."""
+    def keys(spec: dict[str, Any]) -> None:
+        spec["keys"] = {"archive": {"description": "kept for later"}, "main": {}}
+        spec["defaults"] = {"key": "main"}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, keys))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, keys))
+    parent = split.templates[PARENT]["Resources"]
+    assert [t for t, r in parent.items() if r["Type"] == "AWS::KMS::Key"] == ["ArchiveKey", "MainKey"]
+    assert parent["ArchiveKey"] == whole.templates[PARENT]["Resources"]["ArchiveKey"]
+    assert len(parent["MainKey"]["Metadata"]["specc"]["split"]["roles_in_nested_stacks"]) == 24
+    assert "Fn0Role" not in json.dumps(parent["MainKey"]["Properties"]["KeyPolicy"])
+
+
+def test_outputs_exactly_at_the_parents_budget_all_stay_in_the_parent(tmp_path) -> None:
+    """30 outputs where the margin leaves room for 30: every output stays where users read the stack's outputs (one
+    more output than the budget, and they move beside what they describe, as at 0.88)."""
+    from specc.output.split import Budget
+
+    compiled = compile_spec(_service(tmp_path, {"margin": 0.85}))
+    assert compiled.layout is not None and compiled.layout.split and Budget.with_margin(0.85).outputs == 30
+    outputs = compiled.templates[PARENT]["Outputs"]
+    assert len(outputs) == 30
+    assert not [n for n, t in compiled.templates.items() if n.startswith("nested/") and "Outputs" in t
+                and set(t["Outputs"]) & set(outputs)]
+
+
+def test_the_stackset_deploys_the_parent_from_the_key_of_its_own_bytes(tmp_path) -> None:
+    """stackset.json points every region at the parent template's content-addressed key, the sha256 of the bytes
+    written as service.json (a split parent's digest comes from the split, not from hashing it again)."""
+    compiled = compile_spec(_service(tmp_path, {"margin": 0.5}))
+    assert compiled.layout is not None and compiled.layout.split
+    digest = hashlib.sha256(compiled.layout.rendered[PARENT]).hexdigest()
+    assert f"svc/templates/{digest}.json" in json.dumps(compiled.templates["stackset.json"])

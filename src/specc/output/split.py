@@ -219,13 +219,17 @@ class ShardTree:
         return tree
 
     def index_of(self, hashed: int) -> str:
-        """The name of the shard an entry's hash falls in: its path, padded to INDEX_BITS, in hex."""
+        """The name of the shard an entry's hash falls in: its path, padded to INDEX_BITS, in hex. Past INDEX_BITS
+        (two entries too large to share a stack agree in their first 16 bits), `b` and the path's further bits in
+        binary: every digit is kept, so leaves at different depths never share a name, and the name stays
+        alphanumeric (it is part of the stack's logical ID)."""
         for depth in range(HASH_BITS + 1):
             path = hashed >> (HASH_BITS - depth) if depth else 0
             if (depth, path) in self.leaves:
-                padded = path << (INDEX_BITS - depth) if depth <= INDEX_BITS else path >> (depth - INDEX_BITS)
-                suffix = "" if depth <= INDEX_BITS else f"-{path & ((1 << (depth - INDEX_BITS)) - 1):x}"
-                return f"{padded:0{INDEX_BITS // 4}x}{suffix}"
+                if depth <= INDEX_BITS:
+                    return f"{path << (INDEX_BITS - depth):0{INDEX_BITS // 4}x}"
+                extra = depth - INDEX_BITS
+                return f"{path >> extra:0{INDEX_BITS // 4}x}b{path & ((1 << extra) - 1):0{extra}b}"
         return "0" * (INDEX_BITS // 4)  # an empty tree (no member at all): one shard
 
 
