@@ -30,7 +30,6 @@ FILTER_EXAMPLES = {
     "cidr": "write `cidr: 10.0.0.0/24`",
     "anything-but": "write `anything-but: [test, staging]`",
 }
-INTEGERS = 2**63 - 1  # what a template's JSON carries as a number (specc's encoder, CloudFormation's parser)
 
 
 def run(spec: Any, source: SourceFile) -> list[Diagnostic]:
@@ -83,25 +82,15 @@ def _values(source: SourceFile, path: tuple[Any, ...], values: list[Any]) -> lis
                                            "list the values themselves, one level deep"))
         elif isinstance(value, dict):
             found += _filter(source, path + (index,), value)
-        else:
-            found += _numbers(source, path + (index,), value)
     return found
 
 
-def _numbers(source: SourceFile, path: tuple[Any, ...], value: Any, limit: float = INTEGERS) -> list[Diagnostic]:
-    """Numbers a pattern cannot hold: beyond what a template carries (or, in a `numeric` filter, what EventBridge
-    compares), infinite or NaN."""
-    if isinstance(value, dict):
-        return [d for key, inner in value.items() for d in _numbers(source, path + (key,), inner, limit)]
-    if isinstance(value, list):
-        return [d for index, inner in enumerate(value) for d in _numbers(source, path + (index,), inner, limit)]
-    if isinstance(value, bool) or not isinstance(value, int | float) or -limit <= value <= limit:  # NaN: False
-        return []
-    if limit == NUMERIC:
-        return [source.diagnostic(ID, path, f"{value} is outside the numbers a `numeric` filter compares "
-                                  "(-5.0e9 to 5.0e9)", "compare with a bound in that range")]
-    return [source.diagnostic(ID, path, f"{value} is not a number a template can hold (at most 64 bits)",
-                              f"match it as text: `\"{value}\"`")]
+def _numeric_bounds(source: SourceFile, path: tuple[Any, ...], bounds: list[Any]) -> list[Diagnostic]:
+    """The numbers of a `numeric` filter (its shape already checked) within what EventBridge compares. Numbers a
+    template cannot hold at all are refused at load (E007)."""
+    return [source.diagnostic(ID, path + (index,), f"{bound} is outside the numbers a `numeric` filter compares "
+                              "(-5.0e9 to 5.0e9)", "compare with a bound in that range")
+            for index, bound in enumerate(bounds) if index % 2 and not -NUMERIC <= bound <= NUMERIC]
 
 
 def _filter(source: SourceFile, path: tuple[Any, ...], value: dict[str, Any]) -> list[Diagnostic]:
@@ -114,7 +103,7 @@ def _filter(source: SourceFile, path: tuple[Any, ...], value: dict[str, Any]) ->
         expected = _filter_shape(name, value[name])
         if expected is not None:
             return [source.diagnostic(FILTER, path + (name,), f"`{name}` takes {expected}", FILTER_EXAMPLES[name])]
-        return _numbers(source, path + (name,), value[name], NUMERIC if name == "numeric" else INTEGERS)
+        return _numeric_bounds(source, path + (name,), value[name]) if name == "numeric" else []
     guess = difflib.get_close_matches(str(name), CONTENT_FILTERS, n=1)
     return [source.diagnostic(FILTER, path + (name,), f"unknown content filter '{name}'"
                               f"{f'; did you mean {guess[0]!r}?' if guess else ''}",

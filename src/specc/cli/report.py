@@ -34,7 +34,7 @@ SPEC_RULES: dict[str, str] = {
     "E004": "An unsupported YAML tag (like !!python/... or !Ref) is used.",
     "E005": "The spec is too large or expands too much (alias bombs, deep nesting).",
     "E006": "The spec file is empty.",
-    "E007": "A whole number outside the 64-bit range a template can hold.",
+    "E007": "A number no template can hold (a whole number past 64 bits, infinity or NaN).",
     "E010": "`extends` is not the path of a base spec.",
     "E011": "The chain of `extends` makes a cycle.",
     "E012": "A base spec (`extends`) resolves outside the project.",

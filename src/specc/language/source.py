@@ -7,6 +7,7 @@ duplicate keys, unknown tags, alias bombs and recursion with a located diagnosti
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -289,6 +290,10 @@ class _Builder:
                 self.error(node, "E007", f"the number {node.value} is out of range (templates hold whole numbers "
                            f"from {INT_RANGE[0]} to {INT_RANGE[1]})",
                            "use a smaller number, or quote it if the value is text")
+                return None
+            if type(value) is float and not math.isfinite(value):  # JSON has none: the encoder would write null
+                self.error(node, "E007", f"{node.value} is not a number a template can hold (JSON has no infinity "
+                           "or NaN)", "write a finite number, or quote it if the value is text")
                 return None
             return value
         self._bad_tag(node)
