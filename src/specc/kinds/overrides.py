@@ -33,6 +33,7 @@ MISSING_PROPERTY = "E332"
 WRONG_TYPE = "E333"
 NOT_ALLOWED = "E334"
 NOTHING_TO_REMOVE = "E335"
+UNKNOWN_TARGET = "E336"
 if TYPE_CHECKING:
     from specc.build.context import BuildContext
 
@@ -109,7 +110,9 @@ def apply(ctx: BuildContext, template: dict[str, Any]) -> list[Diagnostic]:
         properties = copy.deepcopy(resource.get("Properties") or {})
         found: list[Diagnostic] = []
         for key, value in override.set_.items():
-            trouble = _set(properties, _parts(key), _plain(resolved(ctx, value)))
+            plain = _plain(resolved(ctx, value))
+            found += _unknown_targets(ctx, resources, ("overrides", address, "set", key), plain)
+            trouble = _set(properties, _parts(key), plain)
             if trouble:
                 found.append(ctx.source.diagnostic(WRONG_TYPE, ("overrides", address, "set", key), trouble,
                                                    "set the enclosing property as a whole", at_key=True))
@@ -130,6 +133,26 @@ def apply(ctx: BuildContext, template: dict[str, Any]) -> list[Diagnostic]:
             resource.pop("Properties", None)
         _record(resource, address, override)
     return problems
+
+
+def _unknown_targets(ctx: BuildContext, resources: dict[str, Any], path: tuple[Any, ...],
+                     value: Any) -> list[Diagnostic]:
+    """A Ref, Fn::GetAtt or ${...} in an override must name a resource of the template (or a pseudo parameter):
+    CloudFormation refuses anything else for the whole stack ("Unresolved resource dependencies"), and the split
+    could not tell which stack holds it."""
+    from specc.kinds.resources import raw_names
+
+    found: list[Diagnostic] = []
+    for _, target, variables in raw_names(value, ()):
+        if target.startswith("AWS::") or target in resources or target in variables:
+            continue
+        guess = difflib.get_close_matches(target, sorted(resources), n=1)
+        found.append(ctx.source.diagnostic(
+            UNKNOWN_TARGET, path, f"a reference names '{target}', which is not a resource of this service's template"
+            + (f"; did you mean '{guess[0]}'?" if guess else ""),
+            "name a generated resource by its logical ID (`specc compile` writes them), a raw resource, or a spec "
+            "entry in a plain string as ${section.entry.attribute}"))
+    return found
 
 
 def _set(properties: dict[str, Any], parts: list[Any], value: Any) -> str:
