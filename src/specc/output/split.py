@@ -251,15 +251,15 @@ def split_service(ctx: Any, plan: Any, template: dict[str, Any]) -> Layout:
     from specc.output.emit import render_json
 
     budget = Budget.with_margin(ctx.spec.limits.margin)
-    resources = template.get("Resources", {})
+    resources = template["Resources"]
+    # No parameter count: the service template declares no Parameters (the split adds the only one, below).
     counts_fit = (not tables_in_stacks(ctx, resources) and len(resources) <= budget.resources
-                  and len(template.get("Outputs", {})) <= budget.outputs
-                  and len(template.get("Parameters", {})) <= budget.parameters)
+                  and len(template.get("Outputs", {})) <= budget.outputs)
     if counts_fit:
         body = render_json(template)
         if len(body) <= budget.bytes:
             return Layout({SERVICE: template}, {SERVICE: body}, [usage_of(SERVICE, template, body)], budget,
-                          placement=dict.fromkeys(template.get("Resources", {}), PARENT),
+                          placement=dict.fromkeys(resources, PARENT),
                           digests={SERVICE: hashlib.sha256(body).hexdigest()})
     return _Splitter(ctx, plan, template, budget).run()
 
@@ -312,13 +312,10 @@ class _Splitter:
         self.plan = plan
         self.template = template
         self.budget = budget
-        self.resources: dict[str, Any] = template.get("Resources", {})
-        self.parameters: dict[str, Any] = template.get("Parameters", {})
+        self.resources: dict[str, Any] = template["Resources"]
         self.stacks: dict[str, _Stack] = {}
         self.place: dict[str, str] = {}  # logical ID -> stack ID, PARENT for the parent
         self.problems: list[Diagnostic] = []
-        self._walkers: dict[str, Callable[[Any], Any]] = {}
-        self._seed_stacks: dict[tuple[str, str], _Stack] = {}
         self._trees: dict[str, ShardTree] = {}
         self.table_stacks = tables_in_stacks(ctx, self.resources)
         self._names_only = False  # while rewriting a BY_NAME_IN_PARENT resource
@@ -326,15 +323,12 @@ class _Splitter:
     # ---- placement -------------------------------------------------------------------------------------
     def _family(self, title: str, resource: dict[str, Any], routes: dict[str, str],
                 alarms: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
-        """(family, seed) of a movable resource; None for what stays in the parent."""
-        if resource["Type"] in STATEFUL or "Condition" in resource:
-            return None
+        """(family, seed) of a movable resource (`_assign` keeps stateful and conditional ones in the parent first);
+        None for what stays in the parent."""
         origin: tuple[Any, ...] = self.ctx.origins.get(title) or ()
         if len(origin) < 2:
             return None
         section, name = origin[0], origin[1]
-        if section == "functions":
-            return FUNCTIONS, f"functions.{name}"
         if section == "routes":
             if resource["Type"] == "AWS::ApiGateway::Resource":
                 segments = [s for s in str(name).split(" ", 1)[1].split("/") if s]
@@ -350,19 +344,14 @@ class _Splitter:
         return None
 
     def _stack(self, family: str, seed: str) -> _Stack:
-        known = self._seed_stacks.get((family, seed))
-        if known is not None:  # a group's resources all go where its first one went
-            return known
-        tree = self._trees.get(family)
-        if tree is None:  # a family with no movable resource (a table's outputs): one stack of its own
-            tree = self._trees[family] = ShardTree(0)
-        index = tree.index_of(_hashed(family, seed))
+        # Every family has its tree: `_grow` sized each group `_assign` and `_output_home` place (a table's
+        # relocated outputs included, by `_relocated_outputs`).
+        index = self._trees[family].index_of(_hashed(family, seed))
         logical_id = f"{family}{index}Stack"
         stack = self.stacks.get(logical_id)
         if stack is None:
             stack = self.stacks[logical_id] = _Stack(logical_id, f"nested/{family.lower()}-{index}.json")
         stack.seeds.add(seed)
-        self._seed_stacks[(family, seed)] = stack
         return stack
 
     def _grow(self, groups: dict[tuple[str, str], list[str]]) -> None:
@@ -465,9 +454,7 @@ class _Splitter:
         """What `here` writes for Ref(target) (attribute None) or GetAtt(target, attribute)."""
         original = {"Ref": target} if attribute is None else {"Fn::GetAtt": [target, attribute]}
         there = self.place.get(target)
-        if there is None:  # a parameter or pseudo parameter
-            if here != PARENT and target in self.parameters:
-                self.stacks[here].parameters[target] = {"Ref": target}
+        if there is None:  # a pseudo parameter (the service template declares no Parameters)
             return original
         if there == here:
             return original
@@ -513,8 +500,10 @@ class _Splitter:
         """A parent table by its deterministic name and ARN: two parameters fewer in every stack that uses it
         (a service of 2,000 functions and 200 tables would otherwise overflow the parent with them)."""
         resource = self.resources[target]
-        name = resource.get("Properties", {}).get("TableName")
-        if resource["Type"] != "AWS::DynamoDB::Table" or not isinstance(name, str) or "$" in name:
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            return None
+        name = resource["Properties"].get("TableName")
+        if not isinstance(name, str):  # a name built with Fn::Sub (an override): read through a parameter
             return None
         if attribute is None:
             return name
@@ -525,16 +514,19 @@ class _Splitter:
     def _by_name(self, target: str, attribute: str | None) -> Any:
         """A function (or its alias) in another function stack, by its deterministic name: no stack dependency."""
         resource = self.resources[target]
-        properties = resource.get("Properties", {})
+        kind = resource["Type"]
         arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
-        if resource["Type"] == "AWS::Lambda::Function" and isinstance(properties.get("FunctionName"), str):
-            name = properties["FunctionName"]
+        if kind == "AWS::Lambda::Function":
+            name = resource["Properties"].get("FunctionName")
+            if not isinstance(name, str):
+                return None
             if attribute is None:
                 return name
             if attribute == "Arn":
                 return {"Fn::Sub": arn + name}
-        if resource["Type"] == "AWS::Lambda::Alias" and attribute is None:
-            function = properties.get("FunctionName")
+        if kind == "AWS::Lambda::Alias" and attribute is None:
+            properties = resource["Properties"]
+            function = properties["FunctionName"]
             if isinstance(function, dict) and "Ref" in function:
                 named = self._by_name(function["Ref"], None)
                 if isinstance(named, str):
@@ -543,10 +535,7 @@ class _Splitter:
 
     def _rewrite(self, here: str, value: Any) -> Any:
         """`value` as written in `here`: every reference to another template's resource rewired."""
-        walker = self._walkers.get(here)
-        if walker is None:
-            walker = self._walkers[here] = self._walker(here)
-        return walker(value)
+        return self._walker(here)(value)
 
     def _walker(self, here: str) -> Callable[[Any], Any]:
         resolve, sub = self._resolve, self._sub
@@ -596,14 +585,14 @@ class _Splitter:
 
         def replace(match: re.Match[str]) -> str:
             token = match.group(1)
-            if token in local or token.startswith("AWS::"):
+            if token in local:
                 return match.group(0)
             target, _, attribute = token.partition(".")
             resolved = self._resolve(here, target, attribute or None)
             if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
                 ref: str = resolved["Ref"]
                 return "${" + ref + "}"
-            if isinstance(resolved, str) and "${" not in resolved:  # a deterministic name: inline it
+            if isinstance(resolved, str):  # a deterministic name: inline it (function and table names hold no ${)
                 return resolved
             if isinstance(resolved, dict) and isinstance(resolved.get("Fn::Sub"), str):  # a name-built ARN
                 arn: str = resolved["Fn::Sub"]
@@ -649,7 +638,7 @@ class _Splitter:
             policy = resource["Properties"]["KeyPolicy"]
             statements, moved = [], []
             for statement in policy["Statement"]:
-                principal = statement.get("Principal", {})
+                principal = statement.get("Principal")
                 names = principal.get("AWS") if isinstance(principal, dict) else None
                 if isinstance(names, list) and any(_is_nested_ref(self.place, n) for n in names):
                     kept = [n for n in names if not _is_nested_ref(self.place, n)]
@@ -688,7 +677,7 @@ class _Splitter:
         for title, resource in parent_resources.items():  # a stack both waited for and read: reading is enough
             depends = resource.get("DependsOn")
             if depends and any(d in self.stacks for d in depends):
-                read = {target for target, _ in _references(resource.get("Properties", {}))}
+                read = {target for target, _ in _references(resource.get("Properties"))}
                 kept = [d for d in depends if d not in self.stacks or d not in read]
                 parent_resources[title] = {k: v for k, v in resource.items() if k != "DependsOn"}
                 if kept:
@@ -710,13 +699,10 @@ class _Splitter:
         digests = {name: hashlib.sha256(body).hexdigest() for name, body in rendered.items()}
 
         parent = {k: v for k, v in self.template.items() if k not in ("Resources", "Outputs")}
-        parent_parameters = dict(parent.get("Parameters", {}))
-        if ENDPOINT_PARAMETER not in parent_parameters:
-            parent_parameters[ENDPOINT_PARAMETER] = {
-                "Type": "String", "Default": "",
-                "Description": "Empty on AWS. A local emulator's endpoint (http://localhost:PORT): nested templates "
-                               "are then read from it, path style."}
-        parent["Parameters"] = parent_parameters
+        parent["Parameters"] = {ENDPOINT_PARAMETER: {  # the only one: the service template declares none
+            "Type": "String", "Default": "",
+            "Description": "Empty on AWS. A local emulator's endpoint (http://localhost:PORT): nested templates "
+                           "are then read from it, path style."}}
         parent["Conditions"] = {**parent.get("Conditions", {}),
                                 HAS_ENDPOINT: {"Fn::Not": [{"Fn::Equals": [{"Ref": ENDPOINT_PARAMETER}, ""]}]}}
         bucket = f"{self.spec.artifacts.bucket_prefix}-${{AWS::AccountId}}-${{AWS::Region}}"
@@ -865,7 +851,7 @@ def _references(value: Any) -> list[tuple[str, str]]:
 
 def _dependencies(resource: dict[str, Any]) -> set[str]:
     depends = resource.get("DependsOn") or []
-    found = {t for t, _ in _references(resource.get("Properties", {}))}
+    found = {t for t, _ in _references(resource.get("Properties"))}
     return found | set([depends] if isinstance(depends, str) else depends)
 
 
@@ -876,7 +862,7 @@ def find_cycle(edges: dict[str, list[str]]) -> list[str]:
         if state.get(start):
             continue
         path: list[str] = [start]
-        iterators: list[Any] = [iter(edges.get(start, ()))]
+        iterators: list[Any] = [iter(edges[start])]
         state[start] = 1
         while iterators:
             nxt = next(iterators[-1], None)
@@ -890,7 +876,7 @@ def find_cycle(edges: dict[str, list[str]]) -> list[str]:
             if seen is None:
                 state[nxt] = 1
                 path.append(nxt)
-                iterators.append(iter(edges.get(nxt, ())))
+                iterators.append(iter(edges[nxt]))
     return []
 
 
