@@ -146,7 +146,7 @@ def test_shards_past_sixteen_bits_keep_distinct_names_a_logical_id_accepts() -> 
     tree = ShardTree.grown({hash_bits(n): _Size(60, 0, 100) for n in entries}, budget, 0)
     assert {n: tree.index_of(hash_bits(n)) for n in entries} == {n: "420c" + bits for n, bits in entries.items()}
     assert hash_bits("create_payment") >> 63 and tree.index_of(hash_bits("create_payment")) == "8000"  # one shard
-    assert ShardTree(0).index_of(hash_bits("fn0")) == "0000"  # no member at all: one shard
+    assert ShardTree().index_of(hash_bits("fn0")) == "0000"  # no member at all: one shard
 
 
 def test_limits_shards_pre_splits_into_at_least_that_many_shards() -> None:
@@ -238,6 +238,41 @@ def test_find_cycle() -> None:
     assert find_cycle({"a": ["b"], "b": ["c"], "c": []}) == []
     assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
     assert find_cycle({"x": ["x"]}) == ["x", "x"]
+    # a cycle among resources the search reaches after others it has finished (here b, done while searching a)
+    assert find_cycle({"a": ["b"], "b": [], "c": ["d"], "d": ["c"]}) == ["c", "d", "c"]
+
+
+@pytest.mark.parametrize("quota", ["resources", "outputs", "bytes"])
+def test_a_shard_exactly_at_its_budget_is_one_stack_and_one_more_splits_it(quota: str) -> None:
+    """The budget is what a stack may hold, not a line to stay under: two entries that together fill one quota
+    exactly share a stack (which keeps its name and its members); one unit more and they are two stacks. A nested
+    template's estimated bytes include 20,000 for its parameters, outputs and header."""
+    budget = Budget(resources=50, outputs=20, parameters=200, bytes=100_000)
+    full = {"resources": _Size(25, 0, 10), "outputs": _Size(1, 10, 10), "bytes": _Size(1, 0, 40_000)}[quota]
+    over = {"resources": _Size(26, 0, 10), "outputs": _Size(1, 11, 10), "bytes": _Size(1, 0, 40_001)}[quota]
+    names = ["fn0", "fn1"]
+    assert hash_bits("fn0") >> 63 != hash_bits("fn1") >> 63  # one split, by the first bit, separates them
+    at = ShardTree.grown({hash_bits(n): full for n in names}, budget, 0)
+    assert {at.index_of(hash_bits(n)) for n in names} == {"0000"}
+    past = ShardTree.grown({hash_bits(n): over for n in names}, budget, 0)
+    assert sorted(past.index_of(hash_bits(n)) for n in names) == ["0000", "8000"]
+
+
+@pytest.mark.parametrize("table_stacks", [False, True])
+def test_limits_table_stacks_moves_only_tables_that_exist(tmp_path, table_stacks: bool) -> None:
+    """`table_stacks: false` keeps a small service's tables in its one template; `true` moves tables into table
+    stacks from the first one, so a service with tables is split, and one without tables is not."""
+    path = write_service(tmp_path / "tables", ["a", "b"], margin=0.1)
+    spec = json.loads(path.read_text())
+    spec["limits"]["table_stacks"] = table_stacks
+    path.write_text(json.dumps(spec))
+    assert bool(compile_spec(path).layout.stacks) is table_stacks
+    del spec["tables"]
+    for function in spec["functions"].values():
+        del function["uses"]
+    path.write_text(json.dumps(spec))
+    layout = compile_spec(path).layout
+    assert layout is not None and not layout.split
 
 
 @pytest.mark.slow
@@ -343,7 +378,7 @@ def test_other_kinds_split_without_redundant_or_missing_dependencies(tmp_path, c
     templates = {n: t for n, t in compiled.templates.items() if n == "service.json" or n.startswith("nested/")}
     assert find_cycle(dependency_edges(templates)) == []
     for title, resource in compiled.templates["service.json"]["Resources"].items():
-        read = {target for target, _ in _references(resource.get("Properties", {}))}
+        read = set(_references(resource.get("Properties")))
         assert not read & set(resource.get("DependsOn", [])), title
 
 

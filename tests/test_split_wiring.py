@@ -227,6 +227,10 @@ def assert_split_changes_nothing_but_placement(whole_templates: dict[str, Any], 
         declared = set(split.templates[file].get("Parameters", {}))
         passed = set(split.templates[PARENT]["Resources"][stack]["Properties"].get("Parameters", {}))
         assert declared == passed and all(name.isalnum() for name in declared), (file, declared ^ passed)
+    for file in split.stack_files.values():  # a moved resource waits only for resources that moved with it
+        resources = split.templates[file]["Resources"]
+        for title, resource in resources.items():
+            assert set(_depends_on(resource)) <= set(resources), (file, title, _depends_on(resource))
     for title, home in split.home.items():
         before, after = whole.resource(title), split.resource(title)
         assert after["Type"] == before["Type"], title
@@ -850,3 +854,141 @@ def test_the_stackset_deploys_the_parent_from_the_key_of_its_own_bytes(tmp_path)
     assert compiled.layout is not None and compiled.layout.split
     digest = hashlib.sha256(compiled.layout.rendered[PARENT]).hexdigest()
     assert f"svc/templates/{digest}.json" in json.dumps(compiled.templates["stackset.json"])
+
+
+def test_an_override_names_what_is_beside_it_as_written_and_a_dotted_attribute_whole(tmp_path) -> None:
+    """In a nested stack, a reference to a resource of the same stack stays as the override wrote it (`${X.Arn}`
+    inline in Fn::Sub, not turned into a variable), and an attribute with a dot in it (`SnapStartResponse.ApplyOn`,
+    in the string form of Fn::GetAtt and in `${...}`) is read from the other stack whole: one output, one
+    parameter."""
+    def references(spec: dict[str, Any]) -> None:
+        spec["overrides"] = {"functions.fn0.function": {"set": {
+            "Environment.Variables.SELF": {"Fn::Sub": "${Fn0Role.Arn} ${Fn0DeadLetterQueue}"},
+            "Environment.Variables.SNAP": {"Fn::GetAtt": "Fn1Function.SnapStartResponse.ApplyOn"},
+            "Environment.Variables.SNAP_TOO": {"Fn::Sub": "${Fn1Function.SnapStartResponse.ApplyOn}"},
+        }, "reason": "the function reports its own role and its peer's SnapStart"}}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, references))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, references))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    here, there = layout.stacks[layout.placement["Fn0Function"]], layout.stacks[layout.placement["Fn1Function"]]
+    assert here.logical_id != there.logical_id
+    variables = split.templates[here.file]["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["SELF"] == {"Fn::Sub": "${Fn0Role.Arn} ${Fn0DeadLetterQueue}"}
+    name = "Fn1FunctionSnapStartResponseApplyOn"
+    assert variables["SNAP"] == {"Ref": name}
+    assert variables["SNAP_TOO"] == {"Fn::Sub": "${" + name + "}"}
+    passed = split.templates[PARENT]["Resources"][here.logical_id]["Properties"]["Parameters"]
+    assert passed[name] == {"Fn::GetAtt": [there.logical_id, f"Outputs.{name}"]}
+    assert split.templates[there.file]["Outputs"][name] == {
+        "Value": {"Fn::GetAtt": ["Fn1Function", "SnapStartResponse.ApplyOn"]}}
+
+
+def test_two_values_whose_names_run_together_get_a_parameter_each(tmp_path) -> None:
+    """A nested stack names each value it reads after what it reads: `AlertsTopic`'s TopicName and a raw resource
+    called `AlertsTopicTopicName` would both be `AlertsTopicTopicName`. The second gets `Param` added, each passes
+    its own value, and the names are pinned (a renamed parameter is a change to the stack)."""
+    def colliding(spec: dict[str, Any]) -> None:
+        spec["resources"] = {"AlertsTopicTopicName": {"Type": "AWS::SSM::Parameter",
+                                                      "Properties": {"Type": "String", "Value": "alerts"}}}
+        spec["overrides"] = {"functions.fn0.function": {"set": {
+            "Environment.Variables.TOPIC_NAME": {"Fn::GetAtt": ["AlertsTopic", "TopicName"]},
+            "Environment.Variables.PARAMETER": {"Ref": "AlertsTopicTopicName"},
+        }, "reason": "the function reads the topic's name and where its configuration is"}}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, colliding))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, colliding))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    stack = layout.stacks[layout.placement["Fn0Function"]]
+    variables = split.templates[stack.file]["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["TOPIC_NAME"] == {"Ref": "AlertsTopicTopicName"}
+    assert variables["PARAMETER"] == {"Ref": "AlertsTopicTopicNameParam"}
+    passed = split.templates[PARENT]["Resources"][stack.logical_id]["Properties"]["Parameters"]
+    assert passed["AlertsTopicTopicName"] == {"Fn::GetAtt": ["AlertsTopic", "TopicName"]}
+    assert passed["AlertsTopicTopicNameParam"] == {"Ref": "AlertsTopicTopicName"}
+
+
+def test_a_service_exactly_at_its_output_budget_stays_one_template(tmp_path) -> None:
+    """As many outputs as the margin leaves room for: one template, whose layout reports the budget it was held
+    to; one output more and it is not one template any more."""
+    from specc.language.diagnostics import SpecError
+    from specc.output.split import Budget
+
+    margin = 0.85
+    budget = Budget.with_margin(margin)
+
+    def with_outputs(count: int) -> Path:
+        def edit(spec: dict[str, Any]) -> None:
+            spec.update(functions={"fn0": spec["functions"]["fn0"]}, routes={}, alarms={},
+                        outputs={f"extra{i}": {"value": "${tables.orders.arn}"} for i in range(count)})
+            spec["functions"]["fn0"]["uses"] = {"tables": {"stock": "read"}}
+        return _edited_service(tmp_path / str(count), {"margin": margin}, edit)
+
+    base = compile_spec(with_outputs(0))
+    room = budget.outputs - len(base.templates[PARENT]["Outputs"])
+    assert room > 0
+    at = compile_spec(with_outputs(room))
+    assert at.layout is not None and not at.layout.split and at.layout.budget == budget
+    assert len(at.templates[PARENT]["Outputs"]) == budget.outputs
+    try:
+        over = compile_spec(with_outputs(room + 1)).layout
+    except SpecError as error:  # the spec's own outputs stay in the parent: past the budget, E240
+        assert [d.code for d in error.diagnostics] == ["E240"]
+    else:
+        assert over is not None and over.split
+
+
+def test_a_nested_stack_past_its_parameter_budget_is_a_located_error_that_says_what_to_do(tmp_path) -> None:
+    """The split estimates a stack's resources, outputs and bytes, not the parameters it will read: a function that
+    publishes to 31 topics under a margin that leaves 30 parameters cannot be placed. specc says which template,
+    how far over, and what to do, and writes nothing."""
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    spec: dict[str, Any] = {
+        "specc": 1, "service": "svc", "environment": "dev", "regions": ["us-east-1"], "limits": {"margin": 0.85},
+        "topics": {f"t{i}": {} for i in range(31)},
+        "functions": {f"fn{i}": {"handler": "handlers/app.py:handler"} for i in range(8)}}
+    spec["functions"]["fn0"]["uses"] = {"topics": {f"t{i}": "publish" for i in range(31)}}
+    path = tmp_path / "spec.yaml"
+    path.write_text(json.dumps(spec))
+    from specc.language.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as raised:
+        compile_spec(path)
+    messages = [d.render() for d in raised.value.diagnostics]
+    assert messages[0].endswith(
+        "E240 limits: nested/functions-8000.json needs 32 parameters (budget 30), more than CloudFormation allows "
+        "with the margin (the split's size estimate was short for this stack (its parameters are not estimated): "
+        "lower limits.margin, or set limits.shards to split further from the start; please report it)"), messages
+    assert len(messages) == 2 and "service.json needs 32 outputs (budget 30)" in messages[1]
+
+
+def test_a_sub_variable_named_like_a_value_the_split_wires_keeps_its_own_value(tmp_path) -> None:
+    """`Fn::Sub` variables are the user's: when the split must wire a `${...}` of the same Sub through a parameter
+    or an output of the same name, the user's variable keeps its value and the wired one gets `Value` added, in a
+    nested stack (a function reading a parent topic's name) and in the parent (an alarm reading a moved role)."""
+    def sub_variables(spec: dict[str, Any]) -> None:
+        spec["overrides"] = {
+            "functions.fn0.function": {"set": {"Environment.Variables.TOPIC": {"Fn::Sub": [
+                "${AlertsTopicTopicName}|${AlertsTopic.TopicName}", {"AlertsTopicTopicName": "mine"}]}},
+                "reason": "the function reads its own label and the topic's name"},
+            "monitoring.api4xx_alarm": {"set": {"AlarmDescription": {"Fn::Sub": [
+                "${Fn0RoleArn}|${Fn0Role.Arn}", {"Fn0RoleArn": "mine"}]}},
+                "reason": "the alarm names the role that serves the API"}}
+
+    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, sub_variables))
+    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, sub_variables))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    stack = layout.stacks[layout.placement["Fn0Function"]]
+    variables = split.templates[stack.file]["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["TOPIC"] == {"Fn::Sub": ["${AlertsTopicTopicName}|${AlertsTopicTopicNameValue}", {
+        "AlertsTopicTopicName": "mine", "AlertsTopicTopicNameValue": {"Ref": "AlertsTopicTopicName"}}]}
+    alarm = split.templates[PARENT]["Resources"]["Api4xxAlarm"]["Properties"]["AlarmDescription"]
+    assert alarm == {"Fn::Sub": ["${Fn0RoleArn}|${Fn0RoleArnValue}", {
+        "Fn0RoleArn": "mine", "Fn0RoleArnValue": {"Fn::GetAtt": [stack.logical_id, "Outputs.Fn0RoleArn"]}}]}

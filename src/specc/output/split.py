@@ -40,7 +40,6 @@ keeps a fraction of each free. A service that fits stays one `service.json`. A l
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 from collections import defaultdict
@@ -155,10 +154,10 @@ def tables_in_stacks(ctx: Any, resources: dict[str, Any]) -> bool:
 
 
 def _is_table(ctx: Any, title: str, resource: dict[str, Any]) -> bool:
-    """A table of the spec's `tables` section (not a raw or conditional one: those stay where they are written)."""
+    """A table of the spec's `tables` section (not a raw one: it stays where it is written; `tables` entries are never
+    limited to some regions, so never conditional)."""
     origin: tuple[Any, ...] = ctx.origins.get(title) or ()
-    return (resource["Type"] == "AWS::DynamoDB::Table" and "Condition" not in resource and len(origin) >= 2
-            and origin[0] == "tables")
+    return resource["Type"] == "AWS::DynamoDB::Table" and len(origin) >= 2 and origin[0] == "tables"
 
 
 @dataclass(frozen=True)
@@ -187,14 +186,13 @@ class ShardTree:
     shard is named by its path padded with zeros (`0100` splits into `0100` and `0110`). The tree is a function of
     the entries and their sizes alone, so the layout needs no stored state."""
 
-    def __init__(self, min_depth: int) -> None:
-        self.min_depth = min_depth
+    def __init__(self) -> None:
         self.leaves: dict[tuple[int, int], None] = {}  # (depth, path) of each leaf
 
     @classmethod
     def fixed(cls, depth: int) -> ShardTree:
         """Every leaf at `depth`: 2**depth shards that never split or merge."""
-        tree = cls(depth)
+        tree = cls()
         tree.leaves = dict.fromkeys((depth, path) for path in range(1 << depth))
         return tree
 
@@ -205,7 +203,7 @@ class ShardTree:
 
     @classmethod
     def grown(cls, members: dict[int, _Size], budget: Budget, min_depth: int) -> ShardTree:
-        tree = cls(min_depth)
+        tree = cls()
         pending = [(0, 0, sorted(members.items()))]
         while pending:
             depth, path, inside = pending.pop()
@@ -387,7 +385,7 @@ class _Splitter:
         for name, output in outputs.items():
             if name in self.ctx.user_outputs:
                 continue
-            for target, _ in _references(output["Value"]):
+            for target in _references(output["Value"]):
                 if target in group_of:
                     counts[group_of[target]] += 1
                     break
@@ -433,12 +431,12 @@ class _Splitter:
         if parent_outputs > self.budget.outputs:  # too many for the parent: each goes with what it describes
             for name, output in outputs.items():  # the spec's own `outputs:` stay where users read them
                 self.output_place[name] = (PARENT if name in self.ctx.user_outputs
-                                           else self._output_home(output["Value"], routes, alarms))
+                                           else self._output_home(output["Value"]))
         else:
             self.output_place = dict.fromkeys(outputs, PARENT)
 
-    def _output_home(self, value: Any, routes: dict[str, str], alarms: dict[str, tuple[str, str]]) -> str:
-        for target, _ in _references(value):
+    def _output_home(self, value: Any) -> str:
+        for target in _references(value):
             home = self.place.get(target)
             if home:
                 return home
@@ -492,7 +490,7 @@ class _Splitter:
     def _rewrite_parent(self, resource: dict[str, Any]) -> Any:
         self._names_only = resource["Type"] in BY_NAME_IN_PARENT
         try:
-            return self._rewrite(PARENT, self._depends(PARENT, resource))
+            return self._rewrite(PARENT, self._depends(resource))
         finally:
             self._names_only = False
 
@@ -555,10 +553,8 @@ class _Splitter:
                     elif key == "Fn::Sub":
                         return sub(here, inner)
                     elif stack is not None:
-                        if key == "Fn::If":
+                        if key == "Fn::If":  # (moved resources are never conditional themselves)
                             stack.conditions.add(inner[0])
-                        elif key == "Condition" and type(inner) is str:
-                            stack.conditions.add(inner)
                         elif key == "Fn::FindInMap":
                             stack.mappings.add(inner[0])
                 for key, inner in value.items():  # in place: the unsplit template is not used after the split
@@ -589,8 +585,8 @@ class _Splitter:
                 return match.group(0)
             target, _, attribute = token.partition(".")
             resolved = self._resolve(here, target, attribute or None)
-            if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
-                ref: str = resolved["Ref"]
+            if isinstance(resolved, dict) and set(resolved) == {"Ref"} and resolved["Ref"] not in variables:
+                ref: str = resolved["Ref"]  # a parameter (or a resource beside it), unless a variable has its name
                 return "${" + ref + "}"
             if isinstance(resolved, str):  # a deterministic name: inline it (function and table names hold no ${)
                 return resolved
@@ -610,25 +606,20 @@ class _Splitter:
         text = _SUB_TOKEN.sub(replace, text)
         return {"Fn::Sub": [text, variables] if variables else text}
 
-    def _depends(self, here: str, resource: dict[str, Any]) -> dict[str, Any]:
+    def _depends(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """A parent resource waits for the stack of each moved resource it waited for. (A moved resource waits only
+        for resources of its own group, which move with it: a function for its log group and policy, a mapping
+        for its function's policy; overrides cannot write DependsOn. The wiring tests check every nested template.)"""
         depends = resource.get("DependsOn")
         if depends is None:
             return resource
         kept: list[str] = []
         for target in [depends] if isinstance(depends, str) else depends:
-            there = self.place.get(target, PARENT)
-            if there == here:
-                kept.append(target)
-            elif here != PARENT:
-                self.stacks[here].depends.add(target if there == PARENT else there)
-            elif there not in kept:
-                kept.append(there)
-        resource = dict(resource)
-        if kept:
-            resource["DependsOn"] = sorted(set(kept))
-        else:
-            del resource["DependsOn"]
-        return resource
+            there = self.place[target]
+            waited = target if there == PARENT else there
+            if waited not in kept:
+                kept.append(waited)
+        return {**resource, "DependsOn": sorted(kept)}
 
     def _unname_nested_roles(self, parent: dict[str, Any]) -> None:
         """Key policies cannot name roles of nested stacks (a cycle); those roles use the key through IAM."""
@@ -671,13 +662,12 @@ class _Splitter:
         parent_resources = {t: r for t, r in self.resources.items() if self.place[t] == PARENT}
         self._unname_nested_roles(parent_resources)
         for stack in self.stacks.values():
-            stack.resources = {t: self._rewrite(stack.logical_id, self._depends(stack.logical_id, r))
-                               for t, r in stack.resources.items()}
+            stack.resources = {t: self._rewrite(stack.logical_id, r) for t, r in stack.resources.items()}
         parent_resources = {t: self._rewrite_parent(r) for t, r in parent_resources.items()}
         for title, resource in parent_resources.items():  # a stack both waited for and read: reading is enough
             depends = resource.get("DependsOn")
             if depends and any(d in self.stacks for d in depends):
-                read = {target for target, _ in _references(resource.get("Properties"))}
+                read = set(_references(resource.get("Properties")))
                 kept = [d for d in depends if d not in self.stacks or d not in read]
                 parent_resources[title] = {k: v for k, v in resource.items() if k != "DependsOn"}
                 if kept:
@@ -719,7 +709,7 @@ class _Splitter:
                 properties["Parameters"] = dict(sorted(stack.parameters.items()))
             resource = {"Type": "AWS::CloudFormation::Stack", "Properties": properties}
             read = _stacks_read(properties.get("Parameters", {}))
-            waits = sorted(d for d in stack.depends if d not in read and d != stack.logical_id)
+            waits = sorted(d for d in stack.depends if d not in read)  # parent tables and table stacks, never itself
             if waits:
                 resource["DependsOn"] = waits
             parent_resources[stack.logical_id] = resource
@@ -740,15 +730,10 @@ class _Splitter:
         return Layout(templates, rendered, usage, self.budget, infos, placement, digests)
 
     def _nested_template(self, stack: _Stack) -> dict[str, Any]:
+        # The parent's conditions test AWS::Region (build/region_conditions.py): none names another condition or a
+        # resource, so each is copied as it is. One a resource names but the parent lacks is cfn-lint's to report.
         parent_conditions = self.template.get("Conditions", {})
-        conditions: dict[str, Any] = {}
-        pending = sorted(stack.conditions)
-        while pending:
-            name = pending.pop()
-            if name in conditions or name not in parent_conditions:
-                continue
-            conditions[name] = self._rewrite(stack.logical_id, copy.deepcopy(parent_conditions[name]))
-            pending += sorted(stack.conditions - set(conditions))
+        conditions = {name: parent_conditions[name] for name in sorted(stack.conditions) if name in parent_conditions}
         template: dict[str, Any] = {
             "AWSTemplateFormatVersion": "2010-09-09",
             "Description": f"{self.spec.service} ({self.spec.environment}): nested stack {stack.logical_id} of "
@@ -811,32 +796,25 @@ def _describe(value: Any) -> str:
 
 
 def _stacks_read(parameters: dict[str, Any]) -> set[str]:
-    found = set()
-    for value in parameters.values():
-        if "Fn::GetAtt" in value:
-            found.add(value["Fn::GetAtt"][0])
-        elif "Ref" in value:
-            found.add(value["Ref"])
-    return found
+    """What a nested stack's parameters read with Fn::GetAtt: other stacks (their outputs) and parent resources. A
+    parameter's Ref names a parent resource the stack never also waits for (tables are read by name)."""
+    return {value["Fn::GetAtt"][0] for value in parameters.values() if "Fn::GetAtt" in value}
 
 
-def _references(value: Any) -> list[tuple[str, str]]:
-    """(logical ID, attribute) of every Ref, GetAtt and ${...} in a value, in document order."""
-    found: list[tuple[str, str]] = []
+def _references(value: Any) -> list[str]:
+    """The logical ID each Ref, GetAtt and ${...} in a value names, in document order."""
+    found: list[str] = []
 
     def walk(item: Any) -> None:
         if isinstance(item, dict):
             for key, inner in item.items():
                 if key == "Ref" and isinstance(inner, str):
-                    found.append((inner, ""))
+                    found.append(inner)
                 elif key == "Fn::GetAtt":
-                    target, attribute = inner.split(".", 1) if isinstance(inner, str) else inner
-                    found.append((target, str(attribute)))
+                    found.append(inner.split(".", 1)[0] if isinstance(inner, str) else inner[0])
                 elif key == "Fn::Sub":
                     text = inner if isinstance(inner, str) else inner[0]
-                    for token in _SUB_TOKEN.findall(text):
-                        target, _, attribute = token.partition(".")
-                        found.append((target, attribute))
+                    found.extend(token.split(".", 1)[0] for token in _SUB_TOKEN.findall(text))
                     if not isinstance(inner, str):
                         walk(inner[1])
                 else:
@@ -851,7 +829,7 @@ def _references(value: Any) -> list[tuple[str, str]]:
 
 def _dependencies(resource: dict[str, Any]) -> set[str]:
     depends = resource.get("DependsOn") or []
-    found = {t for t, _ in _references(resource.get("Properties"))}
+    found = set(_references(resource.get("Properties")))
     return found | set([depends] if isinstance(depends, str) else depends)
 
 
@@ -882,12 +860,12 @@ def find_cycle(edges: dict[str, list[str]]) -> list[str]:
 
 def dependency_edges(templates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """Resource -> resources it depends on, within each template (for checks and `specc graph`)."""
-    edges: dict[str, list[str]] = defaultdict(list)
+    edges: dict[str, list[str]] = {}
     for name, template in templates.items():
         resources = template.get("Resources", {})
         for title, resource in resources.items():
             edges[f"{name}:{title}"] = sorted(f"{name}:{t}" for t in _dependencies(resource) if t in resources)
-    return dict(edges)
+    return edges
 
 
 
@@ -905,5 +883,4 @@ def budget_report(usages: list[Usage], budget: Budget, margin: float) -> list[st
 
 
 def _share(usage: Usage, budget: Budget, name: str) -> str:
-    limit = getattr(budget, name)
-    return f"{round(100 * getattr(usage, name) / limit)}%" if limit else "-"
+    return f"{round(100 * getattr(usage, name) / getattr(budget, name))}%"  # never 0: margin <= 0.9 leaves >= 20
