@@ -7,7 +7,7 @@ Kinds say what a function may do to them (`Grant`s); this pass merges them per r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +141,7 @@ def _sorted_actions(grant: Grant) -> Grant:
     actions = tuple(sorted(set(grant.actions)))
     if actions == grant.actions:
         return grant
-    return Grant(grant.sid, actions, grant.resources, grant.key, grant.deny, grant.conditions, grant.reason)
+    return replace(grant, actions=actions)
 
 
 def policy_document(grants: list[Grant]) -> PolicyDocument:
@@ -202,7 +202,7 @@ def attach(ctx: BuildContext) -> None:
     for (role_id, policy_id), grants in sorted(ctx.grants.items()):
         merged = [_on_existing_key(ctx, grant) for grant in merge(grants, texts)]
         for grant in merged:
-            if grant.key and grant.key not in ctx.existing_keys:
+            if grant.key:
                 ctx.use_key(grant.key, grant.actions, role=role_id)
         policy = iam.PolicyType(
             policy_id,
@@ -217,12 +217,12 @@ def attach(ctx: BuildContext) -> None:
 
 
 def _on_existing_key(ctx: BuildContext, grant: Grant) -> Grant:
-    """A grant on an existing key (`keys: {x: {existing: ARN}}`) names its ARN; no key policy of ours lists the
-    role (the key's owner must allow the account's IAM policies, as AWS's default key policy does)."""
-    if not grant.key or grant.key not in ctx.existing_keys:
+    """A grant on an existing key (`keys: {x: {existing: ARN}}`) names its ARN and no key of ours: no key policy
+    of ours lists the role (the key's owner must allow the account's IAM policies, as AWS's default key policy
+    does)."""
+    if grant.key not in ctx.existing_keys:
         return grant
-    return Grant(grant.sid, grant.actions, (ctx.existing_keys[grant.key],), grant.key, grant.deny, grant.conditions,
-                 grant.reason)
+    return replace(grant, resources=(ctx.existing_keys[grant.key],), key=None)
 
 
 def _plain(value: Any) -> Any:
