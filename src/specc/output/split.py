@@ -187,13 +187,13 @@ class ShardTree:
     the entries and their sizes alone, so the layout needs no stored state."""
 
     def __init__(self) -> None:
-        self.leaves: dict[tuple[int, int], None] = {}  # (depth, path) of each leaf
+        self.leaves: set[tuple[int, int]] = set()  # (depth, path) of each leaf
 
     @classmethod
     def fixed(cls, depth: int) -> ShardTree:
         """Every leaf at `depth`: 2**depth shards that never split or merge."""
         tree = cls()
-        tree.leaves = dict.fromkeys((depth, path) for path in range(1 << depth))
+        tree.leaves = {(depth, path) for path in range(1 << depth)}
         return tree
 
     @staticmethod
@@ -209,7 +209,7 @@ class ShardTree:
             depth, path, inside = pending.pop()
             over = depth < min_depth or (len(inside) > 1 and not _fits(inside, budget))
             if not over or depth == HASH_BITS:
-                tree.leaves[(depth, path)] = None
+                tree.leaves.add((depth, path))
                 continue
             bit = HASH_BITS - 1 - depth
             pending.append((depth + 1, path << 1, [m for m in inside if not (m[0] >> bit) & 1]))
@@ -267,7 +267,7 @@ def _seed_owners(spec: Any, plan: Any) -> tuple[dict[str, str], dict[str, tuple[
     routes = {key: route.function for key, route in spec.routes.items()}
     alarms: dict[str, tuple[str, str]] = {}
     for edge in plan.edges:
-        if (edge.source.section == "alarms" and edge.relation in ("watches", "reads")
+        if (edge.relation in ("watches", "reads")  # only alarms watch a metric or read a function's logs
                 and edge.target.section in ("functions", "tables")):
             alarms.setdefault(edge.source.name, (edge.target.section, edge.target.name))
     return routes, alarms
@@ -311,6 +311,7 @@ class _Splitter:
         self.template = template
         self.budget = budget
         self.resources: dict[str, Any] = template["Resources"]
+        self.outputs: dict[str, Any] = template.get("Outputs", {})  # a service of raw resources alone may have none
         self.stacks: dict[str, _Stack] = {}
         self.place: dict[str, str] = {}  # logical ID -> stack ID, PARENT for the parent
         self.problems: list[Diagnostic] = []
@@ -377,12 +378,11 @@ class _Splitter:
     def _relocated_outputs(self, groups: dict[tuple[str, str], list[str]]) -> dict[tuple[str, str], int]:
         """How many of the service's outputs each group will carry: past the parent's output budget, an output goes
         with what it describes (`_output_home`), a table's to the shared stack of the table's group."""
-        outputs = self.template.get("Outputs", {})
-        if len(outputs) <= self.budget.outputs:
+        if len(self.outputs) <= self.budget.outputs:
             return {}
         group_of = {title: group for group, titles in groups.items() for title in titles}
         counts: dict[tuple[str, str], int] = defaultdict(int)
-        for name, output in outputs.items():
+        for name, output in self.outputs.items():
             if name in self.ctx.user_outputs:
                 continue
             for target in _references(output["Value"]):
@@ -426,14 +426,12 @@ class _Splitter:
                 place[title] = stack.logical_id
                 stack.resources[title] = self.resources[title]
         self.output_place: dict[str, str] = {}
-        outputs = self.template.get("Outputs", {})
-        parent_outputs = len(outputs)
-        if parent_outputs > self.budget.outputs:  # too many for the parent: each goes with what it describes
-            for name, output in outputs.items():  # the spec's own `outputs:` stay where users read them
+        if len(self.outputs) > self.budget.outputs:  # too many for the parent: each goes with what it describes
+            for name, output in self.outputs.items():  # the spec's own `outputs:` stay where users read them
                 self.output_place[name] = (PARENT if name in self.ctx.user_outputs
                                            else self._output_home(output["Value"]))
         else:
-            self.output_place = dict.fromkeys(outputs, PARENT)
+            self.output_place = dict.fromkeys(self.outputs, PARENT)
 
     def _output_home(self, value: Any) -> str:
         for target in _references(value):
@@ -673,7 +671,7 @@ class _Splitter:
                 if kept:
                     parent_resources[title]["DependsOn"] = kept
         parent_outputs: dict[str, Any] = {}
-        for name, output in self.template.get("Outputs", {}).items():
+        for name, output in self.outputs.items():
             home = self.output_place[name]
             if home == PARENT:
                 parent_outputs[name] = self._rewrite(PARENT, output)
@@ -785,7 +783,7 @@ class _Splitter:
 
 def _is_nested_ref(place: dict[str, str], value: Any) -> bool:
     return (isinstance(value, dict) and "Fn::GetAtt" in value
-            and place.get(value["Fn::GetAtt"][0], PARENT) != PARENT)
+            and place[value["Fn::GetAtt"][0]] != PARENT)
 
 
 def _describe(value: Any) -> str:
