@@ -55,6 +55,7 @@ GROUPS ?=
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,mutation]' -c constraints.txt
 	nice -n 10 $(BIN)/python scripts/mutation.py $(GROUPS)
+	$(BIN)/python scripts/hand_mutants.py
 
 ## templates: recompile every spec into templates_out/ (read the diff before committing it)
 templates: $(STAMP)

@@ -35,3 +35,18 @@ def test_the_compilers_core_is_mutated() -> None:
     for module in core:
         path = Path(module.__file__).resolve().relative_to(REPO).as_posix()
         assert any(fnmatch(path, pattern) for pattern in patterns), f"{path} is in no [tool.specc.mutation] group"
+
+
+def test_every_hand_made_mutant_still_applies_to_exactly_one_place() -> None:
+    """scripts/hand_mutants.py changes text mutmut cannot reach (module constants, cached functions). When that code
+    moves, this fails, rather than the mutant silently changing nothing."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hand_mutants", REPO / "scripts" / "hand_mutants.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert len(module.MUTANTS) == 11
+    for name, file, old, new, tests in module.MUTANTS:
+        assert (REPO / file).read_text().count(old) == 1, name
+        assert old != new and (REPO / tests).is_file(), name
