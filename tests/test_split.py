@@ -149,6 +149,19 @@ def test_shards_past_sixteen_bits_keep_distinct_names_a_logical_id_accepts() -> 
     assert ShardTree().index_of(hash_bits("fn0")) == "0000"  # no member at all: one shard
 
 
+@pytest.mark.parametrize(("pair", "names"), [
+    (("fn48", "fn63"), ("4dac", "4dad")),  # agree in 15 bits: two shards at exactly 16 bits, plain hex
+    (("fn76", "fn216"), ("3f8bb10", "3f8bb11")),  # agree in 17 bits, the 16-bit prefix odd: only the further bits
+    (("fn388", "fn1564"), ("08beb10", "08beb11")),  # a prefix below 0x1000 keeps its leading zero: four hex digits
+])
+def test_a_shard_is_named_by_its_path_whatever_its_depth(pair: tuple[str, str], names: tuple[str, str]) -> None:
+    """Two entries too large to share a stack split down to the first bit where their hashes differ; each shard's
+    name is its path (pinned here: it is part of a stack's logical ID, and a renamed stack is replaced)."""
+    budget = Budget(resources=100, outputs=100, parameters=100, bytes=10_000_000)
+    tree = ShardTree.grown({hash_bits(n): _Size(60, 0, 100) for n in pair}, budget, 0)
+    assert sorted(tree.index_of(hash_bits(n)) for n in pair) == sorted(names)
+
+
 def test_limits_shards_pre_splits_into_at_least_that_many_shards() -> None:
     budget = Budget(resources=1000, outputs=100, parameters=100, bytes=10_000_000)
     names = [f"f{i}" for i in range(200)]
