@@ -965,6 +965,14 @@ def test_a_nested_stack_past_its_parameter_budget_is_a_located_error_that_says_w
         "with the margin (the split's size estimate was short for this stack (its parameters are not estimated): "
         "lower limits.margin, or set limits.shards to split further from the start; please report it)"), messages
     assert len(messages) == 2 and "service.json needs 32 outputs (budget 30)" in messages[1]
+    spec["topics"] = {f"t{i}": {} for i in range(40)}  # the parent over two quotas: both named, in quota order
+    spec["functions"]["fn0"].pop("uses")
+    path.write_text(json.dumps(spec))
+    with pytest.raises(SpecError) as raised:
+        compile_spec(path)
+    assert [d.message for d in raised.value.diagnostics] == [
+        "service.json needs 84 resources (budget 75), 41 outputs (budget 30), more than CloudFormation allows with "
+        "the margin"]
 
 
 def test_a_sub_variable_named_like_a_value_the_split_wires_keeps_its_own_value(tmp_path) -> None:
