@@ -539,12 +539,14 @@ def test_dependency_edges_read_every_form_a_template_may_write_a_reference_in() 
         "Alias": {"Properties": {"Arn": {"Fn::GetAtt": "Fn.Arn"}}},
         "Stack": {},
         "Reader": {"DependsOn": ["Alias"], "Properties": {"V": {"Fn::GetAtt": "Stack.Outputs.TableName"}}},
-        "Sub": {"Properties": {"V": {"Fn::Sub": ["${Queue.Arn}/${Name}", {"Name": {"Ref": "Fn"}}]}}},
+        "Sub": {"Properties": {"V": {"Fn::Sub": ["${Queue.Arn}/${Name}/${Stack.Outputs.TableName}",
+                                                 {"Name": {"Ref": "Fn"}}]}}},
         "Fn": {}, "Queue": {}}}}
     assert dependency_edges(templates) == {
         "service.json:Alias": ["service.json:Fn"], "service.json:Stack": [],
         "service.json:Reader": ["service.json:Alias", "service.json:Stack"],
-        "service.json:Sub": ["service.json:Fn", "service.json:Queue"], "service.json:Fn": [], "service.json:Queue": []}
+        "service.json:Sub": ["service.json:Fn", "service.json:Queue", "service.json:Stack"], "service.json:Fn": [],
+        "service.json:Queue": []}
 
 
 def test_a_nested_stack_says_what_it_holds_and_reads_tables_by_name(tmp_path) -> None:
