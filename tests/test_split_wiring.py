@@ -1000,3 +1000,23 @@ def test_a_sub_variable_named_like_a_value_the_split_wires_keeps_its_own_value(t
     alarm = split.templates[PARENT]["Resources"]["Api4xxAlarm"]["Properties"]["AlarmDescription"]
     assert alarm == {"Fn::Sub": ["${Fn0RoleArn}|${Fn0RoleArnValue}", {
         "Fn0RoleArn": "mine", "Fn0RoleArnValue": {"Fn::GetAtt": [stack.logical_id, "Outputs.Fn0RoleArn"]}}]}
+
+
+def test_past_the_parents_output_budget_each_shared_stack_is_sized_by_the_outputs_it_will_carry(tmp_path) -> None:
+    """20 tables with a stream give 40 outputs (name and stream ARN), twice what margin 0.9 leaves the parent (19).
+    Each table's outputs go to the shared stack of the table's group, and the shard tree sizes those stacks by the
+    two outputs each table brings: every stack fits its 19 outputs, none is split further than it needs, and the
+    spec's own output stays in the parent. The layout is pinned (a table group that changes stack is no loss, but a
+    stack that changes name is replaced)."""
+    (tmp_path / "spec.yaml").write_text(json.dumps({
+        "specc": 1, "service": "svc", "environment": "dev", "regions": ["us-east-1"], "limits": {"margin": 0.9},
+        "tables": {f"t{i}": {"partition_key": {"name": "id", "type": "S"}, "stream": "new_image"} for i in range(20)},
+        "outputs": {"first": {"value": "${tables.t0.arn}"}}}))
+    compiled = compile_spec(tmp_path / "spec.yaml")
+    layout = compiled.layout
+    assert layout is not None and layout.budget.outputs == 19
+    outputs = {name: len(t.get("Outputs", {})) for name, t in compiled.templates.items() if name.startswith("nested/")}
+    assert outputs == {"nested/shared-0000.json": 16, "nested/shared-8000.json": 10, "nested/shared-a000.json": 10,
+                       "nested/shared-c000.json": 4}
+    assert {s.file: len(s.entries) for s in layout.stacks.values()} == {f: n // 2 for f, n in outputs.items()}
+    assert set(compiled.templates[PARENT]["Outputs"]) == {"First", "MainKeyArn"}
