@@ -504,6 +504,16 @@ def _squeezed(directory: Path, case: str, limits: dict[str, Any], edit: Any = No
     return whole, compile_spec(spec)
 
 
+def _split_as_whole(directory: Path, edit: Any) -> tuple[Any, Any]:
+    """The edited 24-function service compiled whole (margin 0.1) and split (0.5), checked to say the same."""
+    whole = compile_spec(_edited_service(directory / "whole", {"margin": 0.1}, edit))
+    split = compile_spec(_edited_service(directory / "split", {"margin": 0.5}, edit))
+    layout = split.layout
+    assert layout is not None
+    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    return split, layout
+
+
 def _edited_service(directory: Path, limits: dict[str, Any], edit: Any) -> Path:
     path = _service(directory, limits)
     spec = json.loads(path.read_text())
@@ -569,11 +579,7 @@ def test_a_function_calls_the_live_alias_of_one_in_another_stack_by_its_name(tmp
     def aliased(spec: dict[str, Any]) -> None:
         spec["functions"]["fn1"]["provisioned_concurrency"] = 1
 
-    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, aliased))
-    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, aliased))
-    layout = split.layout
-    assert layout is not None
-    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    split, layout = _split_as_whole(tmp_path, aliased)
     assert [layout.placement[t] for t in ("Fn0Function", "Fn1Alias", "Fn2Function")] == [
         "Functions8000Stack", "Functions0000Stack", "Functions0000Stack"]
 
@@ -754,11 +760,7 @@ def test_references_an_override_writes_in_any_form_follow_what_they_name_into_ot
             "Environment.Variables.PATH": {"Fn::Sub": "${ApiResourceApiFn1OrderIdParam}/${AWS::Region}/${!Literal}"},
         }, "reason": "the function reports where its peers are"}}
 
-    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, references))
-    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, references))
-    layout = split.layout
-    assert layout is not None
-    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    split, layout = _split_as_whole(tmp_path, references)
     stack = layout.stacks[layout.placement["Fn0Function"]]
     assert (stack.logical_id, layout.placement["Fn1Function"]) == ("Functions8000Stack", "Functions0000Stack")
     template = split.templates[stack.file]
@@ -868,11 +870,7 @@ def test_an_override_names_what_is_beside_it_as_written_and_a_dotted_attribute_w
             "Environment.Variables.SNAP_TOO": {"Fn::Sub": "${Fn1Function.SnapStartResponse.ApplyOn}"},
         }, "reason": "the function reports its own role and its peer's SnapStart"}}
 
-    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, references))
-    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, references))
-    layout = split.layout
-    assert layout is not None
-    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    split, layout = _split_as_whole(tmp_path, references)
     here, there = layout.stacks[layout.placement["Fn0Function"]], layout.stacks[layout.placement["Fn1Function"]]
     assert here.logical_id != there.logical_id
     variables = split.templates[here.file]["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
@@ -898,11 +896,7 @@ def test_two_values_whose_names_run_together_get_a_parameter_each(tmp_path) -> N
             "Environment.Variables.PARAMETER": {"Ref": "AlertsTopicTopicName"},
         }, "reason": "the function reads the topic's name and where its configuration is"}}
 
-    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, colliding))
-    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, colliding))
-    layout = split.layout
-    assert layout is not None
-    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    split, layout = _split_as_whole(tmp_path, colliding)
     stack = layout.stacks[layout.placement["Fn0Function"]]
     variables = split.templates[stack.file]["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
     assert variables["TOPIC_NAME"] == {"Ref": "AlertsTopicTopicName"}
@@ -988,11 +982,7 @@ def test_a_sub_variable_named_like_a_value_the_split_wires_keeps_its_own_value(t
                 "${Fn0RoleArn}|${Fn0Role.Arn}", {"Fn0RoleArn": "mine"}]}},
                 "reason": "the alarm names the role that serves the API"}}
 
-    whole = compile_spec(_edited_service(tmp_path / "whole", {"margin": 0.1}, sub_variables))
-    split = compile_spec(_edited_service(tmp_path / "split", {"margin": 0.5}, sub_variables))
-    layout = split.layout
-    assert layout is not None
-    assert_split_changes_nothing_but_placement(whole.templates, split.templates, layout.placement)
+    split, layout = _split_as_whole(tmp_path, sub_variables)
     stack = layout.stacks[layout.placement["Fn0Function"]]
     variables = split.templates[stack.file]["Resources"]["Fn0Function"]["Properties"]["Environment"]["Variables"]
     assert variables["TOPIC"] == {"Fn::Sub": ["${AlertsTopicTopicName}|${AlertsTopicTopicNameValue}", {
